@@ -1,0 +1,137 @@
+"""Torch multilayer perceptron built from layer sizes and an activation factory.
+
+The network knows nothing of skorch or scikit-learn. It exposes one extension point for
+analog-hardware effects: ``forward(x, hook=...)`` calls ``hook(site, layer, tensor)`` at
+each place where a circuit would perturb the signal, and uses what the hook returns.
+
+Sites (``layer`` is the 0-based index of the hidden layer, or ``-1`` for the output):
+
+``"inputs"``           the input features, shape ``(..., in_features)``
+``"weights"``          a weight matrix ``(out, in)``; the hook may return ``(n_draws, out, in)``
+``"pre_activation"``   the weighted sums entering a hidden layer's activations
+``"post_activation"``  the outputs of a hidden layer's activations
+``"output"``           the network output, shape ``(..., out_features)``
+
+Every site accepts leading batch dimensions, so ``x`` of shape ``(n_draws, n_samples, in)``
+evaluates all noise draws of a batch in one vectorised pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+Hook = Callable[[str, int, torch.Tensor], torch.Tensor]
+ActivationFactory = Callable[[int, int], nn.Module]
+
+__all__ = ["MLP", "Hook", "ActivationFactory"]
+
+
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``x @ weight.T + bias`` where ``weight`` may carry a leading draws dimension."""
+    if weight.dim() == 2:
+        return F.linear(x, weight, bias)
+    # weight: (n_draws, out, in); x: (n_draws, n, in) or (n, in) -> (n_draws, n, out)
+    out = torch.matmul(x, weight.transpose(-1, -2))
+    if bias is not None:
+        out = out + (bias.unsqueeze(-2) if bias.dim() == 2 else bias)
+    return out
+
+
+class MLP(nn.Module):
+    """Fully connected network ``in -> hidden_layer_sizes -> out`` with pluggable activations.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    hidden_layer_sizes : sequence of int
+        Width of each hidden layer; may be empty (a linear model).
+    out_features : int
+        Number of outputs.
+    activation_factory : callable ``(layer_index, n_features) -> nn.Module``
+        Builds the activation of each hidden layer. Returning the same module object for
+        several layers shares its parameters between them.
+    skip_connection : bool, default=False
+        Add a linear path ``x -> out`` (no bias) to the network output. On nearly additive
+        targets this gives the network the linear model for free, and the hidden layers fit
+        the residual.
+
+    Attributes
+    ----------
+    hidden : nn.ModuleList of nn.Linear
+        The hidden layers' affine maps.
+    activations : nn.ModuleList
+        One activation module per hidden layer (possibly the same object repeated).
+    output : nn.Linear
+        The output layer.
+    skip : nn.Linear or None
+        The linear skip path.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.network import MLP
+    >>> net = MLP(3, (8, 8), 1, lambda i, n: torch.nn.Tanh())
+    >>> net(torch.zeros(5, 3)).shape
+    torch.Size([5, 1])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        hidden_layer_sizes: Sequence[int],
+        out_features: int,
+        activation_factory: ActivationFactory,
+        *,
+        skip_connection: bool = False,
+    ) -> None:
+        super().__init__()
+        sizes = [int(in_features), *(int(h) for h in hidden_layer_sizes)]
+        self.in_features = sizes[0]
+        self.out_features = int(out_features)
+        self.hidden_layer_sizes = tuple(sizes[1:])
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.activations = nn.ModuleList(
+            activation_factory(i, width) for i, width in enumerate(sizes[1:])
+        )
+        self.output = nn.Linear(sizes[-1], self.out_features)
+        self.skip = nn.Linear(sizes[0], self.out_features, bias=False) if skip_connection else None
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
+
+    def forward(self, x: torch.Tensor, hook: Hook | None = None) -> torch.Tensor:
+        """Evaluate the network; ``hook`` (see the module docstring) perturbs each site."""
+        if hook is None:
+            return self._forward_plain(x)
+        x = hook("inputs", 0, x)
+        h = x
+        for i, (layer, act) in enumerate(zip(self.hidden, self.activations)):
+            z = _linear(h, hook("weights", i, layer.weight), layer.bias)
+            h = hook("post_activation", i, act(hook("pre_activation", i, z)))
+        out = _linear(h, hook("weights", -1, self.output.weight), self.output.bias)
+        if self.skip is not None:
+            out = out + _linear(x, hook("weights", -2, self.skip.weight), None)
+        return hook("output", -1, out)
+
+    def _forward_plain(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for layer, act in zip(self.hidden, self.activations):
+            h = act(layer(h))
+        out = self.output(h)
+        if self.skip is not None:
+            out = out + self.skip(x)
+        return out
+
+    def hidden_pre_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Weighted sums entering each hidden layer, for signal-range statistics and plots."""
+        zs = []
+        h = x
+        for layer, act in zip(self.hidden, self.activations):
+            z = layer(h)
+            zs.append(z)
+            h = act(z)
+        return zs
