@@ -1,0 +1,50 @@
+"""skorch callbacks that add training behaviour to the nets the estimators own.
+
+Behaviour is added as callbacks rather than ``NeuralNet`` subclasses, so users can replace or
+tune them through skorch's ``callbacks__<name>__<param>`` routing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from skorch.callbacks import Callback
+
+from .exceptions import TrainingDivergedError
+
+__all__ = ["FiniteLossGuard"]
+
+
+class FiniteLossGuard(Callback):
+    """Stop training with :class:`~taafs_sk.exceptions.TrainingDivergedError` on a NaN/inf loss.
+
+    Checked once per epoch (the epoch's mean training loss and the module's parameters), so it
+    adds no per-step cost.
+
+    Parameters
+    ----------
+    hint : str, default='lower `lr`'
+        The fix suggested in the error message.
+
+    Examples
+    --------
+    >>> from taafs_sk.callbacks import FiniteLossGuard
+    >>> FiniteLossGuard().hint
+    'lower `lr`'
+    """
+
+    def __init__(self, hint: str = "lower `lr`") -> None:
+        self.hint = hint
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        row = net.history[-1]
+        losses = [row.get(key) for key in ("train_loss", "valid_loss") if key in row]
+        finite_loss = all(math.isfinite(float(v)) for v in losses)
+        finite_params = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+        if not (finite_loss and finite_params):
+            raise TrainingDivergedError(
+                f"training diverged at epoch {row['epoch']}: loss "
+                f"{', '.join(f'{v:.3g}' for v in losses)}"
+                f"{'' if finite_params else ' and non-finite weights'}; try a {self.hint}."
+            )

@@ -1,0 +1,435 @@
+"""TAAFSRegressor: a scikit-learn MLP regressor with trainable adaptive activation functions.
+
+The estimator keeps scikit-learn's parameters and owns a skorch ``NeuralNetRegressor`` in
+``net_``, which provides the training loop, history, early stopping, LR schedules and the
+progress output.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNetRegressor
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.dataset import ValidSplit
+
+from .activations import FIXED_ACTIVATIONS, NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
+from .bases import available_bases
+from .callbacks import FiniteLossGuard
+from .exceptions import ConvergenceWarning
+from .network import MLP
+
+__all__ = ["TAAFSRegressor"]
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+# Fewer validation rows than this and early stopping monitors the training loss instead.
+_MIN_VALID_ROWS = 5
+_PREDICT_CHUNK = 16384
+
+
+class TAAFSRegressor(RegressorMixin, BaseEstimator):
+    r"""Multilayer perceptron whose activations are trainable basis expansions (TAAFS).
+
+    Each hidden activation is
+
+    .. math::
+
+        \sigma(z) = \sum_{k=1}^{K} c_k\, B_k(\mathrm{norm}(z)) + b,
+
+    with :math:`B_k` a basis family (B-spline, Fourier, Gaussian RBF, Legendre, Hermite,
+    Chebyshev I/II, Bessel, Jacobi) on :math:`[-1, 1]`, a normalisation (``tanh`` by default)
+    and trainable coefficients :math:`c_k, b` shared globally, per layer or per neuron. A fixed
+    activation name (``"tanh"``, ``"silu"``, ...) gives the ordinary MLP baseline.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(64, 64)
+        Width of each hidden layer.
+    basis : str, default='bspline'
+        Basis family of the trainable activations (see :func:`taafs_sk.bases.available_bases`)
+        or a fixed activation (``'tanh'``, ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``,
+        ``'elu'``, ``'softplus'``, ``'leaky_relu'``, ``'identity'``).
+    n_basis : int, default=8
+        Number of basis functions per activation.
+    sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
+        Which neurons share one set of coefficients. ``'global'`` and ``'network'`` coincide
+        for this single-network model.
+    normalization : str, default='tanh'
+        Map from the weighted sum to the basis domain :math:`[-1, 1]`.
+    basis_kwargs : dict, default=None
+        Extra arguments of the basis (e.g. ``{'alpha': 1, 'beta': 1}`` for Jacobi).
+    skip_connection : bool, default=False
+        Add a trainable linear path from the inputs to the output. Nearly additive targets
+        (molecular energies from count features) need it.
+    max_epochs : int, default=300
+        Maximum number of passes over the training data.
+    batch_size : int, default=64
+        Minibatch size.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
+        Optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data and stop when its loss has not
+        improved for ``patience`` epochs; the best weights are restored.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    patience : int, default=30
+        Epochs without improvement before stopping.
+    scale_target : bool, default=True
+        Standardise ``y`` for training; predictions are returned in the original units.
+    device : str, default='cpu'
+        Torch device (``'cuda'`` for a GPU).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split and minibatch shuffling.
+    verbose : int, default=0
+        0: silent; 1: skorch's epoch table; 2: the table and a progress bar.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNetRegressor
+        The trained skorch net.
+    module_ : taafs_sk.network.MLP
+        The trained torch network (``net_.module_``).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of features seen during fit, when ``X`` has string column names.
+    n_outputs_ : int
+        Number of targets.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        Target scaling: predictions are ``module_(X) * y_scale_ + y_mean_``.
+    dtype_ : torch.dtype
+        Dtype of the network's parameters.
+    history_ : skorch.History
+        Per-epoch training record.
+    loss_curve_ : list of float
+        Training loss (scaled units) per epoch.
+    validation_loss_curve_ : list of float or None
+        Validation loss per epoch, when early stopping held out data.
+    n_iter_ : int
+        Number of epochs run.
+    n_params_ : int
+        Number of trainable parameters (shared parameters counted once).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The fixed-activation MLP.
+    taafs_sk.AdditiveKernelNN : One-hidden-layer network with closed-form optimal activations.
+
+    References
+    ----------
+    .. [1] L. Zhang et al., "Trainable Adaptive Activation Function Structure (TAAFS) Enhances
+       Neural Network Force Field Performance with Only Dozens of Additional Parameters",
+       arXiv:2412.14655 (2024).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk import TAAFSRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 3))
+    >>> y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    >>> model = TAAFSRegressor((16,), basis="chebyshev1", max_epochs=50, random_state=0)
+    >>> model.fit(X, y).predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "basis": [StrOptions(set(available_bases()) | set(FIXED_ACTIVATIONS))],
+        "n_basis": [Interval(Integral, 1, None, closed="left")],
+        "sharing": [StrOptions(set(SHARING_SCHEMES))],
+        "normalization": [StrOptions(set(NORMALIZATIONS))],
+        "basis_kwargs": [dict, None],
+        "skip_connection": ["boolean"],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "scale_target": ["boolean"],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(64, 64),
+        *,
+        basis="bspline",
+        n_basis=8,
+        sharing="layer",
+        normalization="tanh",
+        basis_kwargs=None,
+        skip_connection=False,
+        max_epochs=300,
+        batch_size=64,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=30,
+        scale_target=True,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.basis = basis
+        self.n_basis = n_basis
+        self.sharing = sharing
+        self.normalization = normalization
+        self.basis_kwargs = basis_kwargs
+        self.skip_connection = skip_connection
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.scale_target = scale_target
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on ``X`` (n_samples, n_features) and ``y`` (n_samples[, n_outputs]).
+
+        Returns
+        -------
+        self : TAAFSRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train one more epoch on ``(X, y)``, starting from the current weights.
+
+        The first call builds the network (and fixes the target scaling); later calls
+        continue training it. No data is held out.
+
+        Returns
+        -------
+        self : TAAFSRegressor
+            The updated estimator.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _fit(self, X, y, incremental: bool):
+        first = not (incremental and hasattr(self, "net_"))
+        X, y = validate_data(
+            self, X, y, reset=first, multi_output=True, y_numeric=True,
+            dtype=[np.float64, np.float32],
+        )
+        y2 = self._prepare_target(y, reset=first)
+        hidden = self._check_hidden_layer_sizes()
+        rng = check_random_state(self.random_state)
+        if first:
+            self._seed = int(rng.randint(np.iinfo(np.int32).max))
+            self._n_partial = 0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed + (self._n_partial if incremental else 0))
+            Xt = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+            if first:
+                self.net_ = self._build_net(hidden, X.shape[0], incremental)
+                self.net_.initialize()
+            if incremental:
+                self._n_partial += 1
+                self.net_.partial_fit(Xt, y2, epochs=1)
+            else:
+                self.net_.fit(Xt, y2)
+        self._store_fitted_state()
+        return self
+
+    def _check_hidden_layer_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if any(not isinstance(h, Integral) or isinstance(h, bool) or h < 1 for h in sizes):
+            raise ValueError(
+                "hidden_layer_sizes of TAAFSRegressor must be positive integers, "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(h) for h in sizes)
+
+    def _prepare_target(self, y: np.ndarray, reset: bool) -> np.ndarray:
+        if reset:
+            self._y_ndim = y.ndim
+        y2 = y.reshape(len(y), -1)
+        if reset:
+            self.n_outputs_ = y2.shape[1]
+            if self.scale_target:
+                self.y_mean_ = y2.mean(axis=0)
+                scale = y2.std(axis=0)
+                self.y_scale_ = np.where(scale > 0, scale, 1.0)
+            else:
+                self.y_mean_ = np.zeros(self.n_outputs_)
+                self.y_scale_ = np.ones(self.n_outputs_)
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but TAAFSRegressor was fitted with "
+                f"{self.n_outputs_}."
+            )
+        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+    def _build_module(self, hidden: tuple[int, ...]) -> MLP:
+        factory = make_activation_factory(
+            self.basis,
+            n_basis=self.n_basis,
+            sharing=self.sharing,
+            normalization=self.normalization,
+            basis_kwargs=self.basis_kwargs,
+        )
+        return MLP(
+            self.n_features_in_, hidden, self.n_outputs_, factory,
+            skip_connection=self.skip_connection,
+        )
+
+    def _build_net(self, hidden, n_samples: int, incremental: bool) -> NeuralNetRegressor:
+        n_valid = int(np.floor(self.validation_fraction * n_samples))
+        use_valid = self.early_stopping and not incremental and n_valid >= _MIN_VALID_ROWS
+        callbacks = [("finite_loss", FiniteLossGuard())]
+        if self.early_stopping and not incremental:
+            callbacks.append((
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss" if use_valid else "train_loss",
+                    patience=self.patience, load_best=True, sink=lambda *a: None,
+                ),
+            ))
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.extend(self.callbacks or [])
+        return NeuralNetRegressor(
+            module=self._build_module(hidden),
+            criterion=torch.nn.MSELoss,
+            optimizer=_OPTIMIZERS[self.optimizer],
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=ValidSplit(self.validation_fraction, random_state=self._seed)
+            if use_valid else None,
+            callbacks=callbacks,
+            verbose=int(self.verbose > 0),
+            device=self.device,
+        )
+
+    def _store_fitted_state(self) -> None:
+        self.module_ = self.net_.module_
+        self.dtype_ = next(self.module_.parameters()).dtype
+        self.history_ = self.net_.history
+        self.loss_curve_ = [float(v) for v in self.history_[:, "train_loss"]]
+        has_valid = "valid_loss" in self.history_[-1]
+        self.validation_loss_curve_ = (
+            [float(v) for v in self.history_[:, "valid_loss"]] if has_valid else None
+        )
+        self.n_iter_ = len(self.history_)
+        self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
+        if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
+            warnings.warn(
+                f"TAAFSRegressor reached max_epochs={self.max_epochs} before early stopping "
+                "triggered; the model may not have converged. Increase max_epochs.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    # --------------------------------------------------------------- prediction
+    def predict(self, X):
+        """Predict targets for ``X``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of the training target.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        out = self._forward_numpy(X)
+        pred = out * self.y_scale_ + self.y_mean_
+        return pred.ravel() if self._y_ndim == 1 else pred
+
+    def _forward_numpy(self, X: np.ndarray) -> np.ndarray:
+        module = self.module_
+        device = next(module.parameters()).device
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                parts = [
+                    module(torch.as_tensor(chunk, dtype=self.dtype_, device=device))
+                    .cpu().double().numpy()
+                    for chunk in np.array_split(X, max(1, -(-len(X) // _PREDICT_CHUNK)))
+                ]
+        finally:
+            module.train(was_training)
+        return np.concatenate(parts, axis=0)
+
+    def activation_functions(self, layer: int = 0, z=None):
+        """Learned activation shapes of one hidden layer, evaluated on a grid.
+
+        Parameters
+        ----------
+        layer : int, default=0
+            Index of the hidden layer.
+        z : array-like of shape (n_points,), default=None
+            Pre-activation values; by default 201 points spanning the range the layer saw
+            is unknown after training, so ``[-3, 3]`` is used.
+
+        Returns
+        -------
+        z : ndarray of shape (n_points,)
+            The grid.
+        values : ndarray of shape (n_points, n_shapes)
+            Activation values: one column per distinct shape (1 when the layer's neurons share
+            their coefficients, the layer width for ``sharing='neuron'``).
+        """
+        check_is_fitted(self)
+        n_layers = len(self.module_.activations)
+        if not -n_layers <= layer < n_layers:
+            raise ValueError(f"layer must be in [0, {n_layers}), got {layer!r}.")
+        z = np.linspace(-3.0, 3.0, 201) if z is None else np.asarray(z, dtype=float).ravel()
+        act = self.module_.activations[layer]
+        width = self.module_.hidden[layer].out_features
+        device = next(self.module_.parameters()).device
+        grid = torch.as_tensor(z, dtype=self.dtype_, device=device)[:, None].expand(-1, width)
+        with torch.no_grad():
+            values = act(grid.contiguous()).cpu().double().numpy()
+        per_neuron = bool(getattr(act, "per_neuron", False))
+        return z, (values if per_neuron else values[:, :1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
