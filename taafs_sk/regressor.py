@@ -22,6 +22,7 @@ from skorch.dataset import ValidSplit
 
 from .activations import FIXED_ACTIVATIONS, NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
 from .bases import available_bases
+from ._iterators import TensorBatchIterator
 from .callbacks import FiniteLossGuard
 from .exceptions import ConvergenceWarning
 from .network import MLP
@@ -37,6 +38,10 @@ _OPTIMIZERS = {
 # Fewer validation rows than this and early stopping monitors the training loss instead.
 _MIN_VALID_ROWS = 5
 _PREDICT_CHUNK = 16384
+
+
+def _silent(*args, **kwargs) -> None:
+    """Picklable sink that drops EarlyStopping's message."""
 
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
@@ -259,7 +264,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             self._n_partial = 0
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed + (self._n_partial if incremental else 0))
-            Xt = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+            Xt = torch.from_numpy(np.array(X, dtype=np.float32, copy=True))
             if first:
                 self.net_ = self._build_net(hidden, X.shape[0], incremental)
                 self.net_.initialize()
@@ -323,7 +328,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
                 "early_stopping",
                 EarlyStopping(
                     monitor="valid_loss" if use_valid else "train_loss",
-                    patience=self.patience, load_best=True, sink=lambda *a: None,
+                    patience=self.patience, load_best=True, sink=_silent,
                 ),
             ))
         if self.verbose >= 2:
@@ -337,6 +342,8 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            iterator_train=TensorBatchIterator,
+            iterator_valid=TensorBatchIterator,
             iterator_train__shuffle=True,
             train_split=ValidSplit(self.validation_fraction, random_state=self._seed)
             if use_valid else None,
@@ -387,7 +394,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         try:
             with torch.no_grad():
                 parts = [
-                    module(torch.as_tensor(chunk, dtype=self.dtype_, device=device))
+                    module(torch.tensor(chunk, dtype=self.dtype_, device=device))
                     .cpu().double().numpy()
                     for chunk in np.array_split(X, max(1, -(-len(X) // _PREDICT_CHUNK)))
                 ]
