@@ -1,0 +1,163 @@
+"""Epoch time of TAAF networks relative to a tanh network, for every basis, side by side.
+
+Architecture 30-64-64-1, 5,000 x 30 random regression data, batch 64, Adam (lr 1e-3), MSE,
+``n_basis=8``, ``sharing='layer'`` unless told otherwise. Two settings:
+
+(a) a plain torch training loop over :class:`taafs_sk.network.MLP` (fused TAAFs, and the eager
+    reference path ``fused=False`` for comparison);
+(b) the real skorch fit of :class:`taafs_sk.TAAFSRegressor` (skipped if it cannot be imported),
+    timed by skorch's own per-epoch durations.
+
+All models are timed in one process, one epoch at a time, interleaved (the order rotates every
+round) and repeated; the table shows median epoch times and the median over rounds of the
+per-round ratio model / tanh. Torch runs on one intra-op thread (``torch.set_num_threads(1)``).
+The target is a ratio of at most 1.2 for every basis.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/bench_bases.py [--repeats 7] [--skorch-epochs 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from taafs_sk.activations import make_activation_factory
+from taafs_sk.bases import available_bases
+from taafs_sk.network import MLP
+
+TARGET = 1.2
+
+
+def make_data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(5000, 30, generator=gen)
+    w = torch.randn(30, 3, generator=gen) / 30**0.5
+    y = torch.tanh(X @ w).sum(1, keepdim=True) + 0.1 * torch.randn(5000, 1, generator=gen)
+    return X, y
+
+
+class PlainLoop:
+    """One model trained by a minimal torch loop; ``epoch()`` returns its wall time."""
+
+    def __init__(self, basis: str, n_basis: int, sharing: str, fused: bool, data) -> None:
+        torch.manual_seed(0)
+        factory = make_activation_factory(basis, n_basis, sharing, fused=fused)
+        self.model = MLP(30, (64, 64), 1, factory)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.X, self.y = data
+        self.gen = torch.Generator().manual_seed(1)
+
+    def epoch(self) -> float:
+        X, y, model, opt = self.X, self.y, self.model, self.opt
+        perm = torch.randperm(len(X), generator=self.gen)
+        start = time.perf_counter()
+        for i in range(0, len(X), 64):
+            idx = perm[i: i + 64]
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - start
+
+
+def interleaved(runners: dict, repeats: int) -> dict[str, list[float]]:
+    """Time one epoch of each runner per round, rotating the order every round."""
+    names = list(runners)
+    for name in names:  # warm-up round
+        runners[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            times[name].append(runners[name]())
+    return times
+
+
+def summarize(times: dict[str, list[float]], base: str) -> dict[str, tuple[float, float]]:
+    """name -> (median epoch seconds, median of per-round ratios to ``base``)."""
+    out = {}
+    for name, ts in times.items():
+        ratios = [t / b for t, b in zip(ts, times[base])]
+        out[name] = (statistics.median(ts), statistics.median(ratios))
+    return out
+
+
+def plain_loop(bases, args, data):
+    runners = {"tanh": PlainLoop("tanh", args.n_basis, args.sharing, True, data).epoch}
+    for b in bases:
+        runners[b] = PlainLoop(b, args.n_basis, args.sharing, True, data).epoch
+        if args.eager:
+            runners[b + " (eager)"] = PlainLoop(b, args.n_basis, args.sharing, False,
+                                                data).epoch
+    return summarize(interleaved(runners, args.repeats), "tanh")
+
+
+def skorch_fit(bases, args, data):
+    try:
+        from taafs_sk.regressor import TAAFSRegressor
+    except ImportError as exc:  # the regressor is optional for this benchmark
+        print(f"(b) skipped: cannot import TAAFSRegressor ({exc})")
+        return None
+    X, y = (t.numpy().astype(np.float64) for t in data)
+
+    def runner(basis):
+        def run():
+            model = TAAFSRegressor(
+                hidden_layer_sizes=(64, 64), basis=basis, n_basis=args.n_basis,
+                sharing=args.sharing, max_epochs=args.skorch_epochs, batch_size=64,
+                early_stopping=False, random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.fit(X, y.ravel())
+            durations = [float(d) for d in model.history_[:, "dur"]]
+            return statistics.median(durations[1:] if len(durations) > 1 else durations)
+        return run
+
+    runners = {"tanh": runner("tanh"), **{b: runner(b) for b in bases}}
+    return summarize(interleaved(runners, max(3, args.repeats // 2)), "tanh")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="timed rounds (plain loop)")
+    parser.add_argument("--skorch-epochs", type=int, default=4, help="epochs per skorch fit")
+    parser.add_argument("--n-basis", type=int, default=8)
+    parser.add_argument("--sharing", default="layer")
+    parser.add_argument("--bases", nargs="*", default=None, help="default: all")
+    parser.add_argument("--no-eager", dest="eager", action="store_false",
+                        help="skip the eager reference path in (a)")
+    parser.add_argument("--no-skorch", dest="skorch", action="store_false", help="skip (b)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    bases = args.bases or available_bases()
+    data = make_data()
+    print(f"30-64-64-1 MLP, 5000x30, batch 64, Adam, n_basis={args.n_basis}, "
+          f"sharing={args.sharing!r}, 1 thread, torch {torch.__version__}")
+    plain = plain_loop(bases, args, data)
+    fit = skorch_fit(bases, args, data) if args.skorch else None
+    header = f"{'activation':22s} {'(a) ms/epoch':>12s} {'(a) ratio':>9s}"
+    if fit:
+        header += f" {'(b) ms/epoch':>12s} {'(b) ratio':>9s}"
+    print(header)
+    for name, (t, ratio) in plain.items():
+        line = f"{name:22s} {1e3 * t:12.1f} {ratio:9.2f}"
+        if fit and name in fit:
+            line += f" {1e3 * fit[name][0]:12.1f} {fit[name][1]:9.2f}"
+        print(line)
+    worst_a = max(plain[b][1] for b in bases)
+    verdict = f"worst fused ratio: (a) plain loop {worst_a:.2f}"
+    if fit:
+        verdict += f", (b) skorch fit {max(fit[b][1] for b in bases):.2f}"
+    worst = max(worst_a, max(fit[b][1] for b in bases) if fit else 0.0)
+    print(f"{verdict}; target <= {TARGET}: {'met' if worst <= TARGET else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

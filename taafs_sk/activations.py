@@ -1,0 +1,324 @@
+r"""Trainable adaptive activation functions (TAAF), fixed activations and sharing schemes.
+
+A TAAF maps each pre-activation :math:`z` to
+
+.. math::
+
+    \sigma(z) = \sum_{k=1}^{K} c_k\, B_k(\mathrm{norm}(z)) + b,
+
+with :math:`B_k` a basis family of :mod:`taafs_sk.bases` on :math:`[-1, 1]`. The
+:func:`make_activation_factory` builds the activations of an
+:class:`~taafs_sk.network.MLP` under one of the TAAFS paper's sharing schemes (section 5.1):
+
+``'global'``   one activation (one module object) for everything the factory builds;
+``'network'``  one activation per network: a new module whenever layer 0 is built, reused by
+               the later layers. A factory that builds a single network, as
+               :class:`~taafs_sk.TAAFSRegressor` does, gives the same model as ``'global'``;
+``'layer'``    one shared-coefficient activation per hidden layer;
+``'neuron'``   per-neuron coefficients and biases in every hidden layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._fused import NORMALIZATIONS, fused_taaf, normalize
+from .bases import available_bases, make_basis
+
+__all__ = [
+    "TAAF", "FIXED_ACTIVATIONS", "NORMALIZATIONS", "SHARING_SCHEMES", "INITS",
+    "ActivationFactory", "make_activation_factory", "count_activation_params",
+    "activation_grid",
+]
+
+FIXED_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU,
+    "elu": nn.ELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU, "identity": nn.Identity,
+}
+SHARING_SCHEMES = ("global", "network", "layer", "neuron")
+INITS = ("tanh", "identity")
+_INIT_GRID = (-3.0, 3.0, 601)
+
+
+def _check_choice(owner: str, name: str, value, options) -> None:
+    if value not in options:
+        raise ValueError(f"{name} of {owner} must be one of {list(options)}, got {value!r}.")
+
+
+class TAAF(nn.Module):
+    r"""Trainable adaptive activation: :math:`\sum_k c_k B_k(\mathrm{norm}(z)) + b`.
+
+    Acts elementwise on the last axis; any leading dimensions are allowed.
+
+    Parameters
+    ----------
+    n_features : int or None
+        Width of the layer. Required when ``per_neuron=True``; a shared activation works on
+        any width.
+    basis : str
+        Basis family, one of :func:`taafs_sk.bases.available_bases`.
+    n_basis : int, default=8
+        Number of basis functions :math:`K`.
+    normalization : {'tanh', 'softsign', 'clamp', 'none'}, default='tanh'
+        Map from :math:`z` to the basis domain: :math:`\tanh z`; :math:`z/(1+|z|)` (slower
+        saturation); :math:`\mathrm{clip}(z/3, -1, 1)` (piecewise linear, flat beyond
+        :math:`|z| = 3`); :math:`\mathrm{clip}(z, -1, 1)` (``z`` used as it is, for inputs
+        already in [-1, 1]).
+    per_neuron : bool, default=False
+        Coefficients of shape ``(n_features, n_basis)`` and bias ``(n_features,)`` instead of
+        ``(n_basis,)`` and a scalar.
+    basis_kwargs : dict, default=None
+        Options of the basis (``order``, ``period``, ``width``, ``alpha``, ``beta``).
+    init : {'tanh', 'identity'}, default='tanh'
+        Starting shape: the coefficients are the least-squares fit of :math:`\tanh z` or of
+        :math:`z` on 601 points of :math:`z \in [-3, 3]`; the bias starts at 0.
+    fused : bool, default=True
+        Use the fused kernels of :mod:`taafs_sk._fused` (one autograd node, analytic
+        backward). ``False`` evaluates with plain torch operations (the reference).
+
+    Attributes
+    ----------
+    basis : taafs_sk.bases.Basis
+        The basis module.
+    weight : nn.Parameter of shape (n_basis + 1,) or (n_features, n_basis + 1)
+        The trainable values :math:`[c_1, ..., c_K, b]`, kept in one tensor so that an
+        optimizer updates one parameter per activation (per-parameter optimizer overhead is a
+        visible share of a small network's step).
+    coefficients : Tensor of shape (n_basis,) or (n_features, n_basis)
+        :math:`c_k` (a view of ``weight``).
+    bias : Tensor of shape () or (n_features,)
+        :math:`b` (a view of ``weight``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.activations import TAAF
+    >>> act = TAAF(4, "chebyshev1", n_basis=6)
+    >>> z = torch.linspace(-2, 2, 5)[:, None].expand(5, 4)
+    >>> bool((act(z) - torch.tanh(z)).abs().max() < 1e-4)
+    True
+    """
+
+    def __init__(
+        self,
+        n_features: int | None,
+        basis: str,
+        n_basis: int = 8,
+        normalization: str = "tanh",
+        per_neuron: bool = False,
+        basis_kwargs: dict | None = None,
+        init: str = "tanh",
+        fused: bool = True,
+    ) -> None:
+        super().__init__()
+        _check_choice("TAAF", "normalization", normalization, NORMALIZATIONS)
+        _check_choice("TAAF", "init", init, INITS)
+        if per_neuron and (isinstance(n_features, bool) or not isinstance(
+                n_features, (int, np.integer)) or n_features < 1):
+            raise ValueError("n_features of TAAF must be a positive integer when "
+                             f"per_neuron=True, got {n_features!r}.")
+        self.n_features = None if n_features is None else int(n_features)
+        self.normalization = normalization
+        self.per_neuron = bool(per_neuron)
+        self.init = init
+        self.fused = bool(fused)
+        self.basis = make_basis(basis, n_basis, **(basis_kwargs or {}))
+        weight = torch.cat([self._initial_coefficients(init), torch.zeros(1)])  # (K + 1,)
+        if self.per_neuron:
+            weight = weight.repeat(self.n_features, 1)  # (F, K + 1)
+        self.weight = nn.Parameter(weight)
+
+    @property
+    def n_basis(self) -> int:
+        return self.basis.n_basis
+
+    @property
+    def coefficients(self) -> torch.Tensor:
+        """:math:`c_k`: view of ``weight``, shape ``(n_basis,)`` or ``(n_features, n_basis)``."""
+        return self.weight[..., :-1]
+
+    @property
+    def bias(self) -> torch.Tensor:
+        """:math:`b`: view of ``weight``, shape ``()`` or ``(n_features,)``."""
+        return self.weight[..., -1]
+
+    def _initial_coefficients(self, init: str) -> torch.Tensor:
+        z = torch.linspace(*_INIT_GRID, dtype=torch.float64)
+        target = torch.tanh(z) if init == "tanh" else z
+        phi = self.basis.double()(normalize(z, self.normalization))  # (G, K)
+        coef = torch.linalg.lstsq(phi, target[:, None], driver="gelsd").solution[:, 0]
+        return coef.to(torch.get_default_dtype())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Apply the activation elementwise; ``z`` has shape ``(..., n_features)``."""
+        if self.fused:
+            return fused_taaf(z, self.weight, self.basis, self.normalization)
+        phi = self.basis(normalize(z, self.normalization))  # (..., F, K)
+        if self.per_neuron:
+            return (phi * self.coefficients).sum(-1) + self.bias
+        return phi @ self.coefficients + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"n_features={self.n_features}, normalization={self.normalization!r}, "
+                f"per_neuron={self.per_neuron}, fused={self.fused}")
+
+
+class ActivationFactory:
+    """Picklable ``(layer_index, n_features) -> nn.Module`` built by
+    :func:`make_activation_factory` (see there)."""
+
+    def __init__(self, basis, n_basis, sharing, normalization, basis_kwargs, init, fused):
+        self.basis, self.n_basis, self.sharing = basis, n_basis, sharing
+        self.normalization, self.basis_kwargs = normalization, basis_kwargs
+        self.init, self.fused = init, fused
+        self._shared: nn.Module | None = None
+
+    def _new(self, n_features: int | None) -> nn.Module:
+        if self.basis in FIXED_ACTIVATIONS:
+            return FIXED_ACTIVATIONS[self.basis]()
+        return TAAF(n_features, self.basis, self.n_basis, self.normalization,
+                    per_neuron=self.sharing == "neuron", basis_kwargs=self.basis_kwargs,
+                    init=self.init, fused=self.fused)
+
+    def __call__(self, layer_index: int, n_features: int) -> nn.Module:
+        if self.sharing in ("layer", "neuron") or self.basis in FIXED_ACTIVATIONS:
+            return self._new(n_features)
+        if self._shared is None or (self.sharing == "network" and layer_index == 0):
+            self._shared = self._new(None)
+        return self._shared
+
+
+def make_activation_factory(
+    basis: str,
+    n_basis: int = 8,
+    sharing: str = "layer",
+    normalization: str = "tanh",
+    basis_kwargs: dict | None = None,
+    *,
+    init: str = "tanh",
+    fused: bool = True,
+) -> ActivationFactory:
+    """Activation factory for :class:`~taafs_sk.network.MLP` under a sharing scheme.
+
+    Parameters
+    ----------
+    basis : str
+        A basis family (:func:`taafs_sk.bases.available_bases`) or a fixed activation
+        (``FIXED_ACTIVATIONS``: 'tanh', 'sigmoid', 'relu', 'silu', 'gelu', 'elu', 'softplus',
+        'leaky_relu', 'identity'); a fixed activation ignores the other arguments.
+    n_basis : int, default=8
+        Basis functions per activation.
+    sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
+        Which neurons share one set of coefficients (see the module docstring).
+    normalization : {'tanh', 'softsign', 'clamp', 'none'}, default='tanh'
+        See :class:`TAAF`.
+    basis_kwargs : dict, default=None
+        Options of the basis.
+    init : {'tanh', 'identity'}, default='tanh'
+        Starting shape of every TAAF.
+    fused : bool, default=True
+        Fused kernels (``False``: plain torch reference).
+
+    Returns
+    -------
+    factory : callable ``(layer_index, n_features) -> nn.Module``
+
+    Raises
+    ------
+    ValueError
+        For an unknown basis, sharing scheme, normalization or init, or invalid basis
+        options; raised here, before any network is built.
+
+    Examples
+    --------
+    >>> from taafs_sk.activations import make_activation_factory
+    >>> from taafs_sk.network import MLP
+    >>> net = MLP(3, (8, 8), 1, make_activation_factory("fourier", sharing="global"))
+    >>> net.activations[0] is net.activations[1]
+    True
+    """
+    valid = [*available_bases(), *FIXED_ACTIVATIONS]
+    if basis not in valid:
+        raise ValueError(f"basis must be one of {valid}, got {basis!r}.")
+    _check_choice("make_activation_factory", "sharing", sharing, SHARING_SCHEMES)
+    _check_choice("make_activation_factory", "normalization", normalization, NORMALIZATIONS)
+    _check_choice("make_activation_factory", "init", init, INITS)
+    if basis not in FIXED_ACTIVATIONS:
+        make_basis(basis, n_basis, **(basis_kwargs or {}))  # validates n_basis and options
+    return ActivationFactory(basis, n_basis, sharing, normalization, basis_kwargs, init, fused)
+
+
+def count_activation_params(
+    basis: str, n_basis: int, sharing: str, hidden_layer_sizes: Sequence[int]
+) -> int:
+    r"""Trainable parameters that the activations add to an MLP.
+
+    With :math:`K` = ``n_basis``, :math:`L` hidden layers of widths :math:`h_l`, each TAAF
+    holding :math:`K` coefficients and one bias per shape:
+
+    - fixed activation: :math:`0`;
+    - ``'global'``, ``'network'`` (one network): :math:`K + 1`;
+    - ``'layer'``: :math:`L (K + 1)`;
+    - ``'neuron'``: :math:`(K + 1) \sum_l h_l`.
+
+    Examples
+    --------
+    >>> from taafs_sk.activations import count_activation_params
+    >>> count_activation_params("bspline", 8, "layer", (64, 64))
+    18
+    """
+    _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
+    sizes = [int(h) for h in hidden_layer_sizes]
+    if basis in FIXED_ACTIVATIONS or not sizes:
+        return 0
+    per_shape = int(n_basis) + 1
+    if sharing in ("global", "network"):
+        return per_shape
+    if sharing == "layer":
+        return per_shape * len(sizes)
+    return per_shape * sum(sizes)
+
+
+def activation_grid(module: nn.Module, z, width: int | None = None) -> np.ndarray:
+    """Evaluate an activation module on a grid of pre-activations, for plots.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Any elementwise activation (TAAF, fixed, hardware NAF).
+    z : array-like of shape (n_points,)
+        Pre-activation values.
+    width : int, default=None
+        Number of neurons to evaluate (columns). By default a per-neuron TAAF gives one column
+        per neuron and every other module one column.
+
+    Returns
+    -------
+    values : ndarray of shape (n_points, width)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk.activations import TAAF, activation_grid
+    >>> activation_grid(TAAF(3, "grbf", per_neuron=True), np.linspace(-1, 1, 5)).shape
+    (5, 3)
+    """
+    if width is None:
+        width = module.n_features if getattr(module, "per_neuron", False) else 1
+    ref = next(iter(module.parameters()), None)
+    if ref is None:
+        ref = next(iter(module.buffers()), torch.empty(0))
+    grid = torch.as_tensor(np.asarray(z, dtype=float).ravel(), device=ref.device)
+    dtype = ref.dtype if ref.is_floating_point() else torch.get_default_dtype()
+    grid = grid.to(dtype)[:, None].expand(-1, int(width)).contiguous()
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            return module(grid).cpu().double().numpy()
+    finally:
+        module.train(was_training)

@@ -1,0 +1,429 @@
+"""AdditiveKernelNN: a one-hidden-layer network whose neuron activations are additive-GPR posteriors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.stats import qmc
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._additive_likelihood import Hyperparameters, MarginalLikelihood
+from ._additive_solvers import ExactSolver, InducingSolver, neuron_outputs
+from .kernels1d import KERNELS, Kernel1D, make_kernel
+from .network import MLP
+from .tabulated import TabulatedActivation
+
+__all__ = ["AdditiveKernelNN", "plot_neuron_activations"]
+
+AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
+HYPER_SUBSET = 1000  # samples used to fit hyperparameters for the inducing solver
+
+
+class NeuronActivation:
+    """One neuron's activation ``phi(z) = sum_q coef[q] k(z, centers[q]; l)``.
+
+    Maps a numpy array of rescaled coordinates (any shape) to an array of the same shape,
+    in target units. Picklable, unlike a closure.
+    """
+
+    def __init__(self, kernel: Kernel1D, centers, coef, length_scale: float) -> None:
+        self.kernel, self.centers, self.coef = kernel, centers, coef
+        self.length_scale = float(length_scale)
+
+    def __call__(self, z) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        phi, _ = neuron_outputs(
+            self.kernel, z.reshape(1, -1), self.centers[None], self.coef[None],
+            np.array([self.length_scale]),
+        )
+        return phi.reshape(z.shape)
+
+
+class AdditiveKernelNN(RegressorMixin, BaseEstimator):
+    r"""Neural network with data-optimal neuron activations from additive Gaussian-process regression.
+
+    Each input feature is rescaled to [0, 1] on the training data. ``N`` hidden neurons see
+    the coordinates :math:`y_n = w_n \cdot x`, each again rescaled to :math:`z_n \in [0, 1]`.
+    A Gaussian process with the additive kernel
+
+    .. math::
+        K(x, x') = \sum_{n=1}^{N} s_n\, k(z_n, z_n'; l_n)
+
+    is fitted to the (standardised) targets, :math:`c = (K + \sigma^2 I)^{-1}(t - \bar t)`.
+    Its posterior mean splits into one function per neuron, which is that neuron's activation:
+
+    .. math::
+        \phi_n(z) = s_n \sum_{i=1}^{M} c_i\, k(z, z_{n,i}; l_n), \qquad
+        f(x) = \sum_{n=1}^{N} \phi_n(z_n(x)) + \bar t .
+
+    Parameters
+    ----------
+    n_neurons : int, default=None
+        Number of hidden neurons ``N``. ``None`` gives ``2 * n_features`` for ``"sobol"``
+        and ``"random"`` weights and ``n_features`` for ``"identity"``.
+    weights : {'sobol', 'random', 'identity'} or array-like of shape (N, n_features), default='sobol'
+        Hidden directions in the [0, 1]-rescaled input space. ``"sobol"``: the identity rows
+        (one neuron per feature) followed by scrambled Sobol directions with components in
+        [-1, 1], normalised; ``"random"``: Gaussian random unit directions; an array is used
+        as given (``n_neurons`` must then be ``None`` or its number of rows).
+    kernel : {'rbf', 'matern52', 'polynomial'}, default='rbf'
+        The 1-D kernel ``k`` (see :mod:`taafs_sk.kernels1d`). ``"polynomial"`` gives
+        quadratic activations, like a transistor's square-law transfer curve.
+    length_scale : float or array-like of shape (N,), default=1.0
+        Length scale(s) in rescaled units, the starting point when ``optimize=True``.
+    alpha : float, default=1e-5
+        Noise variance :math:`\sigma^2` (on the standardised targets if ``normalize_y``),
+        the starting point when ``optimize=True``.
+    optimize : bool, default=True
+        Choose length scales, prior variances :math:`s_n` and noise by maximising the log
+        marginal likelihood (L-BFGS-B on log-parameters with analytic gradients). With
+        ``False`` they stay at ``length_scale``, ``s_n = 1/N`` and ``alpha``.
+    per_neuron : bool, default=True
+        Give each neuron its own length scale and prior variance (after a first optimisation
+        with shared ones). ``False`` keeps one of each for all neurons.
+    ard : bool, default=True
+        Also learn one scale :math:`\rho_d` per input feature, which stretches every hidden
+        direction, :math:`y_n = \sum_d w_{nd} \rho_d \tilde x_d` (automatic relevance
+        determination). Irrelevant features then stop blurring the mixed (Sobol) neurons.
+        Ignored for the non-stationary ``"polynomial"`` kernel.
+    n_restarts_optimizer : int, default=2
+        Extra starts (random length scales) of the shared-hyperparameter optimisation.
+    solver : {'auto', 'exact', 'inducing'}, default='auto'
+        ``"exact"``: full GPR, ``O(M^3)`` time and ``O(M^2)`` memory. ``"inducing"``: each
+        activation is a combination of ``n_inducing`` kernels centred on a grid of [0, 1]
+        (subset of regressors), ``O(M (N m)^2)`` time, memory linear in ``M``; its
+        hyperparameters come from the marginal likelihood on a random subset of 1000
+        samples, then the noise is picked on a 20% hold-out. ``"auto"``: exact up to 3000
+        samples.
+    n_inducing : int, default=None
+        Inducing points per neuron; ``None`` gives ``clip(ceil(2.5 / min(l_n)) + 1, 16, 64)``.
+    optimize_weights : int, default=0
+        Rounds of direction refinement: each round replaces the least important quarter of
+        the non-identity neurons by fresh Sobol directions and keeps the change if the
+        marginal likelihood improves (exact solver only).
+    normalize_y : bool, default=True
+        Divide the centred targets by their standard deviation before fitting.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Sobol scrambling, random directions, optimiser restarts and subsets.
+
+    Attributes
+    ----------
+    hidden_weights_ : ndarray of shape (N, n_features_in_)
+        Weights mapping raw inputs to the rescaled neuron coordinates
+        ``z = hidden_weights_ @ x + hidden_bias_`` (``z`` spans [0, 1] on the training data).
+    hidden_bias_ : ndarray of shape (N,)
+    directions_ : ndarray of shape (N, n_features_in_)
+        The unit directions ``w_n`` in the [0, 1]-rescaled input space.
+    activation_functions_ : list of callable
+        ``activation_functions_[n](z)`` is :math:`\phi_n` in target units, on the rescaled
+        coordinate ``z``; ``predict(X) = sum_n phi_n(z_n) + intercept_``.
+    neuron_importance_ : ndarray of shape (N,)
+        Standard deviation of each :math:`\phi_n` over the training data, target units.
+    length_scale_ : ndarray of shape (N,)
+        Length scales on the rescaled coordinates ``z``.
+    feature_scale_ : ndarray of shape (n_features_in_,)
+        The ARD scales :math:`\rho_d` (ones without ``ard``).
+    amplitude_ : ndarray of shape (N,)
+        Prior variances :math:`s_n` (standardised target units).
+    alpha_ : float
+        Noise variance :math:`\sigma^2` (standardised target units).
+    log_marginal_likelihood_value_ : float
+        Of the standardised training targets (DTC approximation for the inducing solver).
+    solver_ : str
+        ``"exact"`` or ``"inducing"``.
+    n_inducing_ : int or None
+    intercept_ : float
+        Mean of the training targets.
+    y_scale_ : float
+        Standard deviation of the training targets (1 without ``normalize_y``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string feature names.
+
+    See Also
+    --------
+    sklearn.gaussian_process.GaussianProcessRegressor : GPR with a full (non-additive) kernel.
+
+    Notes
+    -----
+    The hidden weights follow a rule, so the fit is closed-form apart from a handful of
+    kernel hyperparameters. ``to_module`` turns the model into a :class:`~taafs_sk.network.MLP`
+    with tabulated activations for the analog-hardware studies.
+
+    References
+    ----------
+    S. Manzhos and M. Ihara, "Neural network with optimal neuron activation functions based
+    on additive Gaussian process regression", J. Phys. Chem. A 127, 7823 (2023).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk.additive_kernel import AdditiveKernelNN
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, (200, 3))
+    >>> y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    >>> model = AdditiveKernelNN(random_state=0).fit(X, y)
+    >>> len(model.activation_functions_)
+    6
+    >>> bool(model.score(X, y) > 0.99)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_neurons": [Interval(Integral, 1, None, closed="left"), None],
+        "weights": [StrOptions({"sobol", "random", "identity"}), "array-like"],
+        "kernel": [StrOptions(set(KERNELS))],
+        "length_scale": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "optimize": ["boolean"],
+        "per_neuron": ["boolean"],
+        "ard": ["boolean"],
+        "n_restarts_optimizer": [Interval(Integral, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "exact", "inducing"})],
+        "n_inducing": [Interval(Integral, 2, None, closed="left"), None],
+        "optimize_weights": [Interval(Integral, 0, None, closed="left")],
+        "normalize_y": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        n_neurons: int | None = None,
+        *,
+        weights="sobol",
+        kernel: str = "rbf",
+        length_scale=1.0,
+        alpha: float = 1e-5,
+        optimize: bool = True,
+        per_neuron: bool = True,
+        ard: bool = True,
+        n_restarts_optimizer: int = 2,
+        solver: str = "auto",
+        n_inducing: int | None = None,
+        optimize_weights: int = 0,
+        normalize_y: bool = True,
+        random_state=None,
+    ) -> None:
+        self.n_neurons = n_neurons
+        self.weights = weights
+        self.kernel = kernel
+        self.length_scale = length_scale
+        self.alpha = alpha
+        self.optimize = optimize
+        self.per_neuron = per_neuron
+        self.ard = ard
+        self.n_restarts_optimizer = n_restarts_optimizer
+        self.solver = solver
+        self.n_inducing = n_inducing
+        self.optimize_weights = optimize_weights
+        self.normalize_y = normalize_y
+        self.random_state = random_state
+
+    def _directions(self, d: int, rng: np.random.RandomState) -> np.ndarray:
+        """Unit hidden directions ``(N, d)`` in the rescaled input space."""
+        if not isinstance(self.weights, str):
+            w = np.asarray(self.weights, dtype=float)
+            if w.ndim != 2 or w.shape[1] != d or self.n_neurons not in (None, w.shape[0]):
+                raise ValueError(
+                    f"AdditiveKernelNN: weights must have shape (n_neurons, n_features) = "
+                    f"({self.n_neurons or 'N'}, {d}); got {w.shape}."
+                )
+        elif self.weights == "identity":
+            if self.n_neurons not in (None, d):
+                raise ValueError(
+                    f"AdditiveKernelNN: weights='identity' needs n_neurons=None or {d} "
+                    f"(n_features); got n_neurons={self.n_neurons}. Use weights='sobol' for more."
+                )
+            w = np.eye(d)
+        else:
+            n = self.n_neurons or 2 * d
+            if self.weights == "random":
+                w = rng.normal(size=(n, d))
+            else:
+                w = np.vstack([np.eye(d)[:n], _sobol_directions(n - min(n, d), d, rng)])
+        norm = np.linalg.norm(w, axis=1, keepdims=True)
+        if not np.all(np.isfinite(w)) or np.any(norm == 0):
+            raise ValueError("AdditiveKernelNN: every hidden direction must be finite and nonzero.")
+        return w / norm
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y) -> AdditiveKernelNN:
+        """Fit the hidden coordinates, hyperparameters and activations to ``(X, y)``."""
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        rng = check_random_state(self.random_state)
+        x_min = X.min(0)
+        x_range = _safe_range(X.max(0) - x_min)
+        xs = (X - x_min) / x_range
+        directions = self._directions(X.shape[1], rng)
+        self.intercept_ = float(y.mean())
+        self.y_scale_ = float(_safe_range(np.array([y.std()]))[0]) if self.normalize_y else 1.0
+        t = (y - self.intercept_) / self.y_scale_
+        kernel = make_kernel(self.kernel)
+        self.solver_ = self.solver
+        if self.solver == "auto":
+            self.solver_ = "exact" if len(y) <= AUTO_EXACT_MAX else "inducing"
+        ml, h = self._hyperparameters(kernel, xs, directions, t, rng)
+        # neuron coordinates rescaled to [0, 1] on the training data: z = (y - lo) / span
+        proj = ml.coordinates(h.feature_scale, xs)  # (N, M)
+        lo = proj.min(1)
+        span = _safe_range(np.ptp(proj, axis=1))
+        w_xs = ml.p * h.feature_scale / span[:, None]  # acts on xs
+        self.hidden_weights_ = w_xs / x_range
+        self.hidden_bias_ = -(ml.q + lo) / span - self.hidden_weights_ @ x_min
+        self.directions_ = w_xs / np.linalg.norm(w_xs, axis=1, keepdims=True)
+        self.feature_scale_ = h.feature_scale
+        h = replace(h, length_scale=h.length_scale / span)
+        z = self._coordinates(X)
+        if self.solver_ == "exact":
+            model = ExactSolver(kernel, z).fit(t, h)
+            self.n_inducing_ = None
+        else:
+            self.n_inducing_ = self.n_inducing or int(
+                np.clip(np.ceil(2.5 / h.length_scale.min()) + 1, 16, 64)
+            )
+            model = InducingSolver(kernel, self.n_inducing_, h).fit(z, t, rng, self.optimize)
+        self._finish(model, kernel, z)
+        return self
+
+    def _coordinates(self, X: np.ndarray) -> np.ndarray:
+        return (X @ self.hidden_weights_.T + self.hidden_bias_).T
+
+    def _hyperparameters(self, kernel, xs, directions, t, rng):
+        """Likelihood on (a subset of) the data and the chosen hyperparameters."""
+        n, d = directions.shape
+        ls = np.broadcast_to(np.asarray(self.length_scale, dtype=float), (n,)).copy()
+        h = Hyperparameters(ls, np.full(n, 1.0 / n), float(self.alpha), np.ones(d))
+        idx = np.arange(len(t))
+        if self.optimize and self.solver_ == "inducing" and len(t) > HYPER_SUBSET:
+            idx = np.sort(rng.choice(len(t), HYPER_SUBSET, replace=False))
+        ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
+        if self.optimize:
+            h, _ = ml.optimize(
+                h,
+                ard=self.ard and kernel.stationary,
+                per_neuron=self.per_neuron,
+                n_restarts=self.n_restarts_optimizer,
+                rng=rng,
+            )
+        return ml, h
+
+    def _finish(self, model, kernel: Kernel1D, z: np.ndarray) -> None:
+        h = model.hyper_
+        centers, coef = model.representation()
+        if not np.all(np.isfinite(coef)):
+            raise ValueError(
+                "AdditiveKernelNN: the fitted activations are not finite; increase alpha or "
+                "check the inputs for extreme values."
+            )
+        self.model_ = model
+        self.length_scale_, self.amplitude_, self.alpha_ = h.length_scale, h.amplitude, h.noise
+        self.log_marginal_likelihood_value_ = model.log_marginal_likelihood_
+        self.activation_functions_ = [
+            NeuronActivation(kernel, centers[i], coef[i] * self.y_scale_, h.length_scale[i])
+            for i in range(len(coef))
+        ]
+        phi, _ = model.predict(z)
+        self.neuron_importance_ = phi.std(axis=1) * self.y_scale_
+
+    def predict(self, X, return_std: bool = False):
+        """Predict targets; with ``return_std`` also the predictive standard deviation of a
+        noisy observation (posterior of the latent function plus the noise ``alpha_``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        phi, var = self.model_.predict(self._coordinates(X), return_var=return_std)
+        mean = phi.sum(0) * self.y_scale_ + self.intercept_
+        if not return_std:
+            return mean
+        return mean, np.sqrt(var) * self.y_scale_
+
+    def to_module(
+        self, dtype: torch.dtype = torch.float64, n_grid: int = 1025, margin: float = 0.25
+    ) -> MLP:
+        """The fitted model as an :class:`~taafs_sk.network.MLP` with tabulated activations.
+
+        The hidden layer holds ``hidden_weights_`` and ``hidden_bias_``; neuron ``n`` applies a
+        :class:`~taafs_sk.tabulated.TabulatedActivation` of :math:`\\phi_n` (standardised units,
+        cubic Hermite on ``n_grid`` points over ``[-margin, 1 + margin]``, linear beyond); the
+        output layer has weights ``y_scale_`` and bias ``intercept_``. The module maps raw
+        ``X`` of shape ``(..., n_features_in_)`` to ``(..., 1)``.
+        """
+        check_is_fitted(self)
+        grid = np.linspace(-margin, 1.0 + margin, n_grid)
+        values, slopes = self._tabulate(grid)
+        act = TabulatedActivation(grid, values, slopes)
+        n, d = self.hidden_weights_.shape
+        net = MLP(d, (n,), 1, lambda i, width: act)
+        with torch.no_grad():
+            net.hidden[0].weight.copy_(torch.as_tensor(self.hidden_weights_))
+            net.hidden[0].bias.copy_(torch.as_tensor(self.hidden_bias_))
+            net.output.weight.fill_(self.y_scale_)
+            net.output.bias.fill_(self.intercept_)
+        return net.to(dtype)
+
+    def _tabulate(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values and slopes of every activation (standardised units) on ``grid``."""
+        centers, coef = self.model_.representation()
+        kernel, ls = make_kernel(self.kernel), self.length_scale_
+        zg = np.broadcast_to(grid, (len(coef), len(grid)))
+        values, _ = neuron_outputs(kernel, zg, centers, coef, ls)
+        slopes = np.empty_like(values)
+        step = max(1, 2**22 // (len(coef) * centers.shape[1]))
+        for i in range(0, len(grid), step):
+            dk = kernel.derivative(zg[:, i : i + step], centers, ls)
+            slopes[:, i : i + step] = np.einsum("npq,nq->np", dk, coef)
+        return values, slopes
+
+
+def _safe_range(r: np.ndarray) -> np.ndarray:
+    """Ranges with zeros (constant columns) replaced by one."""
+    return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
+
+
+def _sobol_directions(n: int, d: int, rng: np.random.RandomState) -> np.ndarray:
+    """``n`` scrambled Sobol points of [-1, 1]^d (``(n, d)``, not normalised)."""
+    if n == 0:
+        return np.empty((0, d))
+    sampler = qmc.Sobol(d, scramble=True, seed=rng.randint(2**31 - 1))
+    pts = sampler.random_base2(int(np.ceil(np.log2(max(n, 2)))))[:n]
+    return 2.0 * pts - 1.0
+
+
+def plot_neuron_activations(model: AdditiveKernelNN, ax=None, n_points: int = 200):
+    """Draw every fitted activation :math:`\\phi_n(z)` on [0, 1], labelled with its importance.
+
+    Lines are ordered and coloured by importance (darker = more important).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from taafs_sk.additive_kernel import AdditiveKernelNN, plot_neuron_activations
+    >>> X = np.random.RandomState(0).rand(50, 2)
+    >>> ax = plot_neuron_activations(AdditiveKernelNN(random_state=0).fit(X, X.sum(1)))
+    >>> len(ax.lines)
+    4
+    """
+    import matplotlib.pyplot as plt
+
+    check_is_fitted(model)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    z = np.linspace(0.0, 1.0, n_points)
+    imp = model.neuron_importance_
+    order = np.argsort(imp)
+    cmap = plt.get_cmap("viridis_r")
+    for rank, n in enumerate(order):
+        ax.plot(z, model.activation_functions_[n](z), color=cmap(0.15 + 0.85 * rank / max(len(order) - 1, 1)),
+                label=f"neuron {n}: importance {imp[n]:.3g}")
+    ax.set_xlabel("rescaled neuron coordinate z")
+    ax.set_ylabel(r"activation $\phi_n(z)$ (target units)")
+    if len(order) <= 12:
+        ax.legend(fontsize="small")
+    return ax

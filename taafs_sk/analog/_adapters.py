@@ -1,0 +1,277 @@
+"""Reach every supported regressor as one torch model: an ``MLP`` plus an output affine map.
+
+The analog wrappers (noise, hardware activation shapes) only need three things from a model:
+a torch :class:`~taafs_sk.network.MLP` they can call with a ``hook`` or whose activations
+they can replace, the map from its output to the target units, and the numpy preprocessing
+that turns user ``X`` into the network's input. :func:`as_torch_model` extracts them from
+
+- a fitted :class:`~taafs_sk.TAAFSRegressor` (its ``module_`` itself, not a copy, so that
+  training the torch model also trains the estimator),
+- a fitted :class:`~taafs_sk.additive_kernel.AdditiveKernelNN` (through ``to_module()``),
+- a fitted :class:`sklearn.neural_network.MLPRegressor` (weights copied into an ``MLP``),
+- a fitted :class:`sklearn.pipeline.Pipeline` whose last step is one of those (the
+  preceding steps are applied in numpy first).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array, check_is_fitted
+from torch import nn
+
+from ..network import MLP, Hook
+
+__all__ = ["TorchModel", "as_torch_model", "SUPPORTED_ESTIMATORS"]
+
+SUPPORTED_ESTIMATORS = (
+    "TAAFSRegressor",
+    "AdditiveKernelNN",
+    "sklearn.neural_network.MLPRegressor",
+    "Pipeline ending in one of these",
+)
+_SKLEARN_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+# Elements per intermediate tensor in one forward pass before predict chunks over samples.
+_CHUNK_ELEMENTS = 2**25
+
+
+class TorchModel(nn.Module):
+    """A fitted regressor seen as a torch network: ``y = mlp(transform(X)) * y_scale + y_mean``.
+
+    Parameters
+    ----------
+    mlp : taafs_sk.network.MLP
+        The network (shared with the estimator where the estimator owns one).
+    y_mean, y_scale : array-like of shape (n_outputs,)
+        Output affine map from network units to target units.
+    dtype : torch.dtype
+        Dtype of the network's parameters; inputs are cast to it.
+    transform : callable or None, default=None
+        Numpy preprocessing applied to ``X`` before the network (a pipeline's transformers).
+    ravel : bool, default=True
+        Return 1-D predictions when there is one output.
+    write_back : callable or None, default=None
+        Copies the network's weights back into the estimator it came from (for estimators,
+        such as ``MLPRegressor``, that do not predict through the network).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> from taafs_sk.analog import as_torch_model
+    >>> X = np.random.RandomState(0).normal(size=(50, 3)); y = X.sum(1)
+    >>> est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)
+    >>> model = as_torch_model(est)
+    >>> bool(np.allclose(model.predict(X), est.predict(X)))
+    True
+    """
+
+    def __init__(
+        self,
+        mlp: MLP,
+        y_mean,
+        y_scale,
+        dtype: torch.dtype,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        ravel: bool = True,
+        write_back: Callable[[MLP], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.mlp = mlp
+        self.dtype = dtype
+        self.transform = transform
+        self.ravel = ravel
+        self.write_back = write_back
+        self.owner = "TorchModel"  # name of the estimator it came from, for messages
+        self.y_mean_np = np.ravel(np.asarray(y_mean, dtype=np.float64))
+        self.y_scale_np = np.ravel(np.asarray(y_scale, dtype=np.float64))
+        self.register_buffer("y_mean", torch.as_tensor(np.ravel(y_mean), dtype=dtype))
+        self.register_buffer("y_scale", torch.as_tensor(np.ravel(y_scale), dtype=dtype))
+
+    @property
+    def hidden_layer_sizes(self) -> tuple[int, ...]:
+        return self.mlp.hidden_layer_sizes
+
+    def forward(self, x: torch.Tensor, hook: Hook | None = None) -> torch.Tensor:
+        """Network output in target units, ``(..., n_outputs)``."""
+        return self.mlp(x, hook) * self.y_scale + self.y_mean
+
+    def network_input(self, X) -> np.ndarray:
+        """``X`` after the numpy preprocessing, as a 2-D finite float array.
+
+        Raises ``ValueError`` (sklearn's messages) for 1-D, sparse, non-finite input or a
+        wrong number of features.
+        """
+        if self.transform is not None:
+            X = self.transform(X)
+            X = X.toarray() if sp.issparse(X) else X
+        X = check_array(X, dtype=np.float64, accept_sparse=False)
+        n_in = self.mlp.in_features
+        if X.shape[1] != n_in:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {self.owner} is expecting {n_in} features "
+                "as input."
+            )
+        return X
+
+    def as_tensor(self, X: np.ndarray) -> torch.Tensor:
+        device = next(self.mlp.parameters()).device
+        return torch.as_tensor(X, dtype=self.dtype, device=device)
+
+    def predict(self, X) -> np.ndarray:
+        """Noiseless predictions in target units, like the estimator's ``predict``."""
+        Xn = self.network_input(X)
+        width = max((self.mlp.in_features, *self.mlp.hidden_layer_sizes))
+        step = max(1, _CHUNK_ELEMENTS // width)
+        with torch.no_grad():
+            out = torch.cat([self.mlp(self.as_tensor(Xn[i : i + step]))
+                             for i in range(0, max(len(Xn), 1), step)])
+        return self.to_target(out)
+
+    def to_target(self, out: torch.Tensor) -> np.ndarray:
+        """Network output ``(..., n_outputs)`` to target units in float64 numpy (the affine map
+        is applied in float64, as the estimators do), single output axis dropped if needed."""
+        pred = out.detach().cpu().double().numpy() * self.y_scale_np + self.y_mean_np
+        return pred[..., 0] if (self.ravel and pred.shape[-1] == 1) else pred
+
+    def target_to_network(self, y) -> np.ndarray:
+        """Targets in the network's training units, ``(y - y_mean) / y_scale``, 2-D."""
+        y2 = np.asarray(y, dtype=np.float64)
+        y2 = y2.reshape(len(y2), -1)
+        return (y2 - self.y_mean_np) / self.y_scale_np
+
+    def copy(self) -> TorchModel:
+        """An independent deep copy (network and buffers), without the write-back link."""
+        clone = copy.deepcopy(self)
+        clone.write_back = None
+        return clone
+
+
+def as_torch_model(estimator) -> TorchModel:
+    """Return the fitted ``estimator`` as a :class:`TorchModel`.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        A ``TAAFSRegressor``, ``AdditiveKernelNN``, ``MLPRegressor``, a ``Pipeline`` ending in
+        one of them, or a ``TorchModel`` (returned as is).
+
+    Returns
+    -------
+    model : TorchModel
+        For a ``TAAFSRegressor`` the network is the estimator's own ``module_``.
+
+    Raises
+    ------
+    TypeError
+        For any other type; the message lists the supported ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> from taafs_sk.analog import as_torch_model
+    >>> X = np.random.RandomState(0).normal(size=(40, 2)); y = X[:, 0]
+    >>> est = MLPRegressor(hidden_layer_sizes=(4,), max_iter=20).fit(X, y)
+    >>> as_torch_model(est).hidden_layer_sizes
+    (4,)
+    """
+    if isinstance(estimator, TorchModel):
+        return estimator
+    model = _convert(estimator)
+    model.owner = type(estimator).__name__
+    return model
+
+
+def _convert(estimator) -> TorchModel:
+    if isinstance(estimator, Pipeline):
+        model = as_torch_model(estimator.steps[-1][1])
+        head = estimator[:-1]
+        model.transform = _Compose(head.transform, model.transform)
+        return model
+    name = type(estimator).__name__
+    if isinstance(estimator, MLPRegressor):
+        return _from_sklearn_mlp(estimator)
+    if _is_instance(estimator, "regressor", "TAAFSRegressor"):
+        check_is_fitted(estimator)
+        return TorchModel(
+            estimator.module_, estimator.y_mean_, estimator.y_scale_, estimator.dtype_,
+            ravel=getattr(estimator, "_y_ndim", 1) == 1,
+        )
+    if _is_instance(estimator, "additive_kernel", "AdditiveKernelNN"):
+        check_is_fitted(estimator)
+        mlp = estimator.to_module()
+        return TorchModel(mlp, [0.0], [1.0], next(mlp.parameters()).dtype)
+    raise TypeError(
+        f"as_torch_model does not support {name}; supported estimators are "
+        f"{', '.join(SUPPORTED_ESTIMATORS)}."
+    )
+
+
+def _is_instance(obj, module: str, cls: str) -> bool:
+    """``isinstance`` against a taafs_sk class, imported lazily (optional heavy imports)."""
+    import importlib
+
+    try:
+        target = getattr(importlib.import_module(f"taafs_sk.{module}"), cls)
+    except ImportError:  # pragma: no cover - the module is part of the package
+        return False
+    return isinstance(obj, target)
+
+
+def _from_sklearn_mlp(est: MLPRegressor) -> TorchModel:
+    check_is_fitted(est)
+    if est.activation not in _SKLEARN_ACTIVATIONS:
+        raise TypeError(
+            f"as_torch_model: MLPRegressor activation {est.activation!r} is not supported; "
+            f"use one of {sorted(_SKLEARN_ACTIVATIONS)}."
+        )
+    act = _SKLEARN_ACTIVATIONS[est.activation]
+    hidden = tuple(c.shape[1] for c in est.coefs_[:-1])
+    mlp = MLP(est.coefs_[0].shape[0], hidden, est.coefs_[-1].shape[1], lambda i, n: act())
+    mlp = mlp.to(torch.float64)
+    layers = [*mlp.hidden, mlp.output]
+    with torch.no_grad():
+        for layer, W, b in zip(layers, est.coefs_, est.intercepts_, strict=True):
+            layer.weight.copy_(torch.as_tensor(W.T))
+            layer.bias.copy_(torch.as_tensor(b))
+
+    n_out = est.coefs_[-1].shape[1]
+    return TorchModel(
+        mlp, np.zeros(n_out), np.ones(n_out), torch.float64,
+        ravel=n_out == 1, write_back=_SklearnWriteBack(est),
+    )
+
+
+class _Compose:
+    """Picklable ``X -> second(first(X))`` (``second`` may be None)."""
+
+    def __init__(self, first, second) -> None:
+        self.first, self.second = first, second
+
+    def __call__(self, X):
+        X = self.first(X)
+        return X if self.second is None else self.second(X)
+
+
+class _SklearnWriteBack:
+    """Picklable copy of a network's weights back into an ``MLPRegressor``."""
+
+    def __init__(self, estimator: MLPRegressor) -> None:
+        self.estimator = estimator
+
+    def __call__(self, net: MLP) -> None:
+        for i, layer in enumerate([*net.hidden, net.output]):
+            self.estimator.coefs_[i] = layer.weight.detach().cpu().double().numpy().T.copy()
+            self.estimator.intercepts_[i] = layer.bias.detach().cpu().double().numpy().copy()

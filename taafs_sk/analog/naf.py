@@ -1,0 +1,292 @@
+"""Hardware neuron activation functions (NAFs): per-neuron shapes as a circuit realises them.
+
+Two sources of realised shapes:
+
+- :class:`NAFDispersion`: a nominal activation whose gain, shift, output scale and offset
+  scatter from neuron to neuron (device-parameter dispersion), drawn at random;
+- :class:`MeasuredNAF`: transfer curves measured on devices, interpolated monotonically.
+
+Both have ``realize(n_neurons) -> nn.Module``: an elementwise module (last axis = neurons,
+any leading dimensions) holding the per-neuron shapes in buffers, so that it replaces an
+``MLP`` activation and is never trained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from torch import nn
+from torch.nn import functional as F
+
+from ..tabulated import TabulatedActivation
+
+__all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
+
+# Nominal activations and the span of their output (the reference for the offset spread).
+BASES: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], float]] = {
+    "sigmoid": (torch.sigmoid, 1.0),
+    "tanh": (torch.tanh, 2.0),
+    "relu": (F.relu, 1.0),
+    "softplus": (F.softplus, 1.0),
+    "silu": (F.silu, 1.0),
+    "gelu": (F.gelu, 1.0),
+    "elu": (F.elu, 1.0),
+}
+_PARAMS = ("gain", "shift", "scale", "offset")
+
+
+class DispersedActivation(nn.Module):
+    r"""Per-neuron activation :math:`f_n(z) = a_n\, g(k_n (z - s_n)) + b_n`.
+
+    Parameters
+    ----------
+    base : str
+        Name of the nominal activation :math:`g` (a key of ``BASES``).
+    gain, shift, scale, offset : array-like of shape (n_neurons,)
+        :math:`k_n, s_n, a_n, b_n`, stored as buffers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.analog.naf import DispersedActivation
+    >>> act = DispersedActivation("tanh", [1.0, 2.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.5])
+    >>> act(torch.zeros(3, 2))[0]
+    tensor([0.0000, 0.5000])
+    """
+
+    def __init__(self, base: str, gain, shift, scale, offset) -> None:
+        super().__init__()
+        self.base = base
+        self._fn = BASES[base][0]
+        for name, value in zip(_PARAMS, (gain, shift, scale, offset), strict=True):
+            self.register_buffer(name, torch.as_tensor(np.asarray(value, dtype=np.float32)))
+
+    @property
+    def n_neurons(self) -> int:
+        return self.gain.shape[0]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        # z: (..., n_neurons); parameters (n_neurons,) broadcast along the last axis
+        return self.scale * self._fn(self.gain * (z - self.shift)) + self.offset
+
+    def extra_repr(self) -> str:
+        return f"base={self.base!r}, n_neurons={self.n_neurons}"
+
+
+class NAFDispersion(BaseEstimator):
+    r"""Random per-neuron dispersion of a nominal activation's shape.
+
+    Neuron :math:`n` gets :math:`f_n(z) = a_n\, g(k_n (z - s_n)) + b_n` with
+
+    .. math::
+
+        k_n = 1 + \sigma \varepsilon_1, \quad s_n = \sigma \varepsilon_2, \quad
+        a_n = 1 + \sigma \varepsilon_3, \quad b_n = \sigma\, \Delta_g\, \varepsilon_4,
+
+    :math:`\varepsilon_i \sim \mathcal N(0, 1)`, :math:`\sigma` = ``spread`` and
+    :math:`\Delta_g` the span of the nominal output (1 for ``sigmoid``, 2 for ``tanh``). Gain
+    and scale are thus relative to their nominal 1, the shift relative to the unit input scale
+    of :math:`g`, the offset relative to its output span. Parameters not listed in ``params``
+    stay nominal; ``spread=0`` reproduces :math:`g` exactly.
+
+    Parameters
+    ----------
+    base : {'sigmoid', 'tanh', 'relu', 'softplus', 'silu', 'gelu', 'elu'}, default='sigmoid'
+        Nominal activation (train the ideal model with the same one).
+    spread : float, default=0.05
+        Relative spread :math:`\sigma`.
+    params : tuple of {'gain', 'shift', 'scale', 'offset'}, default=all four
+        Which shape parameters disperse.
+    random_state : int, RandomState instance or None, default=None
+        Seeds :meth:`realize` when it is given no generator.
+
+    Examples
+    --------
+    >>> from taafs_sk.analog import NAFDispersion
+    >>> act = NAFDispersion("tanh", spread=0.1, random_state=0).realize(32)
+    >>> tuple(act.gain.shape), act.base
+    ((32,), 'tanh')
+    """
+
+    def __init__(
+        self, base="sigmoid", spread=0.05, params=("gain", "shift", "scale", "offset"),
+        random_state=None,
+    ):
+        self.base = base
+        self.spread = spread
+        self.params = params
+        self.random_state = random_state
+
+    def _validate(self) -> None:
+        if self.base not in BASES:
+            raise ValueError(
+                f"NAFDispersion: base must be one of {sorted(BASES)}; got {self.base!r}."
+            )
+        if not isinstance(self.spread, Real) or self.spread < 0:
+            raise ValueError(
+                f"NAFDispersion: spread must be a non-negative number; got {self.spread!r}."
+            )
+        unknown = set(self.params) - set(_PARAMS)
+        if unknown:
+            raise ValueError(
+                f"NAFDispersion: params must be a subset of {_PARAMS}; got unknown "
+                f"{sorted(unknown)}."
+            )
+
+    def realize(self, n_neurons: int, random_state=None) -> DispersedActivation:
+        """Draw the shapes of ``n_neurons`` neurons.
+
+        Parameters
+        ----------
+        n_neurons : int
+            Number of neurons (the layer width).
+        random_state : int, RandomState instance or None, default=None
+            Source of the draws; ``None`` uses ``self.random_state``.
+
+        Returns
+        -------
+        activation : DispersedActivation
+        """
+        self._validate()
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        eps = rng.standard_normal((4, int(n_neurons)))  # rows: gain, shift, scale, offset
+        mask = np.array([[p in self.params] for p in _PARAMS], dtype=float)
+        eps = eps * mask * float(self.spread)
+        span = BASES[self.base][1]
+        return DispersedActivation(self.base, 1 + eps[0], eps[1], 1 + eps[2], span * eps[3])
+
+
+def pchip_slopes(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Fritsch-Carlson (PCHIP) slopes of monotone-preserving cubic interpolation.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_points,) or (n_curves, n_points)
+        Strictly increasing abscissae.
+    y : torch.Tensor of shape (n_curves, n_points)
+        Values.
+
+    Returns
+    -------
+    slopes : torch.Tensor of shape (n_curves, n_points)
+        Interior slopes are the weighted harmonic mean of the neighbouring secants (zero where
+        they differ in sign); end slopes use the shape-preserving three-point formula.
+    """
+    x = x.expand_as(y)
+    h = x.diff(dim=-1)  # (C, P-1)
+    delta = y.diff(dim=-1) / h
+    d = torch.zeros_like(y)
+    if y.shape[-1] == 2:
+        return delta.expand_as(y).clone()
+    h0, h1 = h[:, :-1], h[:, 1:]
+    d0, d1 = delta[:, :-1], delta[:, 1:]
+    w1, w2 = 2 * h1 + h0, h1 + 2 * h0
+    same = (d0 * d1) > 0
+    harmonic = (w1 + w2) / (w1 / torch.where(same, d0, 1.0) + w2 / torch.where(same, d1, 1.0))
+    d[:, 1:-1] = torch.where(same, harmonic, 0.0)
+    d[:, 0] = _end_slope(h[:, 0], h[:, 1], delta[:, 0], delta[:, 1])
+    d[:, -1] = _end_slope(h[:, -1], h[:, -2], delta[:, -1], delta[:, -2])
+    return d
+
+
+def _end_slope(h0, h1, d0, d1) -> torch.Tensor:
+    """One-sided three-point end slope, limited so that it keeps the data's monotonicity."""
+    d = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1)
+    d = torch.where(torch.sign(d) != torch.sign(d0), 0.0, d)
+    flip = (torch.sign(d0) != torch.sign(d1)) & (d.abs() > 3 * d0.abs())
+    return torch.where(flip, 3 * d0, d)
+
+
+class MeasuredNAF(BaseEstimator):
+    """Hardware activations from measured transfer curves, interpolated monotonically.
+
+    Each curve is interpolated by piecewise-cubic Hermite interpolation with Fritsch-Carlson
+    (PCHIP) slopes, which keeps monotone data monotone and passes through every measured
+    point; outside the measured range the curve continues linearly with its end slope.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_points,) or (n_curves, n_points)
+        Increasing input values at which the curves were measured.
+    curves : array-like of shape (n_curves, n_points)
+        Measured outputs, one row per device.
+    assignment : {'per_neuron', 'sample'}, default='per_neuron'
+        ``'per_neuron'``: neuron ``n`` gets curve ``n`` (needs at least as many curves as
+        neurons); ``'sample'``: each neuron gets a curve drawn at random with replacement.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws of ``assignment='sample'``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from taafs_sk.analog import MeasuredNAF
+    >>> x = np.linspace(-3, 3, 13)
+    >>> curves = np.stack([np.tanh(x), np.tanh(1.2 * x)])
+    >>> act = MeasuredNAF(x, curves).realize(2)
+    >>> act(torch.tensor([[0.5, 0.5]], dtype=torch.float64)).shape
+    torch.Size([1, 2])
+    """
+
+    def __init__(self, x, curves, assignment="per_neuron", random_state=None):
+        self.x = x
+        self.curves = curves
+        self.assignment = assignment
+        self.random_state = random_state
+
+    def _tables(self) -> tuple[torch.Tensor, torch.Tensor]:
+        curves = torch.as_tensor(np.atleast_2d(np.asarray(self.curves, dtype=np.float64)))
+        x = torch.as_tensor(np.asarray(self.x, dtype=np.float64))
+        if x.shape[-1] != curves.shape[-1] or x.dim() > 2 or curves.shape[-1] < 2:
+            raise ValueError(
+                "MeasuredNAF: x must have shape (n_points,) or (n_curves, n_points) matching "
+                f"curves (n_curves, n_points) with n_points >= 2; got x {tuple(x.shape)}, "
+                f"curves {tuple(curves.shape)}."
+            )
+        if bool((x.diff(dim=-1) <= 0).any()):
+            raise ValueError("MeasuredNAF: x must be strictly increasing along each curve.")
+        if not bool(torch.isfinite(curves).all()):
+            raise ValueError("MeasuredNAF: curves contain non-finite values.")
+        return x, curves
+
+    def realize(self, n_neurons: int, random_state=None) -> TabulatedActivation:
+        """Per-neuron activation module for ``n_neurons`` neurons.
+
+        Parameters
+        ----------
+        n_neurons : int
+            Number of neurons.
+        random_state : int, RandomState instance or None, default=None
+            Source of the draws (``assignment='sample'``); ``None`` uses ``self.random_state``.
+
+        Returns
+        -------
+        activation : TabulatedActivation
+            Cubic Hermite tables (values and PCHIP slopes) in float64 buffers.
+        """
+        x, curves = self._tables()
+        n_curves = curves.shape[0]
+        if self.assignment == "per_neuron":
+            if n_curves < n_neurons:
+                raise ValueError(
+                    f"MeasuredNAF: assignment='per_neuron' needs one curve per neuron; got "
+                    f"{n_curves} curves for {n_neurons} neurons. Use assignment='sample'."
+                )
+            idx = np.arange(n_neurons)
+        elif self.assignment == "sample":
+            rng = check_random_state(
+                self.random_state if random_state is None else random_state)
+            idx = rng.randint(n_curves, size=n_neurons)
+        else:
+            raise ValueError(
+                "MeasuredNAF: assignment must be 'per_neuron' or 'sample'; got "
+                f"{self.assignment!r}."
+            )
+        idx_t = torch.as_tensor(idx)
+        values = curves[idx_t]
+        grid = x[idx_t] if x.dim() == 2 else x
+        return TabulatedActivation(grid, values, pchip_slopes(grid, values))

@@ -1,0 +1,323 @@
+"""The ``taafs-sk`` command: run a study on a real dataset, or list the datasets.
+
+::
+
+    taafs-sk study noise --dataset perovskites --quick --out results/demo
+    taafs-sk study naf   --dataset hydrocarbons --seed 1
+    taafs-sk study bases --dataset qm9 --quick
+    taafs-sk datasets
+
+``study`` prints the study's table, writes it as CSV, draws its plots as PNG files and says
+where they are. Errors (missing data, bad arguments) are one line on stderr and exit
+status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["main"]
+
+PROG = "taafs-sk"
+DATASETS = ("hydrocarbons", "perovskites", "qm9")
+# study name -> (function in taafs_sk.studies, file stem)
+STUDIES = {
+    "noise": ("noise_tolerance", "noise_tolerance"),
+    "naf": ("naf_inhomogeneity", "naf_inhomogeneity"),
+    "bases": ("basis_comparison", "basis_comparison"),
+}
+STUDY_HELP = {
+    "noise": "test RMSE against analog circuit noise, by architecture and size",
+    "naf": "cost of per-neuron activation-shape spread, and what retraining wins back",
+    "bases": "test RMSE of each activation basis on the same splits",
+}
+HEARTBEAT_S = 30.0
+# Missing files, bad values, missing optional packages: the user can fix these.
+_USER_ERRORS = (OSError, ValueError, ImportError)
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr (status 2), with a pointer to --help."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _log(message: str) -> None:
+    print(f"[{PROG}] {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _heartbeat(what: str, every: float = HEARTBEAT_S):
+    """Print ``what ... still running`` to stderr every ``every`` seconds until the block ends."""
+    done = threading.Event()
+    start = time.perf_counter()
+
+    def beat() -> None:
+        while not done.wait(every):
+            _log(f"{what}: still running ({time.perf_counter() - start:.0f} s)")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+@contextmanager
+def _data_home(path: str | None):
+    """Point ``TAAFS_SK_DATA`` at ``path`` (when given) and check that the folder exists."""
+    old = os.environ.get("TAAFS_SK_DATA")
+    if path is not None:
+        os.environ["TAAFS_SK_DATA"] = str(Path(path).expanduser().resolve())
+    try:
+        where = os.environ.get("TAAFS_SK_DATA")
+        if where is not None and not Path(where).is_dir():
+            source = "--data-home" if path is not None else "TAAFS_SK_DATA"
+            raise UsageError(
+                f"data folder {where} (from {source}) does not exist; point TAAFS_SK_DATA "
+                "or --data-home at the folder that holds the dataset folders"
+            )
+        yield where
+    finally:
+        if path is not None:
+            if old is None:
+                os.environ.pop("TAAFS_SK_DATA", None)
+            else:
+                os.environ["TAAFS_SK_DATA"] = old
+
+
+# -------------------------------------------------------------------- commands
+def _run_study(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_study
+
+    func_name, stem = STUDIES[args.kind]
+    out = Path(args.out or Path("results") / f"{args.kind}-{args.dataset}")
+    mode = "quick" if args.quick else "full"
+    with _data_home(args.data_home) as where:
+        from . import studies
+
+        func = getattr(studies, func_name)
+        kwargs = {"quick": args.quick, "random_state": args.seed}
+        if "verbose" in inspect.signature(func).parameters:
+            kwargs["verbose"] = 1
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the output folder {out}: {exc}") from exc
+        _log(f"running the {args.kind} study on {args.dataset} ({mode}, seed {args.seed}, "
+             f"data from {where or 'the default location'})")
+        start = time.perf_counter()
+        with _heartbeat(f"{args.kind} study"):
+            df = func(args.dataset, **kwargs)
+        elapsed = time.perf_counter() - start
+    _log(f"{args.kind} study finished in {elapsed:.1f} s ({len(df)} rows)")
+
+    _print_table(df, args.kind)
+    csv = out / f"{stem}_{args.dataset}.csv"
+    df.to_csv(csv, index=False)
+    pngs = []
+    for suffix, kwargs in _PLOTS[args.kind](df):
+        ax = plot_study(args.kind, df, **kwargs)
+        ax.set_title(f"{args.dataset}: {ax.get_title()}".rstrip(": "), fontsize="medium")
+        png = out / f"{stem}_{args.dataset}{suffix}.png"
+        ax.figure.savefig(png, dpi=120)
+        plt.close(ax.figure)
+        pngs.append(png)
+    print(f"\nResults in {out.resolve()}:")
+    print(f"  table: {csv.name}")
+    for png in pngs:
+        print(f"  plot:  {png.name}")
+    return 0
+
+
+# Columns shown on the console (all of them go to the CSV).
+_SHOWN = {
+    "noise": ("architecture", "n_params", "test_rmse", "level", "rmse_mean", "rmse_p5",
+              "rmse_p95", "rmse_ratio"),
+    "naf": ("architecture", "spread", "realization", "test_rmse_ideal", "test_rmse_degraded",
+            "test_rmse_retrained", "test_rmse_control", "recovery", "recovery_vs_control"),
+    "bases": ("basis", "repeat", "n_params", "n_epochs", "fit_time_s", "test_rmse",
+              "noise_ratio"),
+}
+
+
+def _print_table(df, kind: str) -> None:
+    shown = [c for c in _SHOWN[kind] if c in df.columns]
+    view = df[shown] if len(shown) >= 2 else df
+    with _pandas_display():
+        print(view.to_string(index=False))
+    if view.shape[1] < df.shape[1]:
+        print(f"({view.shape[1]} of {df.shape[1]} columns shown; the CSV has them all)")
+
+
+def _noise_plots(df):
+    yield "", {}
+    yield "_relative", {"relative": True}
+
+
+def _naf_plots(df):
+    yield "", {}
+    if "recovery" in df.columns or "recovery_vs_control" in df.columns:
+        yield "_recovery", {"recovery": True}
+
+
+def _bases_plots(df):
+    yield "", {}
+    for col in ("fit_time", "fit_time_s", "train_time"):
+        if col in df.columns:
+            yield "_fit_time", {"metric": col}
+            break
+    if "noise_ratio" in df.columns:
+        yield "_noise_ratio", {"metric": "noise_ratio"}
+
+
+_PLOTS = {"noise": _noise_plots, "naf": _naf_plots, "bases": _bases_plots}
+
+
+@contextmanager
+def _pandas_display():
+    import pandas as pd
+
+    with pd.option_context("display.width", 120, "display.max_rows", 200,
+                           "display.float_format", "{:.4g}".format):
+        yield
+
+
+def _run_datasets(args: argparse.Namespace) -> int:
+    with _data_home(args.data_home) as where:
+        from . import datasets
+
+        table = datasets.list_datasets()
+    import pandas as pd
+
+    table = pd.DataFrame(table)
+    if {"file", "where"} <= set(table.columns):
+        table = table.drop(columns="file")  # "where" holds the full path
+    print(f"data folder: {where or '(TAAFS_SK_DATA not set: the loaders default)'}")
+    with _pandas_display():
+        print(table.to_string(index=False, formatters=_DATASET_FORMATS))
+    if "found" in table.columns and not table["found"].all():
+        missing = int((~table["found"].astype(bool)).sum())
+        print(f"\n{missing} file(s) missing: point TAAFS_SK_DATA or --data-home at the data "
+              "folder, or let the loaders download them from the addresses shown.")
+    return 0
+
+
+_DATASET_FORMATS = {
+    "rows": lambda n: f"{n:,}",
+    "found": lambda found: "yes" if found else "MISSING",
+}
+
+
+# ---------------------------------------------------------------------- parser
+def _build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback when something fails")
+    common.add_argument("--data-home", metavar="DIR", default=argparse.SUPPRESS,
+                        help="folder holding the dataset folders (default: $TAAFS_SK_DATA)")
+
+    parser = _Parser(
+        prog=PROG, parents=[common],
+        description="Trainable activation functions for scikit-learn: run a study on real "
+        "data, or list the datasets.",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    study = sub.add_parser(
+        "study", parents=[common], help="run a study, print its table, save CSV and PNG plots",
+        description="Run a study on a real dataset, print its table, write it as CSV and "
+        "draw its plots as PNG files.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="studies:\n" + "\n".join(f"  {k:<6} {v}" for k, v in STUDY_HELP.items()),
+    )
+    study.add_argument("kind", choices=sorted(STUDIES), metavar="{noise,naf,bases}",
+                       help="which study to run")
+    study.add_argument("--dataset", required=True, choices=DATASETS,
+                       metavar="{" + ",".join(DATASETS) + "}", help="which real dataset")
+    study.add_argument("--quick", action="store_true",
+                       help="small models, few levels and epochs: minutes on a laptop")
+    study.add_argument("--out", metavar="DIR", default=None,
+                       help="output folder (default: results/KIND-DATASET)")
+    study.add_argument("--seed", metavar="N", type=int, default=0,
+                       help="random seed of splits, weights and noise draws (default: 0)")
+    study.set_defaults(handler=_run_study)
+
+    data = sub.add_parser(
+        "datasets", parents=[common], help="list the datasets, their sizes and files",
+        description="List the datasets, their sizes and where their files are.",
+    )
+    data.set_defaults(handler=_run_datasets)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``taafs-sk`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 for a usage or data error (reported in one line on stderr), 1 for an
+        unexpected failure, 130 when interrupted.
+
+    Examples
+    --------
+    >>> from taafs_sk.cli import main
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    taafs-sk ...
+    0
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a parse error already reported
+        return int(stop.code or 0)
+    args.debug = getattr(args, "debug", False)
+    args.data_home = getattr(args, "data_home", None)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        user = isinstance(exc, (UsageError, *_USER_ERRORS))
+        kind = "error" if user else f"internal error ({type(exc).__name__})"
+        hint = "" if user else "; run again with --debug for the traceback"
+        print(f"{PROG}: {kind}: {_one_line(exc)}{hint}", file=sys.stderr)
+        return 2 if user else 1

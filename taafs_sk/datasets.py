@@ -1,0 +1,415 @@
+"""Loaders for the real datasets: checksummed, scikit-learn style (``Bunch``, ``return_X_y``,
+``as_frame``).
+
+Data location: the ``data_home`` argument, else the ``TAAFS_SK_DATA`` environment variable,
+else ``~/taafs_sk_data``. Each dataset lives in its own folder there (the layout of the
+project's shared data folder). Every file is checked against its sha256 before it is read.
+A missing file is downloaded from its canonical source (:data:`DATA_URLS`) when
+``download_if_missing=True``; tests point :data:`DATA_URLS` at ``file://`` copies.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import io
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+__all__ = ["DATA_URLS", "get_data_home", "list_datasets", "load_double_perovskites",
+           "load_hydrocarbons", "load_qm9"]
+
+HARTREE_IN_EV = 27.211386245988  # CODATA 2018
+
+
+@dataclass(frozen=True)
+class _DataFile:
+    dataset: str
+    path: str  # relative to data_home
+    sha256: str  # of the content (decompressed for .gz files)
+    rows: int
+
+
+_FILES = {
+    "compas-3x": _DataFile("hydrocarbons (xtb)", "compas3_peri_pbh/compas-3x.csv.gz",
+                           "370eae02b427d1e34e4498d0a9cd038b576df9662fbe8766344da82379b42a34",
+                           39482),
+    "compas-3D": _DataFile("hydrocarbons (dft)", "compas3_peri_pbh/compas-3D.csv.gz",
+                           "23a3d9b91a95aa7d6dc6db28cdd9e3bcb7ff69fdc5f8ddaddfbcda3cc40adc40",
+                           8844),
+    "manzhos": _DataFile("double perovskites (manzhos)",
+                         "manzhos-double-perovskites/perovskite_ML_data.dat",
+                         "ae343508454b347734b52d8ec8114bce0fd38c777f2c5eb446f41f8e65ff7292", 540),
+    "pilania": _DataFile("double perovskites (pilania)",
+                         "double_perovskites_gap/double_perovskites_gap.csv",
+                         "dada836df58ea08eb8f724db670324bcb82c355e64677c3fd8d41be16b631c5d", 1306),
+    "qm9": _DataFile("qm9", "qm9_zpve/qm9_union.csv.gz",
+                     "213d6fe120aa5ee214427fd8e13fc4baab75fbc67147dfd824899527e894effd", 63768),
+}
+
+_GH = "https://raw.githubusercontent.com"
+#: Download URL of each data file (key: path relative to the data folder). The files are
+#: fetched as published (uncompressed) and gzipped locally when the local name ends in
+#: ``.gz``. Replace an entry to use a mirror, or a ``file://`` URL. The QM9 union has no
+#: single public origin (it merges four published samples), so it has no default URL.
+DATA_URLS: dict[str, str | None] = {
+    _FILES["compas-3x"].path:
+        f"{_GH}/Kasigee/web-isomer-app/7a2dff563e3ef4d08c651f6b5277c185fe3bf8e6/compas-3x.csv",
+    _FILES["compas-3D"].path:
+        f"{_GH}/Kasigee/web-isomer-app/7a2dff563e3ef4d08c651f6b5277c185fe3bf8e6/compas-3D.csv",
+    _FILES["manzhos"].path:
+        f"{_GH}/sergeimanzhos/optGPRNN/2a54e1212e124f6399c499fba00b8993dacb0b96/"
+        "perovskite_ML_data.dat",
+    _FILES["pilania"].path:
+        f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
+        "double_perovskites_gap.csv",
+    _FILES["qm9"].path: None,
+}
+
+
+# ---------------------------------------------------------------------- files
+def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
+    """Return the data folder: ``data_home``, else ``$TAAFS_SK_DATA``, else ``~/taafs_sk_data``.
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import get_data_home
+    >>> str(get_data_home("/tmp/my_data"))
+    '/tmp/my_data'
+    """
+    if data_home is None:
+        data_home = os.environ.get("TAAFS_SK_DATA", Path("~") / "taafs_sk_data")
+    return Path(data_home).expanduser()
+
+
+def _content(raw: bytes, path: str) -> bytes:
+    return gzip.decompress(raw) if path.endswith(".gz") else raw
+
+
+@functools.lru_cache(maxsize=16)
+def _read_verified(full_path: str, expected: str, mtime_ns: int, size: int) -> bytes:
+    """Read a file and check the sha256 of its (decompressed) content; cached per version."""
+    content = _content(Path(full_path).read_bytes(), full_path)
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"checksum mismatch for {full_path}: expected sha256 {expected} of its "
+            f"{'decompressed ' if full_path.endswith('.gz') else ''}content, got {actual}. "
+            f"The file is corrupt or a different version: delete it to download it again."
+        )
+    return content
+
+
+def _download(url: str, target: Path, expected: str) -> None:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed URLs
+            raw = response.read()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise OSError(
+            f"could not download {target.name} from {url} ({exc}). Download it by hand and "
+            f"save it as {target}, or set data_home / TAAFS_SK_DATA to a folder that has it."
+        ) from exc
+    content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != expected:
+        raise ValueError(f"checksum mismatch for {target.name} downloaded from {url}: "
+                         f"expected sha256 {expected}, got {actual}; nothing was saved.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(gzip.compress(content, mtime=0) if target.suffix == ".gz" else content)
+    partial.replace(target)
+
+
+def _fetch(key: str, data_home, download_if_missing: bool) -> bytes:
+    """Return the verified content of a registered file, downloading it if allowed."""
+    spec = _FILES[key]
+    full = get_data_home(data_home) / spec.path
+    url = DATA_URLS.get(spec.path)
+    if not full.is_file():
+        if not download_if_missing or url is None:
+            how = (f"download it from {url}" if url else
+                   "it has no public download URL (set taafs_sk.datasets.DATA_URLS"
+                   f"[{spec.path!r}] to a mirror)")
+            reason = "download_if_missing=False" if url else "no URL"
+            raise FileNotFoundError(
+                f"data file {full} not found ({reason}); {how} and save it there, or point "
+                f"data_home / TAAFS_SK_DATA at a folder holding {spec.path}."
+            )
+        _download(url, full, spec.sha256)
+    stat = full.stat()
+    return _read_verified(str(full), spec.sha256, stat.st_mtime_ns, stat.st_size)
+
+
+def _check_option(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}.")
+
+
+# ---------------------------------------------------------------------- hydrocarbons
+def load_hydrocarbons(level: str = "xtb", *, data_home=None, return_X_y: bool = False,
+                      as_frame: bool = False, energy_unit: str = "eV",
+                      download_if_missing: bool = True):
+    """Load COMPAS-3 peri-condensed polybenzenoid hydrocarbons (SMILES -> relative energy).
+
+    ===========  ======================================================
+    Samples      39,482 (``level='xtb'``, GFN2-xTB) or 8,844 (``'dft'``)
+    Input        one SMILES string per molecule
+    Target       energy relative to the lowest isomer of the same formula
+    Groups       molecular formula (24 in xtb, 19 in dft)
+    ===========  ======================================================
+
+    Parameters
+    ----------
+    level : {'xtb', 'dft'}, default='xtb'
+        COMPAS-3x (GFN2-xTB) or COMPAS-3D (CAM-B3LYP-D3BJ/cc-pVDZ).
+    data_home : str or path-like, default=None
+        Data folder (see :func:`get_data_home`).
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Data as a one-column DataFrame (``smiles``) and target as a Series.
+    energy_unit : {'eV', 'meV'}, default='eV'
+        Unit of the target.
+    download_if_missing : bool, default=True
+        Download a missing file from :data:`DATA_URLS`.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (SMILES, ndarray of str objects or DataFrame), ``target``, ``groups``
+        (formula, e.g. ``'C32H16'``), ``ids`` (molecule names), ``feature_names``,
+        ``target_names``, ``frame`` (when ``as_frame``) and ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Notes
+    -----
+    COMPAS is licensed CC BY-NC-SA; cite A. Wahab and R. Gershoni-Poranne, Phys. Chem.
+    Chem. Phys. 26, 15344 (2024), doi:10.1039/D4CP01027B.
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import load_hydrocarbons
+    >>> smiles, y = load_hydrocarbons(return_X_y=True)  # doctest: +SKIP
+    >>> smiles.shape, float(y.min())  # doctest: +SKIP
+    ((39482,), 0.0)
+    """
+    _check_option("level", level, {"xtb", "dft"})
+    _check_option("energy_unit", energy_unit, {"eV", "meV"})
+    key = "compas-3x" if level == "xtb" else "compas-3D"
+    raw = _fetch(key, data_home, download_if_missing)
+    frame = pd.read_csv(io.BytesIO(raw), usecols=[0, 1, 2])
+    formula = frame["molecule"].str.extract(r"^hc_(c\d+h\d+)_", expand=False).str.upper()
+    target_name = f"Erel_{energy_unit}"
+    frame = pd.DataFrame({
+        "molecule": frame["molecule"], "smiles": frame["smiles"], "formula": formula,
+        target_name: frame["Erel_eV"] * (1000.0 if energy_unit == "meV" else 1.0),
+    })
+    descr = (f"COMPAS-3{'x' if level == 'xtb' else 'D'}: {len(frame)} peri-condensed "
+             f"polybenzenoid hydrocarbons; target: energy relative to the lowest isomer of the "
+             f"same formula ({energy_unit}). Licence CC BY-NC-SA; doi:10.1039/D4CP01027B.")
+    return _bunch(frame, ["smiles"], target_name, frame["formula"].to_numpy(dtype=object),
+                  frame["molecule"].to_numpy(dtype=object), descr, return_X_y, as_frame)
+
+
+def _bunch(frame, feature_names, target_name, groups, ids, descr, return_X_y, as_frame):
+    data = frame[feature_names]
+    target = frame[target_name]
+    if not as_frame:
+        data = data.to_numpy(dtype=object if data.dtypes.eq(object).any() else np.float64)
+        data = data[:, 0] if feature_names == ["smiles"] else data
+        target = target.to_numpy(dtype=np.float64)
+    if return_X_y:
+        return data, target
+    return Bunch(data=data, target=target, groups=groups, ids=ids,
+                 feature_names=list(feature_names), target_names=[target_name],
+                 frame=frame if as_frame else None, DESCR=descr)
+
+
+# ---------------------------------------------------------------------- perovskites
+_SITES = ("A", "BI", "BIII", "X")
+#: Columns 1-31 of the seed authors' table (see the folder's SOURCE.md; meanings inferred).
+MANZHOS_FEATURES = (
+    ["d_A_X", "d_BI_X", "d_BIII_X"]
+    + [f"electronegativity_{s}" for s in _SITES]
+    + [f"orbital_energy_{s}" for s in _SITES]
+    + [f"ionization_energy_{s}" for s in _SITES]
+    + [f"orbital_energy_copy_{s}" for s in _SITES]
+    + [f"descriptor20_{s}" for s in _SITES]
+    + [f"size1_{s}" for s in _SITES]
+    + [f"size2_{s}" for s in _SITES]
+)
+
+
+def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *,
+                            data_home=None, return_X_y: bool = False, as_frame: bool = False,
+                            download_if_missing: bool = True):
+    """Load a double-perovskite dataset.
+
+    ``source='manzhos'``: the seed authors' table of 270 halide double perovskites
+    A2 B(I) B(III) X6 (A in Cs, K, Rb; B(I) in Ag, Au, Cu, In, Tl; B(III) in Al, As, Bi, Ga,
+    In, Sb; X in Br, Cl, I), each present twice (rows ``i`` and ``i + 270``, two
+    calculations). ``data`` holds 31 descriptor columns (:data:`MANZHOS_FEATURES`; meanings
+    inferred from the values): 1-3 A-X, B(I)-X and B(III)-X distances (Angstrom);
+    4-7 Pauling electronegativity of A, B(I), B(III), X; 8-11 an atomic orbital energy (eV);
+    12-15 first ionisation energy (eV); 16-19 a copy of 8-11; 20-23 an unknown per-element
+    descriptor; 24-27 and 28-31 two size-like descriptors (probably Angstrom). Targets:
+    column 32 band gap or column 33 heat of formation (units not stated upstream, presumably
+    eV and eV/atom). ``groups`` is the composition id (0-269): split by it.
+
+    ``source='pilania'``: 1,306 oxides A1 B1 A2 B2 O6 (Pilania et al. 2016), ``data`` the site
+    elements ``a_1, b_1, a_2, b_2`` (object array in that order, or a DataFrame), target the
+    GLLB-SC band gap (eV), ``groups`` the formula. It has no formation energy.
+
+    Parameters
+    ----------
+    source : {'manzhos', 'pilania'}, default='manzhos'
+        Which table.
+    target : {'band_gap', 'formation_energy'}, default='band_gap'
+        Target column (``'formation_energy'`` exists only for ``'manzhos'``).
+    data_home, return_X_y, as_frame, download_if_missing
+        As in :func:`load_hydrocarbons`.
+
+    Returns
+    -------
+    data : Bunch
+        ``data``, ``target``, ``groups``, ``ids`` (row number), ``feature_names``,
+        ``target_names``, ``frame`` (when ``as_frame``; the manzhos frame also has ``block``,
+        0 or 1) and ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import load_double_perovskites
+    >>> bunch = load_double_perovskites("manzhos", "band_gap")  # doctest: +SKIP
+    >>> bunch.data.shape, len(set(bunch.groups))  # doctest: +SKIP
+    ((540, 31), 270)
+    """
+    _check_option("source", source, {"manzhos", "pilania"})
+    _check_option("target", target, {"band_gap", "formation_energy"})
+    if source == "pilania" and target != "band_gap":
+        raise ValueError("the 'pilania' double-perovskite set has only target='band_gap'; "
+                         "use source='manzhos' for target='formation_energy'.")
+    raw = _fetch(source, data_home, download_if_missing)
+    if source == "manzhos":
+        table = pd.read_csv(io.BytesIO(raw), sep="\t", header=None).to_numpy(np.float64)
+        frame = pd.DataFrame(table[:, :31], columns=MANZHOS_FEATURES)
+        frame[target] = table[:, 31 if target == "band_gap" else 32]
+        groups = pd.factorize(pd.MultiIndex.from_arrays(table[:, 3:31].T))[0]
+        frame["block"] = np.arange(len(frame)) // (len(frame) // 2)
+        features = list(MANZHOS_FEATURES)
+        descr = ("Seed authors' (Manzhos, optGPRNN) double-perovskite table: 540 rows = 270 "
+                 f"halide compositions x 2 calculations; target {target}.")
+    else:
+        table = pd.read_csv(io.BytesIO(raw), index_col=0)
+        frame = table[["formula", "a_1", "b_1", "a_2", "b_2"]].copy()
+        frame[target] = table["gap gllbsc"].astype(np.float64)
+        groups = frame["formula"].to_numpy(dtype=object)
+        features = ["a_1", "b_1", "a_2", "b_2"]
+        descr = ("Pilania et al. (2016) double perovskite oxides, 1306 rows; GLLB-SC band gap "
+                 "(eV). doi:10.1038/srep19375")
+    return _bunch(frame, features, target, groups, np.arange(len(frame)), descr,
+                  return_X_y, as_frame)
+
+
+# ---------------------------------------------------------------------- QM9
+_QM9_ENERGIES = {"zpve", "homo", "lumo", "gap", "u0", "u298", "h298", "g298"}
+_QM9_OTHER = {"A": "GHz", "B": "GHz", "C": "GHz", "mu": "D", "alpha": "bohr^3",
+              "r2": "bohr^2", "cv": "cal/(mol K)"}
+
+
+@functools.lru_cache(maxsize=2)
+def _qm9_frame(raw: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(raw))
+
+
+def load_qm9(target: str = "zpve", *, n_samples: int | None = None, random_state=None,
+             data_home=None, return_X_y: bool = False, as_frame: bool = False,
+             energy_unit: str = "eV", download_if_missing: bool = True):
+    """Load QM9 molecules (SMILES) with one property: a uniform random 63,768-molecule subset.
+
+    Parameters
+    ----------
+    target : str, default='zpve'
+        A QM9 column: the energies ``zpve, homo, lumo, gap, u0, u298, h298, g298`` (converted
+        to ``energy_unit``), or ``A, B, C`` (GHz), ``mu`` (Debye), ``alpha`` (bohr^3), ``r2``
+        (bohr^2), ``cv`` (cal/(mol K)) in their own units.
+    n_samples : int, default=None
+        Return a random subset of this many molecules (sorted by ``mol_id``); all if None.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subset.
+    energy_unit : {'eV', 'meV', 'hartree'}, default='eV'
+        Unit of an energy target (the file stores Hartree).
+    data_home, return_X_y, as_frame, download_if_missing
+        As in :func:`load_hydrocarbons`.
+
+    Returns
+    -------
+    data : Bunch
+        ``data`` (SMILES), ``target``, ``groups`` (None), ``ids`` (``mol_id``),
+        ``feature_names``, ``target_names`` (e.g. ``['zpve_eV']``), ``frame`` and ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import load_qm9
+    >>> smiles, y = load_qm9(n_samples=100, random_state=0, return_X_y=True)  # doctest: +SKIP
+    >>> smiles.shape  # doctest: +SKIP
+    (100,)
+    """
+    _check_option("target", target, _QM9_ENERGIES | set(_QM9_OTHER))
+    _check_option("energy_unit", energy_unit, {"eV", "meV", "hartree"})
+    raw = _fetch("qm9", data_home, download_if_missing)
+    table = _qm9_frame(raw)
+    if n_samples is not None:
+        if not 1 <= n_samples <= len(table):
+            raise ValueError(f"n_samples must be in [1, {len(table)}], got {n_samples}.")
+        rng = np.random.RandomState(random_state) if not isinstance(
+            random_state, np.random.RandomState) else random_state
+        table = table.iloc[np.sort(rng.choice(len(table), n_samples, replace=False))]
+    table = table.reset_index(drop=True)
+    if target in _QM9_ENERGIES:
+        scale = {"hartree": 1.0, "eV": HARTREE_IN_EV, "meV": 1000 * HARTREE_IN_EV}[energy_unit]
+        target_name, unit = f"{target}_{energy_unit}", energy_unit
+    else:
+        scale, target_name, unit = 1.0, target, _QM9_OTHER[target]
+    frame = pd.DataFrame({"mol_id": table["mol_id"], "smiles": table["smiles"],
+                          target_name: table[target].astype(np.float64) * scale})
+    descr = (f"QM9 (uniform random 47.6% subset, {len(frame)} molecules); target {target} "
+             f"({unit}). Ramakrishnan et al., Sci. Data 1, 140022 (2014).")
+    return _bunch(frame, ["smiles"], target_name, None, frame["mol_id"].to_numpy(dtype=object),
+                  descr, return_X_y, as_frame)
+
+
+# ---------------------------------------------------------------------- listing
+def list_datasets(data_home=None) -> pd.DataFrame:
+    """List the datasets, their sizes, files and whether the files are present.
+
+    Returns
+    -------
+    table : DataFrame
+        Columns ``name``, ``rows``, ``file``, ``found`` (bool) and ``where`` (the local
+        path, or the download URL when the file is missing).
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import list_datasets
+    >>> list(list_datasets("/nonexistent").columns)
+    ['name', 'rows', 'file', 'found', 'where']
+    """
+    home = get_data_home(data_home)
+    rows = []
+    for spec in _FILES.values():
+        full = home / spec.path
+        found = full.is_file()
+        rows.append({"name": spec.dataset, "rows": spec.rows, "file": spec.path, "found": found,
+                     "where": str(full) if found else (DATA_URLS.get(spec.path) or "no URL")})
+    return pd.DataFrame(rows)
+

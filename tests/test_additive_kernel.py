@@ -1,0 +1,279 @@
+"""Tests for AdditiveKernelNN, its 1-D kernels, likelihood, solvers and TabulatedActivation."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.model_selection import GridSearchCV, GroupShuffleSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from taafs_sk import _additive_solvers
+from taafs_sk._additive_likelihood import Hyperparameters, MarginalLikelihood
+from taafs_sk.additive_kernel import AdditiveKernelNN, plot_neuron_activations
+from taafs_sk.kernels1d import KERNELS, make_kernel
+from taafs_sk.network import MLP
+from taafs_sk.tabulated import TabulatedActivation
+
+FAST = {"n_restarts_optimizer": 0, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def toy():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 3, (150, 3)) * np.array([1.0, 10.0, 0.1])
+    y = np.sin(X[:, 0]) + 0.05 * X[:, 1] + np.cos(5 * X[:, 2]) + 0.01 * rng.randn(150)
+    return X[:100], y[:100], X[100:], y[100:]
+
+
+@pytest.fixture(scope="module")
+def fitted(toy):
+    X, y, _, _ = toy
+    return {
+        solver: AdditiveKernelNN(solver=solver, **FAST).fit(X, y)
+        for solver in ("exact", "inducing")
+    }
+
+
+@pytest.fixture(scope="module")
+def perovskites(data_home):
+    data = np.loadtxt(data_home / "manzhos-double-perovskites" / "perovskite_ML_data.dat")
+    groups = np.arange(len(data)) % 270  # rows i and i + 270 are the same composition
+    train, test = next(GroupShuffleSplit(1, test_size=0.2, random_state=0).split(data, groups=groups))
+    return data[:, :31], data[:, 31], data[:, 32], train, test
+
+
+@parametrize_with_checks([AdditiveKernelNN(**FAST), AdditiveKernelNN(solver="inducing", **FAST)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# -- 1-D kernels ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name, closed_form",
+    [
+        ("rbf", lambda d, l: np.exp(-(d**2) / (2 * l**2))),
+        (
+            "matern52",
+            lambda d, l: (1 + np.sqrt(5) * abs(d) / l + 5 * d**2 / (3 * l**2))
+            * np.exp(-np.sqrt(5) * abs(d) / l),
+        ),
+    ],
+)
+def test_stationary_kernel_matches_closed_form(name, closed_form):
+    a, b, ls = np.array([[0.1, 0.7]]), np.array([[0.2, 0.9, 0.0]]), np.array([0.4])
+    expected = closed_form(a[0, :, None] - b[0, None, :], 0.4)
+    np.testing.assert_allclose(make_kernel(name)(a, b, ls)[0], expected, rtol=1e-12)
+
+
+def test_polynomial_kernel_is_quadratic():
+    a, b = np.array([[0.5]]), np.array([[0.8]])
+    assert make_kernel("polynomial")(a, b, np.array([2.0]))[0, 0, 0] == pytest.approx((1 + 0.1) ** 2)
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_kernel_derivative_matches_finite_difference(name):
+    kernel = make_kernel(name)
+    a, b, ls = np.array([[0.13, 0.6]]), np.array([[0.4, 0.61]]), np.array([0.3])
+    eps = 1e-6
+    numeric = (kernel(a + eps, b, ls) - kernel(a - eps, b, ls)) / (2 * eps)
+    np.testing.assert_allclose(kernel.derivative(a, b, ls), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_unknown_kernel_raises():
+    with pytest.raises(ValueError, match="valid kernels are"):
+        make_kernel("laplace")
+
+
+# -- likelihood -------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(KERNELS))
+@pytest.mark.parametrize("ard, per_neuron", [(False, False), (True, True)])
+def test_likelihood_gradient_matches_finite_difference(name, ard, per_neuron):
+    rng = np.random.RandomState(1)
+    n, d = 5, 3
+    ml = MarginalLikelihood(make_kernel(name), rng.rand(30, d), rng.randn(n, d), rng.randn(30))
+    h = Hyperparameters(rng.uniform(0.3, 1.5, n), rng.uniform(0.1, 0.5, n), 0.05, rng.uniform(0.5, 2, d))
+    theta = ml.pack(h, ard, per_neuron)
+    _, grad = ml(theta, ard, per_neuron, h)
+    eps = 1e-6
+    numeric = [
+        (ml(theta + eps * e, ard, per_neuron, h)[0] - ml(theta - eps * e, ard, per_neuron, h)[0])
+        / (2 * eps)
+        for e in np.eye(len(theta))
+    ]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+# -- exact solver against independent references ---------------------------------------
+def _additive_gram(A, B, ls):
+    """Mean over features of 1-D squared-exponential kernels, built directly."""
+    d2 = (A[:, None, :] - B[None, :, :]) ** 2
+    return np.exp(-d2 / (2 * ls**2)).mean(axis=2)
+
+
+def test_identity_weights_equal_kernel_ridge(toy):
+    X, y, Xt, _ = toy
+    model = AdditiveKernelNN(
+        weights="identity", solver="exact", optimize=False, length_scale=0.7, alpha=1e-3
+    ).fit(X, y)
+    lo, span = X.min(0), X.max(0) - X.min(0)
+    S, St = (X - lo) / span, (Xt - lo) / span
+    mean, std = y.mean(), y.std()
+    krr = KernelRidge(alpha=1e-3, kernel="precomputed").fit(_additive_gram(S, S, 0.7), (y - mean) / std)
+    expected = krr.predict(_additive_gram(St, S, 0.7)) * std + mean
+    np.testing.assert_allclose(model.predict(Xt), expected, rtol=1e-6, atol=1e-6 * std)
+
+
+def test_exact_predictive_std_matches_gp_formula(toy):
+    X, y, Xt, _ = toy
+    model = AdditiveKernelNN(
+        weights="identity", solver="exact", optimize=False, length_scale=0.5, alpha=1e-2
+    ).fit(X, y)
+    lo, span = X.min(0), X.max(0) - X.min(0)
+    S, St = (X - lo) / span, (Xt - lo) / span
+    K = _additive_gram(S, S, 0.5) + 1e-2 * np.eye(len(S))
+    Ks = _additive_gram(St, S, 0.5)
+    var = 1.0 - np.einsum("ij,ji->i", Ks, np.linalg.solve(K, Ks.T)) + 1e-2
+    _, std = model.predict(Xt, return_std=True)
+    np.testing.assert_allclose(std, np.sqrt(var) * y.std(), rtol=1e-6)
+
+
+def test_inducing_solver_approaches_exact(toy):
+    X, y, Xt, _ = toy
+    params = {"optimize": False, "length_scale": 0.3, "alpha": 1e-3, "random_state": 0}
+    exact = AdditiveKernelNN(solver="exact", **params).fit(X, y)
+    inducing = AdditiveKernelNN(solver="inducing", n_inducing=40, **params).fit(X, y)
+    mean_e, std_e = exact.predict(Xt, return_std=True)
+    mean_i, std_i = inducing.predict(Xt, return_std=True)
+    np.testing.assert_allclose(mean_i, mean_e, atol=1e-3 * y.std())
+    np.testing.assert_allclose(std_i, std_e, rtol=0.05)
+
+
+def test_inducing_blocks_do_not_change_the_fit(toy, monkeypatch):
+    X, y, Xt, _ = toy
+    params = {"solver": "inducing", "optimize": False, "n_inducing": 12, "random_state": 0}
+    whole = AdditiveKernelNN(**params).fit(X, y).predict(Xt)
+    monkeypatch.setattr(_additive_solvers, "_CHUNK", 64)  # many small row blocks
+    blocked = AdditiveKernelNN(**params).fit(X, y).predict(Xt)
+    np.testing.assert_allclose(blocked, whole, rtol=1e-9, atol=1e-9)
+
+
+# -- fitted model ------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["exact", "inducing"])
+def test_activations_sum_to_prediction(fitted, toy, solver):
+    model = fitted[solver]
+    X, _, Xt, yt = toy
+    z = X @ model.hidden_weights_.T + model.hidden_bias_
+    assert np.allclose(z.min(0), 0.0) and np.allclose(z.max(0), 1.0)
+    zt = Xt @ model.hidden_weights_.T + model.hidden_bias_
+    total = sum(f(zt[:, n]) for n, f in enumerate(model.activation_functions_))
+    np.testing.assert_allclose(total + model.intercept_, model.predict(Xt), rtol=1e-10, atol=1e-10)
+    importance = [np.std(f(z[:, n])) for n, f in enumerate(model.activation_functions_)]
+    np.testing.assert_allclose(model.neuron_importance_, importance, rtol=1e-8, atol=1e-9)
+    assert model.score(Xt, yt) > 0.95
+
+
+@pytest.mark.parametrize("solver", ["exact", "inducing"])
+def test_to_module_reproduces_predict(fitted, toy, solver):
+    model = fitted[solver]
+    _, _, Xt, _ = toy
+    Xwide = np.vstack([Xt, Xt * 1.3])  # also points outside the training range
+    module = model.to_module()
+    assert isinstance(module, MLP) and module.hidden[0].weight.dtype == torch.float64
+    with torch.no_grad():
+        out = module(torch.as_tensor(Xwide)).numpy().ravel()
+    np.testing.assert_allclose(out, model.predict(Xwide), rtol=1e-4, atol=1e-6)
+
+
+def test_pickle_round_trip(fitted, toy):
+    _, _, Xt, _ = toy
+    clone = pickle.loads(pickle.dumps(fitted["exact"]))
+    np.testing.assert_array_equal(clone.predict(Xt), fitted["exact"].predict(Xt))
+
+
+def test_plot_neuron_activations(fitted):
+    ax = plot_neuron_activations(fitted["exact"])
+    assert len(ax.lines) == len(fitted["exact"].activation_functions_) == 6
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"weights": np.ones((4, 2))}, r"weights must have shape \(n_neurons, n_features\)"),
+        ({"weights": "identity", "n_neurons": 5}, "needs n_neurons=None or 3"),
+        ({"weights": np.zeros((4, 3))}, "finite and nonzero"),
+        ({"kernel": "cubic"}, "'kernel' parameter of AdditiveKernelNN"),
+    ],
+)
+def test_invalid_parameters_raise(toy, params, match):
+    X, y, _, _ = toy
+    with pytest.raises(ValueError, match=match):
+        AdditiveKernelNN(**params).fit(X, y)
+
+
+# -- real data ---------------------------------------------------------------------------
+def test_pipeline_grid_search_and_cross_validation(perovskites):
+    X, _, heat, train, _ = perovskites
+    X, y = X[train[:120]], heat[train[:120]]
+    pipe = make_pipeline(StandardScaler(), AdditiveKernelNN(per_neuron=False, ard=False, **FAST))
+    search = GridSearchCV(pipe, {"additivekernelnn__kernel": ["rbf", "matern52"]}, cv=3)
+    search.fit(X, y)
+    assert search.best_params_["additivekernelnn__kernel"] in ("rbf", "matern52")
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert search.best_score_ > 0.5 and scores.mean() > 0.5
+
+
+@pytest.mark.parametrize("target", [1, 2])
+def test_predictive_intervals_cover_perovskites(perovskites, target):
+    X, train, test = perovskites[0], perovskites[3], perovskites[4]
+    y = perovskites[target]
+    model = AdditiveKernelNN(**FAST).fit(X[train], y[train])
+    mean, std = model.predict(X[test], return_std=True)
+    coverage = np.mean(np.abs(mean - y[test]) <= 1.96 * std)
+    assert 0.90 <= coverage <= 0.98
+    assert np.sqrt(np.mean((mean - y[test]) ** 2)) < 0.5 * y[test].std()
+
+
+# -- tabulated activation -----------------------------------------------------------------
+def test_tabulated_hermite_is_exact_for_cubics():
+    grid = np.linspace(-1, 2, 7)
+    f = lambda x: x**3 - 2 * x + 1  # noqa: E731
+    df = lambda x: 3 * x**2 - 2  # noqa: E731
+    act = TabulatedActivation(grid, f(grid)[None], df(grid)[None]).double()
+    x = torch.linspace(-1, 2, 41, dtype=torch.float64).reshape(1, 41, 1)
+    np.testing.assert_allclose(act(x).numpy().ravel(), f(x.numpy().ravel()), atol=1e-12)
+
+
+def test_tabulated_per_neuron_leading_dims_and_extrapolation():
+    grid = np.array([0.0, 1.0, 2.0])
+    values = np.array([[0.0, 1.0, 4.0], [1.0, 1.0, 1.0]])
+    act = TabulatedActivation(grid, values).double()
+    x = torch.tensor([[[0.5, 7.0], [3.0, -1.0]]], dtype=torch.float64)  # (1, 2, 2)
+    expected = np.array([[[0.5, 1.0], [7.0, 1.0]]])  # linear beyond the grid: 4 + 3 * 1
+    np.testing.assert_allclose(act(x).numpy(), expected)
+    clamped = TabulatedActivation(grid, values, extrapolation="clamp").double()
+    np.testing.assert_allclose(clamped(x).numpy()[0, 1], [4.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"grid": [0.0, 1.0], "values": [1.0, 2.0]}, "values must have shape"),
+        ({"grid": [1.0, 0.0], "values": [[1.0, 2.0]]}, "strictly increasing"),
+        ({"grid": [0.0, 1.0], "values": [[1.0, 2.0]], "extrapolation": "zero"}, "extrapolation"),
+    ],
+)
+def test_tabulated_invalid_arguments_raise(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TabulatedActivation(**kwargs)
+
+
+def test_tabulated_wrong_width_raises():
+    act = TabulatedActivation([0.0, 1.0], [[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="holds 2 neurons"):
+        act(torch.zeros(4, 3))
