@@ -7,6 +7,7 @@ progress output.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -387,19 +388,21 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return pred.ravel() if self._y_ndim == 1 else pred
 
     def _forward_numpy(self, X: np.ndarray) -> np.ndarray:
+        """Evaluate the network on ``X``; on CPU in float64, so that a row's prediction does
+        not depend on the other rows in the call (float32 GEMM kernels vary with batch size)."""
         module = self.module_
         device = next(module.parameters()).device
-        was_training = module.training
+        if device.type == "cpu":
+            module = copy.deepcopy(module).to(torch.float64)
+        dtype = next(module.parameters()).dtype
         module.eval()
-        try:
-            with torch.no_grad():
-                parts = [
-                    module(torch.tensor(chunk, dtype=self.dtype_, device=device))
-                    .cpu().double().numpy()
-                    for chunk in np.array_split(X, max(1, -(-len(X) // _PREDICT_CHUNK)))
-                ]
-        finally:
-            module.train(was_training)
+        with torch.no_grad():
+            parts = [
+                module(torch.tensor(chunk, dtype=dtype, device=device)).cpu().double().numpy()
+                for chunk in np.array_split(X, max(1, -(-len(X) // _PREDICT_CHUNK)))
+            ]
+        if module is self.module_:
+            module.train()
         return np.concatenate(parts, axis=0)
 
     def activation_functions(self, layer: int = 0, z=None):
