@@ -84,7 +84,7 @@ def summarize(times: dict[str, list[float]], base: str) -> dict[str, tuple[float
     """name -> (median epoch seconds, median of per-round ratios to ``base``)."""
     out = {}
     for name, ts in times.items():
-        ratios = [t / b for t, b in zip(ts, times[base])]
+        ratios = [t / b for t, b in zip(ts, times[base], strict=True)]
         out[name] = (statistics.median(ts), statistics.median(ratios))
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -63,9 +64,7 @@ autodoc_default_options = {"members": True, "inherited-members": False}
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-# Type specs such as "ndarray of shape (n_outputs_,)" are plain text, not reST links.
-numpydoc_xref_param_type = True
-numpydoc_xref_ignore = "all"
+numpydoc_xref_param_type = False
 
 # -- sphinx-gallery ----------------------------------------------------------
 sphinx_gallery_conf = {
@@ -121,5 +120,25 @@ def _analog_results_fallback(app, docname, source):
     source[0] = title + body
 
 
+# In "ndarray of shape (n_outputs_,)" reST would read ``n_outputs_`` as a link target.
+_SHAPE_NAME = re.compile(r"(?<![\w`\\])([A-Za-z]\w*)_(?=[,)])")
+
+
+def _normalise_docstring(app, what, name, obj, options, lines):
+    """Before numpydoc: join raw-docstring lines continued with a backslash (long parameter
+    types) and escape the trailing underscore of fitted-attribute names in shape specs."""
+    i = 0
+    while i < len(lines) - 1:
+        if lines[i].endswith("\\"):
+            lines[i : i + 2] = [lines[i][:-1].rstrip() + " " + lines[i + 1].strip()]
+        else:
+            i += 1
+    for i, line in enumerate(lines):
+        at = line.find("shape (")
+        if at >= 0:
+            lines[i] = line[:at] + _SHAPE_NAME.sub(r"\1\\_", line[at:])
+
+
 def setup(app):
     app.connect("source-read", _analog_results_fallback)
+    app.connect("autodoc-process-docstring", _normalise_docstring, priority=100)

@@ -24,7 +24,7 @@ X, y, groups = perovskites.data, perovskites.target, perovskites.groups
 
 pipe = make_pipeline(
     StandardScaler(),
-    TAAFSRegressor((16,), n_basis=6, max_epochs=60, patience=15, random_state=0),
+    TAAFSRegressor((16,), n_basis=6, max_epochs=40, patience=10, random_state=0),
 )
 bases = ["tanh", "silu", "bspline", "hermite", "chebyshev1", "fourier"]
 search = GridSearchCV(pipe, {"taafsregressor__basis": bases}, cv=GroupKFold(3),

@@ -41,7 +41,7 @@ train, test = next(GroupShuffleSplit(1, test_size=0.2, random_state=0)
 model = make_pipeline(
     DoublePerovskiteFeaturizer(),
     StandardScaler(),
-    TAAFSRegressor((32, 32), basis="hermite", n_basis=6, max_epochs=100, patience=15,
+    TAAFSRegressor((32, 32), basis="hermite", n_basis=6, max_epochs=60, patience=10,
                    random_state=0),
 )
 model.fit(sites.iloc[train], gap.iloc[train])

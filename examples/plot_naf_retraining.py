@@ -31,8 +31,8 @@ X_train, X_test = scaler.transform(X[train]), scaler.transform(X[test])
 # -----------------------
 # ``HardwareNAFRegressor`` is a scikit-learn meta-estimator: it trains a clone of the ideal
 # model, then builds and retrains the hardware versions.
-ideal = TAAFSRegressor((32,), basis="tanh", max_epochs=60, patience=10, random_state=0)
-hardware = HardwareNAFRegressor(ideal, NAFDispersion("tanh", spread=0.1), retrain_epochs=20,
+ideal = TAAFSRegressor((32,), basis="tanh", max_epochs=40, patience=10, random_state=0)
+hardware = HardwareNAFRegressor(ideal, NAFDispersion("tanh", spread=0.1), retrain_epochs=10,
                                 random_state=0).fit(X_train, y[train])
 for name, value in hardware.recovery_score(X_test, y[test]).items():
     print(f"{name:20s} {value:.3f}")
@@ -43,7 +43,7 @@ for name, value in hardware.recovery_score(X_test, y[test]).items():
 # :func:`taafs_sk.studies.naf_inhomogeneity` trains the ideal model once and repeats the
 # swap-and-retrain for each spread and several shape draws, on the split we pass in.
 results = naf_inhomogeneity((X_train, X_test, y[train], y[test]), spreads=(0.05, 0.1, 0.2),
-                            estimator=ideal, n_realizations=2, retrain_epochs=15)
+                            estimator=ideal, n_realizations=2, retrain_epochs=10)
 columns = ["spread", "realization", "test_rmse_ideal", "test_rmse_degraded",
            "test_rmse_retrained", "test_rmse_control"]
 print(results[columns].round(3).to_string(index=False))

@@ -37,7 +37,7 @@ models = {}
 for basis in ["tanh", "hermite"]:
     model = make_pipeline(
         StandardScaler(),
-        TAAFSRegressor((32, 32), basis=basis, n_basis=6, max_epochs=150, patience=20,
+        TAAFSRegressor((32, 32), basis=basis, n_basis=6, max_epochs=100, patience=15,
                        random_state=0),
     )
     models[basis] = model.fit(X[train], y[train])

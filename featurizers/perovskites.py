@@ -59,7 +59,7 @@ def _n_valence(el: Element) -> int:
     return group - 10 if group >= 13 else group
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _element(symbol: str) -> Element:
     if not isinstance(symbol, str):
         raise ValueError(f"element symbol must be a string, got {symbol!r}")
@@ -74,7 +74,7 @@ def _oxidation_score(el: Element, q: int) -> float:
             + 0.5 * (q in el.oxidation_states))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _assign_charges(a: str, b: str) -> tuple[int, int]:
     """Most plausible (qA, qB) with qA + qB = 6 and qA in 1..3 (B-site states weigh double)."""
     ea, eb = _element(a), _element(b)
@@ -105,7 +105,7 @@ def _outer(orbitals: Mapping[str, float], kind: str) -> float:
     return max(levels)[1] * HARTREE_IN_EV if levels else 0.0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cation(symbol: str, q: int, site: str) -> tuple[float, ...]:
     el = _element(symbol)
     if el.X != el.X or el.X is None:

@@ -38,7 +38,7 @@ LOG_BOUNDS = {
     "noise": (np.log(1e-8), np.log(1e1)),
 }
 _BLOCK = 2**20  # elements of one neuron block of Gram matrices
-_KEEP = 2**23  # largest N * M**2 whose blocks are kept between the two passes
+_KEEP = 2**24  # largest N * M**2 whose blocks are kept between the two passes
 _SMALL = 1000  # up to this many samples the likelihood runs on one BLAS thread
 
 
@@ -186,7 +186,7 @@ class MarginalLikelihood:
     def _minimize(self, theta0, ard, per_neuron, base, maxiter):
         return optimize.minimize(
             self, theta0, args=(ard, per_neuron, base), jac=True, method="L-BFGS-B",
-            bounds=self.bounds(ard, per_neuron), options={"maxiter": maxiter},
+            bounds=self.bounds(ard, per_neuron), options={"maxiter": maxiter, "ftol": 1e-6},
         )
 
     def optimize(

@@ -22,6 +22,8 @@ features are built in float64.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
@@ -59,27 +61,35 @@ def _normalize_with_slope(z: torch.Tensor, normalization: str, slope: bool):
     if not slope:
         return u, None
     inside = w.abs_() <= 1.0  # the gradient of clamp is 1 on the closed interval
-
     return u, lambda fp: (fp * inv).mul_(inside)
 
 
-def _work_dtype(basis: Basis, dtype: torch.dtype) -> torch.dtype:
-    if dtype != torch.float64 and basis.amplification > AMPLIFICATION_LIMIT:
-        return torch.float64
-    return dtype
+class _Plan(NamedTuple):
+    """Per (basis, dtype, device, normalization): the maps of ``weight = [c, b]``."""
+
+    dtype: torch.dtype  # working dtype of the features
+    both_t: torch.Tensor  # (2 m, K + 1): value and slope rows, transposed for ``mv``
+    value_t: torch.Tensor  # (m, K + 1)
+    value: torch.Tensor  # (K + 1, m)
+    folded: bool  # the slope rows already include norm'(z) (polynomials under tanh)
 
 
-def _extended_maps(basis: Basis, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(K + 1, 2 m)`` value and slope maps of ``weight = [c, b]`` and the ``(K + 1, m)``
-    value half; the bias row hits the constant feature ``S[0]``. Cached per dtype/device."""
-    key = (dtype, basis.maps.device)
-    cache = basis.__dict__.setdefault("_fused_cache", {})
+def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _Plan:
+    """Cached :class:`_Plan`; the bias entry of ``weight`` maps onto the constant ``S[0]``."""
+    key = (dtype, basis.maps.device, normalization)
+    cache = basis.__dict__.setdefault("_fused_plans", {})
     if key not in cache:
-        maps = basis.maps.to(dtype)  # (2, K, m)
-        bias_row = torch.zeros_like(maps[:, :1])  # (2, 1, m)
-        bias_row[0, 0, 0] = 1.0
-        ext = torch.cat([maps, bias_row], 1).transpose(0, 1)  # (K + 1, 2, m)
-        cache[key] = (ext.reshape(ext.shape[0], -1).contiguous(), ext[:, 0].contiguous())
+        wd = dtype
+        if dtype != torch.float64 and basis.amplification > AMPLIFICATION_LIMIT:
+            wd = torch.float64
+        folded = normalization == "tanh" and hasattr(basis, "tanh_slopes")
+        value, slope = basis.maps[0], basis.tanh_slopes if folded else basis.maps[1]
+        bias_row = torch.zeros_like(value[:1])
+        bias_row[0, 0] = 1.0
+        value = torch.cat([value, bias_row]).to(wd)  # (K + 1, m)
+        slope = torch.cat([slope, torch.zeros_like(bias_row)]).to(wd)
+        both_t = torch.cat([value, slope], 1).T.contiguous()  # (2 m, K + 1)
+        cache[key] = _Plan(wd, both_t, value.T.contiguous(), value.contiguous(), folded)
     return cache[key]
 
 
@@ -89,22 +99,24 @@ class _TAAFFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, weight, basis, normalization):
         need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        u, chain = _normalize_with_slope(z, normalization, need_z)
-        wd = _work_dtype(basis, z.dtype)
-        S = basis.features(u if wd == z.dtype else u.to(wd))  # (m, *z.shape)
-        m = S.shape[0]
-        Sf = S.view(m, -1)  # (m, N)
-        both, value = _extended_maps(basis, wd)
-        w = weight if weight.dtype == wd else weight.to(wd)
-        if need_z:
-            out = torch.mm(torch.mv(both.T, w).view(2, m), Sf)  # (2, N): f + b, f'
-            dz = chain(out[1].view(z.shape) if wd == z.dtype else out[1].view(z.shape).to(z.dtype))
+        plan = _plan(basis, z.dtype, normalization)
+        ctx.plan = plan
+        if plan.dtype != z.dtype:
+            return _forward_upcast(ctx, z, weight, basis, normalization, plan)
+        if plan.folded:
+            u, chain = torch.tanh(z), None
         else:
-            out, dz = torch.mv(Sf.T, torch.mv(value.T, w)).view(1, -1), None
-        y = out[0].view(z.shape)
-        ctx.basis = basis
+            u, chain = _normalize_with_slope(z, normalization, need_z)
+        Sf = basis.features(u).flatten(1)  # (m, N)
+        if need_z:
+            out = torch.mm(torch.mv(plan.both_t, weight).view(2, -1), Sf)  # (2, N)
+            y, dz = out[0].view(z.shape), out[1].view(z.shape)
+            if chain is not None:
+                dz = chain(dz)
+        else:
+            y, dz = torch.mv(Sf.T, torch.mv(plan.value_t, weight)).view(z.shape), None
         ctx.save_for_backward(Sf if need_w else None, dz)
-        return y if wd == z.dtype else y.to(z.dtype)
+        return y
 
     @staticmethod
     @once_differentiable
@@ -113,10 +125,22 @@ class _TAAFFunction(torch.autograd.Function):
         grad_z = g * dz if ctx.needs_input_grad[0] else None
         grad_w = None
         if ctx.needs_input_grad[1]:
-            value = _extended_maps(ctx.basis, Sf.dtype)[1]
-            gS = torch.mv(Sf, g.reshape(-1) if g.dtype == Sf.dtype else g.reshape(-1).to(Sf.dtype))
-            grad_w = torch.mv(value, gS).to(g.dtype)  # (K + 1,)
+            gS = torch.mv(Sf, g.reshape(-1).to(Sf.dtype))  # (m,)
+            grad_w = torch.mv(ctx.plan.value, gS).to(g.dtype)  # (K + 1,)
         return grad_z, grad_w, None, None
+
+
+def _forward_upcast(ctx, z, weight, basis, normalization, plan):
+    """``_TAAFFunction.forward`` with the features in ``plan.dtype`` (amplifying bases)."""
+    need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    u, chain = _normalize_with_slope(z, normalization, need_z and not plan.folded)
+    Sf = basis.features(u.to(plan.dtype)).flatten(1)
+    out = torch.mm(torch.mv(plan.both_t, weight.to(plan.dtype)).view(2, -1), Sf)
+    y, dz = out[0].view(z.shape).to(z.dtype), out[1].view(z.shape).to(z.dtype)
+    if chain is not None:
+        dz = chain(dz)
+    ctx.save_for_backward(Sf if need_w else None, dz if need_z else None)
+    return y
 
 
 class _TAAFNeuronFunction(torch.autograd.Function):
@@ -125,23 +149,24 @@ class _TAAFNeuronFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, weight, basis, normalization):
         need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        u, chain = _normalize_with_slope(z, normalization, need_z)
-        wd = _work_dtype(basis, z.dtype)
+        plan = _plan(basis, z.dtype, normalization)
+        u, chain = _normalize_with_slope(z, normalization, need_z and not plan.folded)
         n_feat = z.shape[-1]
-        S = basis.features(u if wd == z.dtype else u.to(wd))  # (m, *z.shape)
+        S = basis.features(u.to(plan.dtype))  # (m, *z.shape)
         m = S.shape[0]
         S3 = S.view(m, -1, n_feat)  # (m, B, F)
-        both, value = _extended_maps(basis, wd)
-        w = weight if weight.dtype == wd else weight.to(wd)
-        A = torch.mm(w, both if need_z else value).view(n_feat, -1, m)  # (F, r, m)
-        A = A.permute(1, 2, 0).unsqueeze(2)  # (r, m, 1, F)
-        y = (S3 * A[0]).sum(0).view(z.shape)
+        rows = 2 if need_z else 1
+        A = torch.mm(weight.to(plan.dtype), plan.both_t.T[:, : rows * m])  # (F, rows m)
+        A = A.view(n_feat, rows, m).permute(1, 2, 0).unsqueeze(2)  # (rows, m, 1, F)
+        y = (S3 * A[0]).sum(0).view(z.shape).to(z.dtype)
         dz = None
         if need_z:
-            dz = chain((S3 * A[1]).sum(0).view(z.shape).to(z.dtype))
-        ctx.basis = basis
+            dz = (S3 * A[1]).sum(0).view(z.shape).to(z.dtype)
+            if chain is not None:
+                dz = chain(dz)
+        ctx.plan = plan
         ctx.save_for_backward(S3 if need_w else None, dz)
-        return y.to(z.dtype)
+        return y
 
     @staticmethod
     @once_differentiable
@@ -152,8 +177,7 @@ class _TAAFNeuronFunction(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             g2 = g.reshape(-1, g.shape[-1]).to(S3.dtype)  # (B, F)
             gS = (S3 * g2).sum(1)  # (m, F)
-            value = _extended_maps(ctx.basis, S3.dtype)[1]  # (K + 1, m)
-            grad_w = torch.mm(gS.T, value.T).to(g.dtype)  # (F, K + 1)
+            grad_w = torch.mm(gS.T, ctx.plan.value_t).to(g.dtype)  # (F, K + 1)
         return grad_z, grad_w, None, None
 
 

@@ -57,6 +57,19 @@ def _check_real(owner: str, name: str, value, lower: float, strict: bool = True)
     return float(value)
 
 
+def _powers(S: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+    """Fill ``S[j] = x**j`` for all rows of ``S`` by repeated doubling (log2 many products)."""
+    S[0].fill_(1.0)
+    if len(S) > 1 and x is not None:  # x None: S[1] already holds x
+        S[1].copy_(x)
+    n = 1
+    while n + 1 < len(S):  # rows n+1..2n from rows 1..n times x^n
+        hi = min(2 * n, len(S) - 1)
+        torch.mul(S[1: hi - n + 1], S[n], out=S[n + 1: hi + 1])
+        n = hi
+    return S
+
+
 class Basis(nn.Module):
     """Base class of the basis families: ``u`` (any shape) -> ``u.shape + (n_basis,)``.
 
@@ -112,15 +125,19 @@ class _PolynomialBasis(Basis):
         scales = self._scales()
         self.register_buffer("inv_scales", torch.as_tensor(1.0 / scales,
                                                            dtype=torch.float64))
-        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), scales)]
-        monomial = np.zeros((self.n_basis, self.n_basis))  # B_k = sum_j monomial[k, j] u^j
-        slopes = np.zeros((self.n_basis, self.n_basis))
+        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), scales, strict=True)]
+        m = self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u), the tanh chain rule
+        monomial = np.zeros((self.n_basis, m))  # B_k = sum_j monomial[k, j] u^j
+        slopes = np.zeros((self.n_basis, m))
         for k, p in enumerate(polys):
-            coef = p.coef[: self.n_basis]
+            coef = p.coef[: k + 1]
             monomial[k, : len(coef)] = coef
-            dp = p.deriv().coef if k > 0 else np.zeros(1)
+            dp = p.deriv().coef[:k] if k > 0 else np.zeros(1)
             slopes[k, : len(dp)] = dp
         self._set_maps(monomial, slopes)
+        folded = slopes.copy()
+        folded[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
+        self.register_buffer("tanh_slopes", torch.as_tensor(folded, dtype=torch.float64))
 
     def _first(self) -> tuple[float, float]:
         """``(a, b)`` with :math:`P_1 = a u + b`."""
@@ -145,12 +162,8 @@ class _PolynomialBasis(Basis):
         return torch.stack(self._sequence(u), dim=-1) * self.inv_scales.to(u.dtype)
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """Powers :math:`u^0, ..., u^{K-1}`, shape ``(n_basis,) + u.shape``."""
-        S = u.new_empty((self.n_basis, *u.shape))
-        S[0].fill_(1.0)
-        if self.n_basis > 1:
-            torch.cumprod(u.expand(self.n_basis - 1, *u.shape), 0, out=S[1:])
-        return S
+        """Powers :math:`u^0, ..., u^{K+1}`, shape ``(n_basis + 2,) + u.shape``."""
+        return _powers(u.new_empty((self.n_basis + 2, *u.shape)), u)
 
 
 class LegendreBasis(_PolynomialBasis):
@@ -392,8 +405,7 @@ class BSplineBasis(Basis):
         over the interior knots ``tau`` (block order from ``_blocks``)."""
         k, n_int = self.order, self.n_basis - self.order - 1
         S = u.new_empty((k + 1 + 2 * n_int, *u.shape))
-        S[0].fill_(1.0)
-        torch.cumprod(u.expand(k, *u.shape), 0, out=S[1: k + 1])
+        _powers(S[: k + 1], u)
         if n_int:
             tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
             A, B = S[k + 1: k + 1 + n_int], S[k + 1 + n_int:]
@@ -483,8 +495,8 @@ class FourierBasis(Basis):
         nc = self.n_cos
         S = u.new_empty((2 * nc + 1, *u.shape))
         theta = u * self.omega
-        S[0].fill_(1.0)
-        torch.cumprod(torch.cos(theta).expand(nc, *u.shape), 0, out=S[1: nc + 1])
+        torch.cos(theta, out=S[1])
+        _powers(S[: nc + 1], None)
         torch.sin(theta, out=S[nc + 1])
         if nc > 1:
             torch.mul(S[1:nc], S[nc + 1], out=S[nc + 2:])
@@ -529,15 +541,14 @@ class GaussianRBFBasis(Basis):
         self.register_buffer("centers", torch.as_tensor(centers, dtype=torch.float64))
         h2 = self.width**2
         self.delta = 2.0 / (K - 1) if K > 1 else 0.0
-        self.geometric = 4.0 / h2 <= 80.0
-        k = np.arange(K)
-        if self.geometric:  # features [1, phi_0 q^k, (u - mu_0) phi_0 q^k]
-            gamma = np.exp(-((k * self.delta) ** 2) / h2)
-            shift = k * self.delta
-        else:  # features [1, phi_k, (u - mu_0) phi_k]
-            gamma, shift = np.ones(K), centers - centers[0]
+        self.ref = (K - 1) // 2  # the geometric recurrence starts at the middle centre
+        span = max(self.ref, K - 1 - self.ref) * self.delta
+        self.geometric = max(1.3 / h2, span**2 / h2) <= 80.0  # no float32 over/underflow
+        shift = centers - centers[self.ref]
+        gamma = np.exp(-(shift**2) / h2) if self.geometric else np.ones(K)
+        # features [1, F_k, (u - mu_r) F_k], phi_k = gamma_k F_k;
+        # phi_k' = -2 (u - mu_k) / h^2 phi_k = -2 / h^2 ((u - mu_r) - (mu_k - mu_r)) phi_k
         values = np.hstack([np.zeros((K, 1)), np.diag(gamma), np.zeros((K, K))])
-        # phi_k' = -2 (u - mu_k) / h^2 phi_k = -2 / h^2 ((u - mu_0) - (mu_k - mu_0)) phi_k
         slopes = np.hstack([np.zeros((K, 1)), np.diag(2.0 * shift * gamma / h2),
                             np.diag(-2.0 * gamma / h2)])
         self._set_maps(values, slopes)
@@ -546,22 +557,26 @@ class GaussianRBFBasis(Basis):
         return torch.exp(-(((u[..., None] - self.centers.to(u.dtype)) / self.width) ** 2))
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """``[1, F_k, (u - mu_0) F_k]``, ``F_k = phi_0 q^k`` (geometric) or ``phi_k``."""
-        K, h2 = self.n_basis, self.width**2
+        """``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_r q^(k - r)`` (geometric) or ``phi_k``."""
+        K, h2, r = self.n_basis, self.width**2, self.ref
         S = u.new_empty((2 * K + 1, *u.shape))
         S[0].fill_(1.0)
-        d0 = u - float(self.centers[0])  # u - mu_0
+        d = u - float(self.centers[r])  # u - mu_r
         F = S[1: K + 1]
         if self.geometric:
-            torch.exp(d0.square().mul_(-1.0 / h2), out=F[0])
+            torch.exp(d.square().mul_(-1.0 / h2), out=F[r])
             if K > 1:
-                torch.exp(d0 * (2.0 * self.delta / h2), out=F[1])
-                F[2:].copy_(F[1].expand(K - 2, *u.shape))
-                F.cumprod_(0)  # phi_0 q^k stays within exp(+-4/h^2): no overflow
+                q = torch.exp(d * (2.0 * self.delta / h2))
+                for j in range(r + 1, K):
+                    torch.mul(F[j - 1], q, out=F[j])
+                if r > 0:
+                    q.reciprocal_()
+                    for j in range(r - 1, -1, -1):
+                        torch.mul(F[j + 1], q, out=F[j])
         else:
             mu = (self.centers.to(u.dtype) / self.width).view(-1, *([1] * u.dim()))
             torch.exp(torch.sub(u * (1.0 / self.width), mu).square_().neg_(), out=F)
-        torch.mul(F, d0, out=S[K + 1:])
+        torch.mul(F, d, out=S[K + 1:])
         return S
 
     def extra_repr(self) -> str:

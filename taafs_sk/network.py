@@ -94,7 +94,9 @@ class MLP(nn.Module):
         self.in_features = sizes[0]
         self.out_features = int(out_features)
         self.hidden_layer_sizes = tuple(sizes[1:])
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.hidden = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        )
         self.activations = nn.ModuleList(
             activation_factory(i, width) for i, width in enumerate(sizes[1:])
         )
@@ -109,7 +111,7 @@ class MLP(nn.Module):
             return self._forward_plain(x)
         x = hook("inputs", 0, x)
         h = x
-        for i, (layer, act) in enumerate(zip(self.hidden, self.activations)):
+        for i, (layer, act) in enumerate(zip(self.hidden, self.activations, strict=True)):
             z = _linear(h, hook("weights", i, layer.weight), layer.bias)
             h = hook("post_activation", i, act(hook("pre_activation", i, z)))
         out = _linear(h, hook("weights", -1, self.output.weight), self.output.bias)
@@ -119,7 +121,7 @@ class MLP(nn.Module):
 
     def _forward_plain(self, x: torch.Tensor) -> torch.Tensor:
         h = x
-        for layer, act in zip(self.hidden, self.activations):
+        for layer, act in zip(self.hidden, self.activations, strict=True):
             h = act(layer(h))
         out = self.output(h)
         if self.skip is not None:
@@ -130,7 +132,7 @@ class MLP(nn.Module):
         """Weighted sums entering each hidden layer, for signal-range statistics and plots."""
         zs = []
         h = x
-        for layer, act in zip(self.hidden, self.activations):
+        for layer, act in zip(self.hidden, self.activations, strict=True):
             z = layer(h)
             zs.append(z)
             h = act(z)

@@ -21,9 +21,9 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 
+from ._iterators import TensorBatchIterator
 from .activations import FIXED_ACTIVATIONS, NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
 from .bases import available_bases
-from ._iterators import TensorBatchIterator
 from .callbacks import FiniteLossGuard
 from .exceptions import ConvergenceWarning
 from .network import MLP

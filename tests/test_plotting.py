@@ -108,6 +108,23 @@ def test_naf_study_draws_the_four_stages(layout):
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.55, 0.85, 1.3])
 
 
+def test_naf_recovery_skips_zero_spread_and_averages_draws():
+    table = pd.DataFrame({"spread": [0.0, 0.1, 0.1, 0.2, 0.2],
+                          "recovery": [np.nan, 0.8, 1.0, 0.6, 0.7],
+                          "recovery_vs_control": [np.nan, 0.5, 0.7, 0.3, 0.4]})
+    ax = plot_naf_study(table, recovery=True)
+    recovery, versus_control = ax.lines[:2]
+    np.testing.assert_allclose(recovery.get_xdata(), [0.1, 0.2])
+    np.testing.assert_allclose(recovery.get_ydata(), [0.9, 0.65])
+    np.testing.assert_allclose(versus_control.get_ydata(), [0.6, 0.35])
+
+
+def test_noise_sweep_names_the_noise_in_the_axis_label(noise_table):
+    table = noise_table.assign(kind="additive", where="post_activation", scale="std")
+    label = plot_noise_sweep(table).get_xlabel()
+    assert label == "additive noise at post-activation level (relative to signal std)"
+
+
 def test_naf_study_rejects_a_table_without_stages():
     with pytest.raises(ValueError, match="stage"):
         plot_naf_study(pd.DataFrame({"spread": [0.1], "rmse": [0.3]}))
