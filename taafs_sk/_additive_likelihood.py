@@ -118,7 +118,10 @@ class MarginalLikelihood:
     def bounds(self, ard: bool, per_neuron: bool) -> list[tuple[float, float]]:
         d, k = self._sizes(ard, per_neuron)
         b = LOG_BOUNDS
-        return [b["feature_scale"]] * d + [b["length_scale"]] * k + [b["amplitude"]] * k + [b["noise"]]
+        return (
+            [b["feature_scale"]] * d + [b["length_scale"]] * k + [b["amplitude"]] * k
+            + [b["noise"]]
+        )
 
     # -- value and gradient ------------------------------------------------------------
     def _block(self, i: int, y: np.ndarray, ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +216,8 @@ class MarginalLikelihood:
             theta = starts[0].copy()
             theta[0] = rng.uniform(np.log(0.1), np.log(3.0))
             starts.append(theta)
-        res = min((self._minimize(th, False, False, h0, maxiter) for th in starts), key=lambda r: r.fun)
+        fits = [self._minimize(th, False, False, h0, maxiter) for th in starts]
+        res = min(fits, key=lambda r: r.fun)
         h = self.unpack(res.x, False, False, h0)
         for stage_ard, stage_pn in ((ard, False), (ard, per_neuron)):
             if (stage_ard, stage_pn) == (False, False):

@@ -1,4 +1,4 @@
-"""AdditiveKernelNN: a one-hidden-layer network whose neuron activations are additive-GPR posteriors."""
+"""AdditiveKernelNN: a one-hidden-layer network with additive-GPR neuron activations."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class NeuronActivation:
 
 
 class AdditiveKernelNN(RegressorMixin, BaseEstimator):
-    r"""Neural network with data-optimal neuron activations from additive Gaussian-process regression.
+    r"""Neural network with optimal neuron activations from additive Gaussian-process regression.
 
     Each input feature is rescaled to [0, 1] on the training data. ``N`` hidden neurons see
     the coordinates :math:`y_n = w_n \cdot x`, each again rescaled to :math:`z_n \in [0, 1]`.
@@ -67,7 +67,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     n_neurons : int, default=None
         Number of hidden neurons ``N``. ``None`` gives ``2 * n_features`` for ``"sobol"``
         and ``"random"`` weights and ``n_features`` for ``"identity"``.
-    weights : {'sobol', 'random', 'identity'} or array-like of shape (N, n_features), default='sobol'
+    weights : {'sobol', 'random', 'identity'} or array-like of shape (N, D), default='sobol'
         Hidden directions in the [0, 1]-rescaled input space. ``"sobol"``: the identity rows
         (one neuron per feature) followed by scrambled Sobol directions with components in
         [-1, 1], normalised; ``"random"``: Gaussian random unit directions; an array is used
@@ -104,9 +104,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     n_inducing : int, default=None
         Inducing points per neuron; ``None`` gives ``clip(ceil(2.5 / min(l_n)) + 1, 16, 64)``.
     optimize_weights : int, default=0
-        Rounds of direction refinement: each round replaces the least important quarter of
-        the non-identity neurons by fresh Sobol directions and keeps the change if the
-        marginal likelihood improves (exact solver only).
+        Rounds of direction refinement: each round replaces the least important quarter (by
+        prior variance :math:`s_n`) of the mixed, non-axis neurons by fresh Sobol directions,
+        re-optimises the hyperparameters and keeps the change if the log marginal likelihood
+        improves (exact solver with ``optimize=True`` only; ignored otherwise).
     normalize_y : bool, default=True
         Divide the centred targets by their standard deviation before fitting.
     random_state : int, RandomState instance or None, default=None
@@ -303,14 +304,20 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         if self.optimize and self.solver_ == "inducing" and len(t) > HYPER_SUBSET:
             idx = np.sort(rng.choice(len(t), HYPER_SUBSET, replace=False))
         ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
-        if self.optimize:
-            h, _ = ml.optimize(
-                h,
-                ard=self.ard and kernel.stationary,
-                per_neuron=self.per_neuron,
-                n_restarts=self.n_restarts_optimizer,
-                rng=rng,
-            )
+        if not self.optimize:
+            return ml, h
+        options = {"ard": self.ard and kernel.stationary, "per_neuron": self.per_neuron}
+        h, lml = ml.optimize(h, n_restarts=self.n_restarts_optimizer, rng=rng, **options)
+        if self.solver_ != "exact":
+            return ml, h
+        for _ in range(self.optimize_weights):
+            trial = _replace_weakest(ml.p, h.amplitude, rng)
+            if trial is None:
+                break
+            ml_try = MarginalLikelihood(kernel, xs, trial, t)
+            h_try, lml_try = ml_try.optimize(h, n_restarts=0, rng=rng, **options)
+            if lml_try > lml:
+                ml, h, lml = ml_try, h_try, lml_try
         return ml, h
 
     def _finish(self, model, kernel: Kernel1D, z: np.ndarray) -> None:
@@ -380,6 +387,22 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         return values, slopes
 
 
+def _replace_weakest(
+    p: np.ndarray, amplitude: np.ndarray, rng: np.random.RandomState
+) -> np.ndarray | None:
+    """Directions with the least important quarter of the mixed (non-axis) neurons, by prior
+    variance, replaced by fresh Sobol directions; ``None`` when there are no mixed neurons."""
+    unit = p / np.linalg.norm(p, axis=1, keepdims=True)  # (N, D)
+    mixed = np.flatnonzero(np.abs(unit).max(1) < 1.0 - 1e-12)
+    if len(mixed) == 0:
+        return None
+    weakest = mixed[np.argsort(amplitude[mixed])[: max(1, len(mixed) // 4)]]
+    fresh = _sobol_directions(len(weakest), p.shape[1], rng)
+    norm = np.linalg.norm(fresh, axis=1, keepdims=True)
+    unit[weakest] = fresh / np.where(norm > 0, norm, 1.0)
+    return unit
+
+
 def _safe_range(r: np.ndarray) -> np.ndarray:
     """Ranges with zeros (constant columns) replaced by one."""
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
@@ -420,7 +443,8 @@ def plot_neuron_activations(model: AdditiveKernelNN, ax=None, n_points: int = 20
     order = np.argsort(imp)
     cmap = plt.get_cmap("viridis_r")
     for rank, n in enumerate(order):
-        ax.plot(z, model.activation_functions_[n](z), color=cmap(0.15 + 0.85 * rank / max(len(order) - 1, 1)),
+        shade = 0.15 + 0.85 * rank / max(len(order) - 1, 1)
+        ax.plot(z, model.activation_functions_[n](z), color=cmap(shade),
                 label=f"neuron {n}: importance {imp[n]:.3g}")
     ax.set_xlabel("rescaled neuron coordinate z")
     ax.set_ylabel(r"activation $\phi_n(z)$ (target units)")

@@ -18,8 +18,10 @@ evaluates all noise draws of a batch in one vectorised pass.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -27,7 +29,7 @@ from torch.nn import functional as F
 Hook = Callable[[str, int, torch.Tensor], torch.Tensor]
 ActivationFactory = Callable[[int, int], nn.Module]
 
-__all__ = ["MLP", "Hook", "ActivationFactory"]
+__all__ = ["MLP", "Hook", "ActivationFactory", "evaluate"]
 
 
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
@@ -137,3 +139,28 @@ class MLP(nn.Module):
             zs.append(z)
             h = act(z)
         return zs
+
+
+def evaluate(module: nn.Module, X: np.ndarray, chunk_rows: int = 16384) -> np.ndarray:
+    """Noiseless output of ``module`` on the rows of ``X``, as a float64 numpy array.
+
+    On the CPU the module is evaluated as a float64 copy, so that a row's output does not
+    depend on the other rows of the call (float32 matrix kernels vary with the batch size);
+    on other devices it runs in its own dtype. Rows go through in chunks of ``chunk_rows``.
+    """
+    device = next(module.parameters()).device
+    if device.type == "cpu":
+        module = copy.deepcopy(module).to(torch.float64)
+    dtype = next(module.parameters()).dtype
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            parts = [
+                module(torch.as_tensor(X[i : i + chunk_rows], dtype=dtype, device=device))
+                .cpu().double().numpy()
+                for i in range(0, max(len(X), 1), max(1, int(chunk_rows)))
+            ]
+    finally:
+        module.train(was_training)
+    return np.concatenate(parts, axis=0)

@@ -7,7 +7,6 @@ progress output.
 
 from __future__ import annotations
 
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -26,7 +25,7 @@ from .activations import FIXED_ACTIVATIONS, NORMALIZATIONS, SHARING_SCHEMES, mak
 from .bases import available_bases
 from .callbacks import FiniteLossGuard
 from .exceptions import ConvergenceWarning
-from .network import MLP
+from .network import MLP, evaluate
 
 __all__ = ["TAAFSRegressor"]
 
@@ -383,27 +382,9 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        out = self._forward_numpy(X)
+        out = evaluate(self.module_, X, _PREDICT_CHUNK)
         pred = out * self.y_scale_ + self.y_mean_
         return pred.ravel() if self._y_ndim == 1 else pred
-
-    def _forward_numpy(self, X: np.ndarray) -> np.ndarray:
-        """Evaluate the network on ``X``; on CPU in float64, so that a row's prediction does
-        not depend on the other rows in the call (float32 GEMM kernels vary with batch size)."""
-        module = self.module_
-        device = next(module.parameters()).device
-        if device.type == "cpu":
-            module = copy.deepcopy(module).to(torch.float64)
-        dtype = next(module.parameters()).dtype
-        module.eval()
-        with torch.no_grad():
-            parts = [
-                module(torch.tensor(chunk, dtype=dtype, device=device)).cpu().double().numpy()
-                for chunk in np.array_split(X, max(1, -(-len(X) // _PREDICT_CHUNK)))
-            ]
-        if module is self.module_:
-            module.train()
-        return np.concatenate(parts, axis=0)
 
     def activation_functions(self, layer: int = 0, z=None):
         """Learned activation shapes of one hidden layer, evaluated on a grid.

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ..network import MLP, Hook
+from ..network import MLP, Hook, evaluate
 
 __all__ = ["TorchModel", "as_torch_model", "SUPPORTED_ESTIMATORS"]
 
@@ -133,16 +133,15 @@ class TorchModel(nn.Module):
         """Noiseless predictions in target units, like the estimator's ``predict``."""
         Xn = self.network_input(X)
         width = max((self.mlp.in_features, *self.mlp.hidden_layer_sizes))
-        step = max(1, _CHUNK_ELEMENTS // width)
-        with torch.no_grad():
-            out = torch.cat([self.mlp(self.as_tensor(Xn[i : i + step]))
-                             for i in range(0, max(len(Xn), 1), step)])
+        out = evaluate(self.mlp, Xn, max(1, _CHUNK_ELEMENTS // width))
         return self.to_target(out)
 
-    def to_target(self, out: torch.Tensor) -> np.ndarray:
+    def to_target(self, out: torch.Tensor | np.ndarray) -> np.ndarray:
         """Network output ``(..., n_outputs)`` to target units in float64 numpy (the affine map
         is applied in float64, as the estimators do), single output axis dropped if needed."""
-        pred = out.detach().cpu().double().numpy() * self.y_scale_np + self.y_mean_np
+        if isinstance(out, torch.Tensor):
+            out = out.detach().cpu().double().numpy()
+        pred = out * self.y_scale_np + self.y_mean_np
         return pred[..., 0] if (self.ravel and pred.shape[-1] == 1) else pred
 
     def target_to_network(self, y) -> np.ndarray:
