@@ -92,7 +92,7 @@ warnings.filterwarnings("ignore", message=".*Matplotlib is currently using agg.*
 # -- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"taafs-sk {release}"
-html_static_path = ["_static"]
+html_static_path: list[str] = []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
