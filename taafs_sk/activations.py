@@ -271,6 +271,8 @@ def count_activation_params(
     >>> count_activation_params("bspline", 8, "layer", (64, 64))
     18
     """
+    _check_choice("count_activation_params", "basis", basis,
+                  [*available_bases(), *FIXED_ACTIVATIONS])
     _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
     sizes = [int(h) for h in hidden_layer_sizes]
     if basis in FIXED_ACTIVATIONS or not sizes:

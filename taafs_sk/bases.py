@@ -240,7 +240,9 @@ class HermiteBasis(_PolynomialBasis):
         return 1.0, 0.0, float(n)
 
     def _scales(self):
-        return np.sqrt([math.factorial(n) for n in range(self.n_basis)], dtype=np.float64)
+        # n! exceeds int64 from n = 21 on: convert the exact integers to float64 first
+        return np.sqrt(np.array([math.factorial(n) for n in range(self.n_basis)],
+                                dtype=np.float64))
 
 
 class BesselBasis(_PolynomialBasis):
@@ -450,8 +452,8 @@ class FourierBasis(Basis):
     --------
     >>> import torch
     >>> from taafs_sk.bases import FourierBasis
-    >>> FourierBasis(2, period=4.0)(torch.tensor([1.0])).round(decimals=4)
-    tensor([[0., 1.]])
+    >>> FourierBasis(2, period=4.0)(torch.tensor([1.0], dtype=torch.float64)).round(decimals=4)
+    tensor([[0., 1.]], dtype=torch.float64)
     """
 
     name = "fourier"

@@ -17,6 +17,7 @@ import io
 import os
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,15 @@ def _content(raw: bytes, path: str) -> bytes:
 @functools.lru_cache(maxsize=16)
 def _read_verified(full_path: str, expected: str, mtime_ns: int, size: int) -> bytes:
     """Read a file and check the sha256 of its (decompressed) content; cached per version."""
-    content = _content(Path(full_path).read_bytes(), full_path)
+    raw = Path(full_path).read_bytes()
+    try:
+        content = _content(raw, full_path)
+    except (OSError, EOFError, zlib.error) as exc:  # a damaged gzip stream
+        raise ValueError(
+            f"checksum mismatch for {full_path}: it does not decompress ({exc}), so its "
+            f"content cannot have the expected sha256 {expected}. The file is corrupt: "
+            f"delete it to download it again."
+        ) from exc
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise ValueError(
