@@ -90,6 +90,20 @@ class Basis(nn.Module):
         self.n_basis = _check_int(f"basis {self.name!r}", "n_basis", n_basis, self.min_basis)
         self.amplification = 1.0
 
+    def _apply(self, fn, recurse: bool = True):
+        """Move the tables with the module, but never round them: a cast of the network
+        (``.float()``, ``.half()``) keeps every float64 buffer in float64 (each use casts it to
+        the input's dtype), and drops the fused-kernel plans built for the old device."""
+        precise = {k: b for k, b in self._buffers.items()
+                   if b is not None and b.dtype == torch.float64}
+        super()._apply(fn, recurse)
+        for k, old in precise.items():
+            new = self._buffers[k]
+            if new.dtype != torch.float64:
+                self._buffers[k] = old.to(new.device)
+        self.__dict__.pop("_fused_plans", None)
+        return self
+
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""
         return self._values(u.clamp(-1.0, 1.0))

@@ -460,3 +460,17 @@ def test_docstring_example_of_fused_taaf():
 def test_error_messages_quote_the_family():
     with pytest.raises(ValueError, match=re.escape("n_basis of basis 'hermite'")):
         make_basis("hermite", 0)
+
+
+def test_casting_a_taaf_to_float32_keeps_its_tables_exact():
+    from taafs_sk.activations import TAAF
+
+    act = TAAF(4, "bspline", n_basis=20)  # an amplifying change of representation
+    assert act.basis.amplification > AMPLIFICATION_LIMIT
+    z = torch.linspace(-2, 2, 50, dtype=torch.float64)[:, None].expand(50, 4).contiguous()
+    with torch.no_grad():
+        reference = act.double()(z)
+        act = act.float()
+        assert act.basis.maps.dtype == torch.float64
+        out = act(z.float()).double()
+    assert (out - reference).abs().max() < 1e-6
