@@ -52,6 +52,10 @@ _FILES = {
     "pilania": _DataFile("double perovskites (pilania)",
                          "double_perovskites_gap/double_perovskites_gap.csv",
                          "dada836df58ea08eb8f724db670324bcb82c355e64677c3fd8d41be16b631c5d", 1306),
+    "pilania-lumo": _DataFile("double perovskites (pilania, element LUMO)",
+                              "double_perovskites_gap/double_perovskites_gap_lumo.csv",
+                              "101582f37cd95070548c70f4a1b6fba647533166ccfe3a9e12895317476dcb3f",
+                              55),
     "qm9": _DataFile("qm9", "qm9_zpve/qm9_union.csv.gz",
                      "213d6fe120aa5ee214427fd8e13fc4baab75fbc67147dfd824899527e894effd", 63768),
 }
@@ -72,6 +76,9 @@ DATA_URLS: dict[str, str | None] = {
     _FILES["pilania"].path:
         f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
         "double_perovskites_gap.csv",
+    _FILES["pilania-lumo"].path:
+        f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
+        "double_perovskites_gap_lumo.csv",
     _FILES["qm9"].path: None,
 }
 
@@ -275,7 +282,9 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
 
     ``source='pilania'``: 1,306 oxides A1 B1 A2 B2 O6 (Pilania et al. 2016), ``data`` the site
     elements ``a_1, b_1, a_2, b_2`` (object array in that order, or a DataFrame), target the
-    GLLB-SC band gap (eV), ``groups`` the formula. It has no formation energy.
+    GLLB-SC band gap (eV), ``groups`` the formula. It has no formation energy. Its bunch also
+    holds ``element_lumo``: Pilania's per-element LUMO energies (eV, a :class:`pandas.Series`
+    indexed by symbol), for ``DoublePerovskiteFeaturizer(element_lumo=...)``.
 
     Parameters
     ----------
@@ -324,8 +333,13 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
         features = ["a_1", "b_1", "a_2", "b_2"]
         descr = ("Pilania et al. (2016) double perovskite oxides, 1306 rows; GLLB-SC band gap "
                  "(eV). doi:10.1038/srep19375")
-    return _bunch(frame, features, target, groups, np.arange(len(frame)), descr,
-                  return_X_y, as_frame)
+    bunch = _bunch(frame, features, target, groups, np.arange(len(frame)), descr,
+                   return_X_y, as_frame)
+    if source == "pilania" and not return_X_y:
+        lumo = pd.read_csv(io.BytesIO(_fetch("pilania-lumo", data_home, download_if_missing)),
+                           index_col=0)
+        bunch.element_lumo = lumo.set_index("atom")["lumo"].astype(np.float64)
+    return bunch
 
 
 # ---------------------------------------------------------------------- QM9

@@ -233,7 +233,7 @@ def test_default_data_home_is_in_the_home_folder(monkeypatch, tmp_path):
 
 def test_list_datasets_reports_found_files_and_urls(data_home, tmp_path):
     present = list_datasets(data_home)
-    assert present["found"].all() and len(present) == 5
+    assert present["found"].all() and len(present) == 6
     missing = list_datasets(tmp_path)
     assert not missing["found"].any()
     manzhos = missing.set_index("file").loc[_path("manzhos")]
@@ -329,3 +329,11 @@ def test_no_download_when_not_allowed(monkeypatch, data_home, tmp_path):
     with pytest.raises(FileNotFoundError, match="download_if_missing=False"):
         load_double_perovskites(data_home=tmp_path / "home", download_if_missing=False)
     assert not (tmp_path / "home").exists()
+
+
+def test_pilania_bunch_carries_the_element_lumo_table(data_home):
+    bunch = load_double_perovskites(source="pilania", data_home=data_home)
+    lumo = bunch.element_lumo
+    assert len(lumo) == 55 and lumo.index.is_unique
+    assert set(np.unique(bunch.data)) <= set(lumo.index)  # every site element has a LUMO
+    assert lumo["Li"] == pytest.approx(-1.091181)
