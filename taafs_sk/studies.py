@@ -43,7 +43,7 @@ def load_study_data(name: str, quick: bool = False, random_state=0, data_home=No
         ``'hydrocarbons'``: COMPAS-3x (GFN2-xTB) relative energies (eV) from SMILES through
         :class:`~featurizers.HydrocarbonFeaturizer`; ``'perovskites'``: the seed authors'
         double-perovskite table (31 descriptors, band gap in eV), split by composition;
-        ``'qm9'``: QM9 ZPVE (Hartree) from SMILES through :class:`~featurizers.MoleculeFeaturizer`.
+        ``'qm9'``: QM9 ZPVE (eV) from SMILES through :class:`~featurizers.MoleculeFeaturizer`.
     quick : bool, default=False
         Use a small subsample (400 rows for the molecule sets; the perovskite table whole).
         Without it the molecule sets are subsampled to 6,000 rows.
