@@ -8,13 +8,8 @@ No module here imports torch.
 
 from ._base import BaseFeaturizer, FeaturizationWarning
 from .hydrocarbons import HydrocarbonFeaturizer
+from .molecules import MoleculeFeaturizer
 from .perovskites import DoublePerovskiteFeaturizer
-
-# TODO(lead): drop this guard once featurizers/molecules.py (MoleculeFeaturizer) is merged.
-try:
-    from .molecules import MoleculeFeaturizer
-except ImportError:  # pragma: no cover - only while molecules.py is being written
-    MoleculeFeaturizer = None  # type: ignore[assignment,misc]
 
 __all__ = [
     "BaseFeaturizer",
