@@ -1,20 +1,34 @@
 """AdditiveKernelNN against scikit-learn's GaussianProcessRegressor, and its scaling on QM9.
 
-Part 1 (accuracy and fit time, side by side in one process): test RMSE and fit time of
-``AdditiveKernelNN`` variants and of ``GaussianProcessRegressor`` (RBF with one length scale
-per feature + WhiteKernel, ``normalize_y=True``) on
+Part 1 (accuracy and fit time, side by side in one process): test RMSE, fit time and the
+coverage of the 95% predictive intervals of ``AdditiveKernelNN`` variants and of
+``GaussianProcessRegressor`` (RBF with one length scale per feature + WhiteKernel,
+``normalize_y=True``, 2 optimiser restarts) on
 
 * the seed authors' halide double perovskites (``load_double_perovskites(source="manzhos")``),
   band gap and heat of formation, 80/20 split by composition (``groups``);
 * the Pilania oxide double-perovskite gaps, featurized with ``DoublePerovskiteFeaturizer``,
   80/20 split by formula.
 
-Part 2 (scaling): fit time and peak traced memory of the inducing solver on QM9 ZPVE for
-M = 2k, 8k, 32k and all 63,768 molecules, with ``featurizers.MoleculeFeaturizer`` when it is
-importable, else a clearly labelled stand-in feature set of rdkit counts.
+Part 2 (``--neuron-curve``): test RMSE against the number of neurons ``N`` on one set, the
+evidence for what a purely additive model in rule-set directions can reach.
 
-Run: ``TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py [--skip-qm9]``.
-Timings depend on the machine's load; compare the ratios measured in the same run.
+Part 3 (scaling): fit time and peak traced memory of the inducing solver on QM9 ZPVE for
+M = 2k, 8k, 32k and all 63,768 molecules, with ``featurizers.MoleculeFeaturizer`` when it is
+importable, else a clearly labelled stand-in feature set of rdkit counts; many count
+columns are reduced to ``--qm9-components`` partial-least-squares components (fitted on the
+training pool, outside the timed fits).
+
+Run (from the repository root)::
+
+    TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py [--skip-qm9]
+    TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py --sets band_gap \\
+        --variants 0 3 --skip-qm9
+    TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py --skip-perovskites
+
+Everything runs on one BLAS thread (``OMP_NUM_THREADS=1``, set before numpy is imported), so
+the CPU time of the process is the work done; the speed ratio ``GPR cpu/cpu`` uses it, since
+wall-clock times on a shared machine depend on its load.
 """
 
 from __future__ import annotations
@@ -35,12 +49,15 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from taafs_sk.additive_kernel import AdditiveKernelNN  # noqa: E402
 from taafs_sk.datasets import load_double_perovskites, load_qm9  # noqa: E402
 
+# "4d" / "8d": that many neurons per input feature
 VARIANTS = {
-    "AKNN basic (shared l, no ARD)": {"per_neuron": False, "ard": False},
-    "AKNN per-neuron + ARD": {},
-    "AKNN per-neuron + ARD, 4D neurons": {"n_neurons": "4d"},
-    "AKNN per-neuron + ARD, optimize_weights=2": {"optimize_weights": 2},
+    "AKNN default (shared l, N=2D)": {},
+    "AKNN N=4D": {"n_neurons": "4d"},
+    "AKNN N=4D, optimize_weights=50": {"n_neurons": "4d", "optimize_weights": 50},
+    "AKNN + ARD (N=2D)": {"ard": True},
+    "AKNN + ARD + per-neuron l, s": {"ard": True, "per_neuron": True},
 }
+SETS = ["band_gap", "formation_energy", "pilania"]
 
 
 def _split(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,47 +71,66 @@ def _gpr(d: int) -> GaussianProcessRegressor:
                                     random_state=0)
 
 
-def _timed_fit(model, X, y) -> float:
-    start = time.perf_counter()
-    model.fit(X, y)
-    return time.perf_counter() - start
+def _aknn(params: dict, d: int, **extra) -> AdditiveKernelNN:
+    params = {**params, **extra}
+    if isinstance(params.get("n_neurons"), str):
+        params["n_neurons"] = int(params["n_neurons"][:-1]) * d
+    return AdditiveKernelNN(random_state=0, **params)
 
 
-def _rmse(model, X, y) -> float:
-    return float(np.sqrt(np.mean((model.predict(X) - y) ** 2)))
+def _evaluate(model, Xtr, ytr, Xte, yte) -> tuple[float, float, float, float]:
+    """Fit wall and CPU time, test RMSE and coverage of the 95% intervals."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    model.fit(Xtr, ytr)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    mean, std = model.predict(Xte, return_std=True)
+    rmse = float(np.sqrt(np.mean((mean - yte) ** 2)))
+    return wall, cpu, rmse, float(np.mean(np.abs(mean - yte) <= 1.96 * std))
 
 
-def compare(
-    name: str, X: np.ndarray, y: np.ndarray, groups: np.ndarray, variants: list[str]
-) -> None:
+def _prepare(X: np.ndarray, y: np.ndarray, groups: np.ndarray):
     train, test = _split(groups)
     scaler = StandardScaler().fit(X[train])
     Xtr, Xte = scaler.transform(X[train]), scaler.transform(X[test])
     keep = np.ptp(Xtr, axis=0) > 0
-    Xtr, Xte = Xtr[:, keep], Xte[:, keep]
-    gpr = _gpr(Xtr.shape[1])
-    t_gpr = _timed_fit(gpr, Xtr, y[train])
-    r_gpr = _rmse(gpr, Xte, y[test])
-    print(f"\n{name}: {len(train)} train / {len(test)} test, {Xtr.shape[1]} features")
-    head = f"{'RMSE':>9s} {'fit s':>8s} {'RMSE/GPR':>9s} {'GPR t/t':>8s} {'cov95':>6s}"
-    print(f"{'model':44s} {head}")
-    print(f"{'GPR (RBF-ARD + White, normalize_y)':44s} {r_gpr:9.4f} {t_gpr:8.2f}")
+    return Xtr[:, keep], y[train], Xte[:, keep], y[test]
+
+
+def compare(name: str, X, y, groups, variants: list[str], gpr: bool = True) -> None:
+    Xtr, ytr, Xte, yte = _prepare(X, y, groups)
+    d = Xtr.shape[1]
+    print(f"\n{name}: {len(ytr)} train / {len(yte)} test, {d} features, "
+          f"target std {yte.std():.4f}", flush=True)
+    head = (f"{'RMSE':>8s} {'fit s':>8s} {'cpu s':>8s} {'RMSE/GPR':>9s} {'GPR cpu/cpu':>11s} "
+            f"{'cov95':>6s}")
+    print(f"{'model':40s} {head}")
+    c_gpr = r_gpr = np.nan
+    if gpr:
+        t, c_gpr, r_gpr, cov = _evaluate(_gpr(d), Xtr, ytr, Xte, yte)
+        print(f"{'GPR (RBF-ARD + White, normalize_y)':40s} {r_gpr:8.4f} {t:8.2f} {c_gpr:8.2f} "
+              f"{'':9s} {'':11s} {cov:6.2f}", flush=True)
     for label in variants:
-        params = dict(VARIANTS[label])
-        if params.get("n_neurons") == "4d":
-            params["n_neurons"] = 4 * Xtr.shape[1]
-        model = AdditiveKernelNN(random_state=0, **params)
-        t = _timed_fit(model, Xtr, y[train])
-        mean, std = model.predict(Xte, return_std=True)
-        r = float(np.sqrt(np.mean((mean - y[test]) ** 2)))
-        cov = float(np.mean(np.abs(mean - y[test]) <= 1.96 * std))
-        print(f"{label:44s} {r:9.4f} {t:8.2f} {r / r_gpr:9.3f} {t_gpr / t:8.1f} {cov:6.2f}")
+        t, c, r, cov = _evaluate(_aknn(VARIANTS[label], d), Xtr, ytr, Xte, yte)
+        print(f"{label:40s} {r:8.4f} {t:8.2f} {c:8.2f} {r / r_gpr:9.3f} {c_gpr / c:11.1f} "
+              f"{cov:6.2f}", flush=True)
+
+
+def neuron_curve(name: str, X, y, groups, multiples: list[int], ard: bool) -> None:
+    Xtr, ytr, Xte, yte = _prepare(X, y, groups)
+    d = Xtr.shape[1]
+    kind = "shared l + ARD" if ard else "shared l, no ARD"
+    print(f"\n{name}: test RMSE against the number of neurons N ({kind}, Sobol directions)")
+    print(f"{'N':>6s} {'N/D':>4s} {'RMSE':>8s} {'fit s':>8s} {'cpu s':>8s} {'cov95':>6s}")
+    for k in multiples:
+        params = {"n_neurons": k * d, "ard": ard}
+        t, c, r, cov = _evaluate(_aknn(params, d), Xtr, ytr, Xte, yte)
+        print(f"{k * d:6d} {k:4d} {r:8.4f} {t:8.2f} {c:8.2f} {cov:6.2f}", flush=True)
 
 
 def _qm9_features(smiles: np.ndarray) -> tuple[np.ndarray, str]:
     try:
         from featurizers import MoleculeFeaturizer  # type: ignore[attr-defined]
-    except ImportError:
+    except (ImportError, SyntaxError):  # not there, or being edited
         MoleculeFeaturizer = None  # noqa: N806
     if MoleculeFeaturizer is None:
         return _standin_features(smiles), "STAND-IN rdkit counts (MoleculeFeaturizer missing)"
@@ -121,52 +157,89 @@ def _standin_features(smiles: np.ndarray) -> np.ndarray:
     return np.asarray(rows, dtype=float)
 
 
-def qm9_scaling(sizes: list[int]) -> None:
+def qm9_scaling(
+    sizes: list[int], n_neurons: int | None, n_inducing: int | None, n_components: int
+) -> None:
     smiles, y = load_qm9(return_X_y=True, energy_unit="meV")
+    start = time.perf_counter()
     X, label = _qm9_features(np.asarray(smiles))
-    X = StandardScaler().fit_transform(X)
+    featurize_s = time.perf_counter() - start
+    n_raw = X.shape[1]
+    X = StandardScaler().fit_transform(X[:, np.ptp(X, axis=0) > 0])
     rng = np.random.RandomState(0)
     order = rng.permutation(len(y))
     test, pool = order[:2000], order[2000:]
-    print(f"\nQM9 ZPVE (meV), inducing solver, features: {label} ({X.shape[1]} columns)")
-    print(f"{'M':>7s} {'fit s':>8s} {'peak MiB':>9s} {'MiB/1k rows':>12s} {'test MAE meV':>13s}")
+    if 0 < n_components < X.shape[1]:
+        # N = 2 D neurons on ~1000 count columns would be far too many. The ZPVE lies along
+        # low-variance directions of the counts (ridge regression on all columns: MAE ~7 meV,
+        # on 64 principal components: ~110 meV), so the reduction is supervised: partial
+        # least squares, fitted on the training pool only, outside the timed fits.
+        from sklearn.cross_decomposition import PLSRegression
+
+        X = PLSRegression(n_components, scale=False).fit(X[pool], y[pool]).transform(X)
+        label += f", {n_raw} columns -> {n_components} PLS components"
+    n = n_neurons or 2 * X.shape[1]
+    print(f"\nQM9 ZPVE (meV), inducing solver, features: {label} (featurized in "
+          f"{featurize_s:.0f} s), D = {X.shape[1]}, N = {n} neurons")
+    print(f"{'M':>7s} {'fit s':>8s} {'cpu s':>8s} {'peak MiB':>9s} {'MiB/1k rows':>12s} "
+          f"{'m':>3s} {'test MAE meV':>13s}")
     for m in sizes:
         idx = pool[: min(m, len(pool))] if m < len(y) else np.r_[pool, test]
-        model = AdditiveKernelNN(solver="inducing", random_state=0)
+        model = AdditiveKernelNN(n, solver="inducing", n_inducing=n_inducing, random_state=0)
         tracemalloc.start()
-        t = _timed_fit(model, X[idx], y[idx])
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.fit(X[idx], y[idx])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         mae = float(np.mean(np.abs(model.predict(X[test]) - y[test])))
         note = " (test rows inside training set)" if m >= len(y) else ""
         per_k = 1000 * peak / len(idx)
-        print(f"{len(idx):7d} {t:8.1f} {peak:9.1f} {per_k:12.2f} {mae:13.2f}{note}")
+        print(f"{len(idx):7d} {wall:8.1f} {cpu:8.1f} {peak:9.1f} {per_k:12.2f} "
+              f"{model.n_inducing_:3d} {mae:13.2f}{note}", flush=True)
+
+
+def _load(name: str):
+    if name == "pilania":
+        from featurizers import DoublePerovskiteFeaturizer
+
+        b = load_double_perovskites(source="pilania", as_frame=True)
+        X = np.asarray(DoublePerovskiteFeaturizer().fit_transform(b.data), dtype=float)
+        return "Pilania oxide gaps (DoublePerovskiteFeaturizer)", X, np.asarray(b.target), \
+            np.asarray(b.groups)
+    b = load_double_perovskites(source="manzhos", target=name)
+    return f"Manzhos perovskites, {name}", np.asarray(b.data, float), b.target, b.groups
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-qm9", action="store_true")
     parser.add_argument("--skip-perovskites", action="store_true")
+    parser.add_argument("--skip-gpr", action="store_true", help="AKNN rows only")
+    parser.add_argument("--sets", nargs="+", default=SETS, choices=SETS)
+    parser.add_argument("--variants", type=int, nargs="*", default=list(range(len(VARIANTS))),
+                        help="indices into VARIANTS: " + "; ".join(
+                            f"{i}: {k}" for i, k in enumerate(VARIANTS)))
+    parser.add_argument("--neuron-curve", type=int, nargs="*", metavar="N/D",
+                        help="also print RMSE against N = k * D for these k on each set")
+    parser.add_argument("--curve-ard", action="store_true", help="the curve with ard=True")
     parser.add_argument("--qm9-sizes", type=int, nargs="+", default=[2000, 8000, 32000, 63768])
-    parser.add_argument("--sets", nargs="+", default=["band_gap", "formation_energy", "pilania"])
-    parser.add_argument("--variants", type=int, nargs="+", default=list(range(len(VARIANTS))),
-                        help="indices into VARIANTS")
+    parser.add_argument("--qm9-neurons", type=int, default=None, help="default 2 * D")
+    parser.add_argument("--qm9-inducing", type=int, default=None,
+                        help="inducing points per neuron (default from the length scales)")
+    parser.add_argument("--qm9-components", type=int, default=32,
+                        help="PLS components of the QM9 features (0: keep all)")
     args = parser.parse_args()
     variants = [list(VARIANTS)[i] for i in args.variants]
     if not args.skip_perovskites:
-        for target in [s for s in args.sets if s != "pilania"]:
-            b = load_double_perovskites(source="manzhos", target=target)
-            compare(f"Manzhos perovskites, {target}", np.asarray(b.data, float), b.target,
-                    b.groups, variants)
-        if "pilania" in args.sets:
-            from featurizers import DoublePerovskiteFeaturizer
-
-            b = load_double_perovskites(source="pilania", as_frame=True)
-            X = np.asarray(DoublePerovskiteFeaturizer().fit_transform(b.data), dtype=float)
-            compare("Pilania oxide gaps (DoublePerovskiteFeaturizer)", X,
-                    np.asarray(b.target), np.asarray(b.groups), variants)
+        for name in args.sets:
+            title, X, y, groups = _load(name)
+            if variants:
+                compare(title, X, y, groups, variants, gpr=not args.skip_gpr)
+            if args.neuron_curve:
+                neuron_curve(title, X, y, groups, args.neuron_curve, args.curve_ard)
     if not args.skip_qm9:
-        qm9_scaling(args.qm9_sizes)
+        qm9_scaling(args.qm9_sizes, args.qm9_neurons, args.qm9_inducing, args.qm9_components)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,37 @@
-"""Log marginal likelihood of the additive GP and its maximisation (private).
+r"""Log marginal likelihood of the additive GP and its maximisation (private).
 
 Neuron ``n`` sees the coordinate
 
 .. math::
-    y_n = \\sum_d p_{nd}\\, \\rho_d\\, \\tilde x_d - q_n ,
+    u_n = \sum_d p_{nd}\, \rho_d\, \tilde x_d , \qquad
+    z_n = \frac{u_n - \min_i u_{n,i}}{\max_i u_{n,i} - \min_i u_{n,i}} \in [0, 1],
 
-where :math:`\\tilde x \\in [0, 1]^D` are the rescaled inputs, :math:`p_n` the hidden direction
-divided by the range of :math:`p_n \\cdot \\tilde x` on the training data (so that with
-:math:`\\rho = 1` the coordinate spans [0, 1]) and :math:`\\rho_d` optional per-feature
-scales (automatic relevance determination, ARD). The kernel is
+where :math:`\tilde x \in [0, 1]^D` are the rescaled inputs, :math:`p_n` the unit hidden
+direction and :math:`\rho_d` optional per-feature scales (automatic relevance determination,
+ARD). The kernel is
 
 .. math::
-    K = \\sum_n s_n\\, k(y_n, y_n'; l_n) + \\sigma^2 I ,
+    K = \sum_n s_n\, k(z_n, z_n'; \ell_n) + \sigma^2 I , \qquad
+    \ell_n = \sqrt{\left(l_n\, \frac{\operatorname{span}_n(1)}
+    {\operatorname{span}_n(\rho)}\right)^2 + \ell_{\min}^2} ,
 
-and its log marginal likelihood :math:`L` has the gradient
-:math:`\\partial L / \\partial \\theta = \\tfrac12 \\operatorname{tr}
-[(\\alpha \\alpha^T - K^{-1})\\, \\partial K / \\partial \\theta]`, evaluated neuron block by
-neuron block so that memory stays bounded.
+so that stretching the inputs by :math:`\rho` shortens the length scales as ARD does in a
+full kernel, and :math:`\ell_n` stays above :data:`MIN_LENGTH_SCALE`.
+
+Each 1-D kernel is replaced by its feature expansion :math:`k_n \approx \psi_n \psi_n^T`
+(:meth:`~taafs_sk.kernels1d.Kernel1D.expansion`, ``m`` features per neuron, accurate to about
+``1e-7`` for the RBF kernel above :data:`MIN_LENGTH_SCALE`), so that with
+:math:`\Psi = [\sqrt{s_n} \psi_n]_n` of shape ``(M, N m)``
+
+.. math::
+    K = \Psi \Psi^T + \sigma^2 I, \qquad
+    \frac{\partial L}{\partial \Psi} = G = (\alpha \alpha^T - K^{-1}) \Psi .
+
+One Cholesky factorisation and two matrix products (in function space when ``M <= N m``,
+else in the ``N m``-dimensional weight space) give the likelihood and the whole gradient:
+with respect to every neuron's length scale and variance, the noise and, through
+:math:`\partial L / \partial z_{n,i} = \sum_q G_{i,nq}\, \partial \Psi_{i,nq} / \partial z`,
+the feature scales. Nothing is computed per neuron or per sample in Python.
 """
 
 from __future__ import annotations
@@ -25,21 +40,24 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, optimize
+from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
 from .kernels1d import Kernel1D
 
-__all__ = ["Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS"]
+__all__ = ["Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE"]
 
+MIN_LENGTH_SCALE = 0.05  # on the [0, 1]-rescaled neuron coordinates
 LOG_BOUNDS = {
     "feature_scale": (np.log(1e-3), np.log(1e3)),
-    "length_scale": (np.log(1e-2), np.log(1e2)),
+    "length_scale": (np.log(1e-3), np.log(1e2)),
     "amplitude": (np.log(1e-6), np.log(1e2)),
     "noise": (np.log(1e-8), np.log(1e1)),
 }
-_BLOCK = 2**20  # elements of one neuron block of Gram matrices
-_KEEP = 2**24  # largest N * M**2 whose blocks are kept between the two passes
 _SMALL = 1000  # up to this many samples the likelihood runs on one BLAS thread
+_FTOL = 1e-6  # L-BFGS-B relative reduction of -log L at which a stage stops
+_GRID = 12  # shared length scales tried in the first stage
+_GRID_ROWS = 512  # rows (at most) whose eigendecomposition scores the grid
 
 
 @dataclass
@@ -61,38 +79,48 @@ class MarginalLikelihood:
     xs : ndarray of shape (M, D)
         Inputs rescaled to [0, 1].
     directions : ndarray of shape (N, D)
+        Hidden directions (normalised here).
     t : ndarray of shape (M,)
         Centred (and scaled) targets.
     """
 
     def __init__(self, kernel: Kernel1D, xs: np.ndarray, directions: np.ndarray, t: np.ndarray):
         self.kernel, self.xs, self.t = kernel, xs, t
-        proj = directions @ xs.T  # (N, M)
-        lo = proj.min(1)
-        rng = np.ptp(proj, axis=1)
-        rng = np.where(rng > 0, rng, 1.0)
-        self.p = directions / rng[:, None]  # (N, D)
-        self.q = lo / rng  # (N,)
-        n, m = proj.shape
-        step = max(1, _BLOCK // (m * m))
-        self._blocks = [slice(i, min(i + step, n)) for i in range(0, n, step)]
-        # buffers (s -> kappa', k) per block: kept for all blocks between the two passes
-        # when small enough, else one pair reused (and the second pass recomputes)
-        n_buf = len(self._blocks) if n * m * m <= _KEEP else 1
-        self._keep = n_buf > 1 or len(self._blocks) == 1
-        self._buf = [
-            (np.empty((sl.stop - sl.start, m, m)), np.empty((sl.stop - sl.start, m, m)))
-            for sl in self._blocks[:n_buf]
-        ]
+        self.p = directions / np.linalg.norm(directions, axis=1, keepdims=True)  # (N, D)
+        self.n_basis = kernel.n_basis(MIN_LENGTH_SCALE)
+        self._span0 = _safe_span(xs @ self.p.T)  # spans at rho = 1, (N,)
 
     @property
     def n_neurons(self) -> int:
         return self.p.shape[0]
 
+    def affine(self, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(A, b)`` with ``z = xs @ A.T + b`` spanning [0, 1] on the likelihood's data."""
+        v = self.p * rho  # (N, D)
+        u = self.xs @ v.T  # (M, N)
+        lo, span = u.min(0), np.ptp(u, axis=0)
+        span = np.where(span > 0, span, 1.0)
+        return v / span[:, None], -lo / span
+
+    def effective_length_scale(
+        self, h: Hyperparameters, floor: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Length scales on the rescaled coordinates ``z`` and ``d log l_eff / d log l_raw``.
+
+        ``l_raw`` is ``l_n`` divided by the factor by which the feature scales stretch neuron
+        ``n`` (so ``rho`` acts as ARD does on a full kernel); ``l_eff = sqrt(l_raw^2 + l_min^2)``
+        keeps it above :data:`MIN_LENGTH_SCALE`, where the feature expansion is accurate.
+        """
+        raw = h.length_scale * self._span0 / _safe_span(self.xs @ (self.p * h.feature_scale).T)
+        if not floor:
+            return raw, np.ones_like(raw)
+        eff = np.sqrt(raw**2 + MIN_LENGTH_SCALE**2)
+        return eff, (raw / eff) ** 2
+
     def coordinates(self, rho: np.ndarray, xs: np.ndarray | None = None) -> np.ndarray:
-        """Neuron coordinates ``y`` of shape ``(N, M)``."""
-        xs = self.xs if xs is None else xs
-        return (self.p * rho) @ xs.T - self.q[:, None]
+        """Neuron coordinates ``z`` of shape ``(N, M)`` (in [0, 1] on the likelihood's data)."""
+        a, b = self.affine(rho)
+        return ((self.xs if xs is None else xs) @ a.T + b).T
 
     # -- parameter vector --------------------------------------------------------------
     def _sizes(self, ard: bool, per_neuron: bool) -> tuple[int, int]:
@@ -124,72 +152,122 @@ class MarginalLikelihood:
         )
 
     # -- value and gradient ------------------------------------------------------------
-    def _block(self, i: int, y: np.ndarray, ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``k`` and ``kappa'`` of block ``i``, each ``(n_block, M, M)``, in its buffers."""
-        s, k = self._buf[i] if self._keep else self._buf[0]
-        s, k = s[: len(y)], k[: len(y)]
-        self.kernel.pair_into(y, out=s)
-        s *= (1.0 / ls**2)[:, None, None]
-        self.kernel.evaluate_inplace(s, k)
-        return k, s
-
     def __call__(
         self, theta: np.ndarray, ard: bool, per_neuron: bool, base: Hyperparameters
     ) -> tuple[float, np.ndarray]:
         h = self.unpack(theta, ard, per_neuron, base)
-        y = self.coordinates(h.feature_scale)
-        m = y.shape[1]
-        kmat = np.zeros(m * m)
-        for i, sl in enumerate(self._blocks):
-            k, _ = self._block(i, y[sl], h.length_scale[sl])
-            kmat += k.reshape(len(k), -1).T @ h.amplitude[sl]
-        kmat = kmat.reshape(m, m)
-        kmat[np.diag_indices(m)] += h.noise
-        try:
-            chol = linalg.cholesky(kmat, lower=True, check_finite=False)
-        except linalg.LinAlgError:
+        z = self.coordinates(h.feature_scale)  # (N, M)
+        ls, dlog_ls = self.effective_length_scale(h)
+        psi, dpsi_dz, a, b = self.kernel.expansion(z, ls, self.n_basis)
+        root = np.sqrt(h.amplitude)[:, None]  # Psi = sqrt(s) psi
+        psi *= root
+        m, n, q = psi.shape
+        out = self._solve(psi.reshape(m, n * q), h.noise)
+        if out is None:
             return 1e25, np.zeros_like(theta)
-        a = linalg.cho_solve((chol, True), self.t, check_finite=False)
-        lml = -0.5 * self.t @ a - np.log(np.diag(chol)).sum() - 0.5 * m * np.log(2 * np.pi)
-        w = np.outer(a, a) - linalg.cho_solve((chol, True), np.eye(m), check_finite=False)
-        grads = self._gradient(h, y, w, ard)
-        g_noise = 0.5 * h.noise * np.trace(w)
-        g_ls, g_amp = grads[1], grads[2]
+        lml, g, tr_w = out
+        g = g.reshape(m, n, q)
+        g_psi = np.einsum("inq,inq->nq", g, psi)  # sum_i G Psi, (N, m)
+        g_z = np.einsum("inq,inq->in", g, dpsi_dz) * root[:, 0]  # dL / dz, (M, N)
+        g_amp = 0.5 * g_psi.sum(1)
+        g_ls = np.einsum("nq,nq->n", g_psi, a) + np.einsum("in,in->n", g_z, b)
+        g_ls *= dlog_ls  # now with respect to log l_raw
+        g_noise = 0.5 * h.noise * tr_w
+        g_rho = self._feature_scale_gradient(h.feature_scale, z, g_z, g_ls) if ard else []
         if not per_neuron:
             g_ls, g_amp = g_ls.sum(keepdims=True), g_amp.sum(keepdims=True)
-        grad = np.concatenate([grads[0] if ard else [], g_ls, g_amp, [g_noise]])
+        grad = np.concatenate([g_rho, g_ls, g_amp, [g_noise]])
         return -float(lml), -grad
 
-    def _gradient(self, h: Hyperparameters, y: np.ndarray, w: np.ndarray, ard: bool):
-        """Per-neuron gradient sums; every block needs one pass over ``W * kappa'`` and a
-        matrix product with ``[1, y]`` (see :meth:`Kernel1D.contract`)."""
-        n, m = y.shape
-        g_ls, g_amp, r = np.empty(n), np.empty(n), np.empty_like(y)
-        ones_y = np.stack([np.ones_like(y), y], axis=2)  # (N, M, 2)
-        for i, sl in enumerate(self._blocks):
-            if self._keep:
-                ks, k = self._buf[i]
-            else:
-                k, ks = self._block(i, y[sl], h.length_scale[sl])
-            g_amp[sl] = k.reshape(len(k), -1) @ w.ravel()
-            ks *= w
-            q = np.matmul(ks, ones_y[sl])  # (n, M, 2): Q 1 and Q y
-            g_ls[sl], r[sl] = self.kernel.contract(
-                y[sl], q[..., 0], q[..., 1], h.length_scale[sl] ** 2
-            )
-        g_ls *= 0.5 * h.amplitude
-        g_amp *= 0.5 * h.amplitude
-        g_rho = None
-        if ard:
-            g_v = h.amplitude[:, None] * (r @ self.xs)  # dL/d(p_nd rho_d), (N, D)
-            g_rho = h.feature_scale * (self.p * g_v).sum(0)
-        return g_rho, g_ls, g_amp
+    def evaluate(self, h: Hyperparameters) -> tuple[float, np.ndarray]:
+        """Log marginal likelihood (no gradient) and the standard deviation over the data of
+        each neuron's posterior-mean activation ``phi_n = s_n k_n (K + sigma^2 I)^-1 t``."""
+        z = self.coordinates(h.feature_scale)
+        psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
+        psi *= np.sqrt(h.amplitude)[:, None]
+        m, n, q = psi.shape
+        flat = psi.reshape(m, n * q)
+        t = self.t
+        try:
+            if m <= n * q:
+                kmat = flat @ flat.T
+                kmat[np.diag_indices(m)] += h.noise
+                chol = linalg.cholesky(kmat, lower=True, check_finite=False)
+                alpha = linalg.cho_solve((chol, True), t, check_finite=False)
+                logdet = np.log(np.diag(chol)).sum()
+            else:  # (Psi Psi^T + s I)^-1 t = (t - Psi (Psi^T Psi + s I)^-1 Psi^T t) / s
+                a = flat.T @ flat
+                a[np.diag_indices(n * q)] += h.noise
+                chol = linalg.cholesky(a, lower=True, check_finite=False)
+                w = linalg.cho_solve((chol, True), flat.T @ t, check_finite=False)
+                alpha = (t - flat @ w) / h.noise
+                logdet = np.log(np.diag(chol)).sum() + 0.5 * (m - n * q) * np.log(h.noise)
+        except linalg.LinAlgError:
+            return -np.inf, np.zeros(n)
+        lml = -0.5 * t @ alpha - logdet - 0.5 * m * np.log(2 * np.pi)
+        phi = np.einsum("inq,nq->in", psi, (flat.T @ alpha).reshape(n, q))
+        return float(lml), phi.std(axis=0)
+
+    def _solve(self, psi: np.ndarray, noise: float):
+        """``log L``, ``G = (alpha alpha^T - K^-1) Psi`` and ``tr(alpha alpha^T - K^-1)``.
+
+        ``psi`` is C-ordered ``(M, r)``, so ``psi.T`` is the Fortran-ordered matrix BLAS sees.
+        """
+        t = self.t
+        m, r = psi.shape
+        if m <= r:  # function space: K = Psi Psi^T + noise I is (M, M)
+            kmat = blas.dsyrk(1.0, psi.T, trans=1, lower=1)
+            kmat[np.diag_indices(m)] += noise
+            chol, info = lapack.dpotrf(kmat, lower=1, clean=1, overwrite_a=1)
+            if info != 0:
+                return None
+            alpha, _ = lapack.dpotrs(chol, t, lower=1)
+            logdet = np.log(np.diag(chol)).sum()
+            k_inv = _symmetric_inverse(chol)  # then one GEMM: far quicker than two TRSMs
+            k_inv_psi = k_inv @ psi
+            lml = -0.5 * t @ alpha - logdet
+            tr_k_inv = np.trace(k_inv)
+        else:  # weight space: A = Psi^T Psi + noise I is (r, r)
+            a = blas.dsyrk(1.0, psi.T, trans=0, lower=1)
+            a[np.diag_indices(r)] += noise
+            chol, info = lapack.dpotrf(a, lower=1, clean=1, overwrite_a=1)
+            if info != 0:
+                return None
+            psi_t = psi.T @ t
+            w, _ = lapack.dpotrs(chol, psi_t, lower=1)
+            alpha = (t - psi @ w) / noise
+            logdet = np.log(np.diag(chol)).sum() + 0.5 * (m - r) * np.log(noise)
+            a_inv = _symmetric_inverse(chol)
+            k_inv_psi = psi @ a_inv  # (Psi Psi^T + s I)^-1 Psi = Psi (Psi^T Psi + s I)^-1
+            lml = -0.5 * (t @ t - psi_t @ w) / noise - logdet
+            tr_k_inv = (m - r) / noise + np.trace(a_inv)
+        g = np.outer(alpha, alpha @ psi)
+        g -= k_inv_psi
+        return lml - 0.5 * m * np.log(2 * np.pi), g, alpha @ alpha - tr_k_inv
+
+    def _feature_scale_gradient(self, rho, z, g_z, g_ls):
+        """``dL / dlog rho`` from ``dL / dz`` (``(M, N)``), through the min-max rescaling, and
+        from ``dL / dlog l_n`` through the effective length scales."""
+        u = self.xs @ (self.p * rho).T  # (M, N)
+        span = _safe_span(u)
+        g_u = g_z / span  # direct part; the extremes also move every z
+        cols = np.arange(u.shape[1])
+        lo, hi = u.argmin(0), u.argmax(0)
+        corr_lo = -(g_z * (1.0 - z.T)).sum(0) / span
+        corr_hi = -(g_z * z.T).sum(0) / span
+        # and log l_raw = log l - log span + const
+        corr_lo += g_ls / span
+        corr_hi -= g_ls / span
+        np.add.at(g_u, (lo, cols), corr_lo)
+        np.add.at(g_u, (hi, cols), corr_hi)
+        g_v = g_u.T @ self.xs  # dL / d(p_nd rho_d), (N, D)
+        return rho * (self.p * g_v).sum(0)
 
     # -- optimisation ------------------------------------------------------------------
     def _minimize(self, theta0, ard, per_neuron, base, maxiter):
         return optimize.minimize(
             self, theta0, args=(ard, per_neuron, base), jac=True, method="L-BFGS-B",
-            bounds=self.bounds(ard, per_neuron), options={"maxiter": maxiter, "ftol": 1e-6},
+            bounds=self.bounds(ard, per_neuron), options={"maxiter": maxiter, "ftol": _FTOL},
         )
 
     def optimize(
@@ -199,31 +277,115 @@ class MarginalLikelihood:
         ard: bool,
         per_neuron: bool,
         n_restarts: int,
-        rng: np.random.RandomState,
+        rng: np.random.RandomState | None = None,
         maxiter: int = 200,
+        warm_start: bool = False,
     ) -> tuple[Hyperparameters, float]:
-        """Maximise the likelihood in stages: shared length scale, prior variance and noise
-        (from ``h0`` and ``n_restarts`` random length scales); then with feature scales
-        (``ard``); then with per-neuron length scales and variances (``per_neuron``)."""
+        """Maximise the likelihood in stages.
+
+        1. Shared length scale, prior variance and noise: every length scale of a grid gets
+           the exact optimum over variance and noise from one eigendecomposition; L-BFGS-B
+           then refines the best local minima of this profile (at most ``1 + n_restarts``).
+        2. With feature scales (``ard``), then with per-neuron length scales and variances
+           (``per_neuron``).
+
+        ``warm_start`` skips stage 1 and starts the last stage from ``h0``. ``rng`` is unused
+        (the grid is deterministic); it is accepted for symmetry with the estimator.
+        """
         # small matrices: threaded BLAS costs more in synchronisation than it saves
         limits = 1 if len(self.t) <= _SMALL else None
         with threadpool_limits(limits=limits, user_api="blas"):
-            return self._optimize(h0, ard, per_neuron, n_restarts, rng, maxiter)
+            if warm_start:
+                res = self._minimize(self.pack(h0, ard, per_neuron), ard, per_neuron, h0, maxiter)
+                return self.unpack(res.x, ard, per_neuron, h0), -float(res.fun)
+            h, fun = self._shared_start(h0, 1 + n_restarts, maxiter)
+            for stage_ard, stage_pn in dict.fromkeys([(ard, False), (ard, per_neuron)]):
+                if stage_ard or stage_pn:
+                    res = self._minimize(
+                        self.pack(h, stage_ard, stage_pn), stage_ard, stage_pn, h, maxiter
+                    )
+                    h, fun = self.unpack(res.x, stage_ard, stage_pn, h), res.fun
+            return h, -float(fun)
 
-    def _optimize(self, h0, ard, per_neuron, n_restarts, rng, maxiter):
-        starts = [self.pack(h0, False, False)]
-        for _ in range(n_restarts):
-            theta = starts[0].copy()
-            theta[0] = rng.uniform(np.log(0.1), np.log(3.0))
-            starts.append(theta)
-        fits = [self._minimize(th, False, False, h0, maxiter) for th in starts]
-        res = min(fits, key=lambda r: r.fun)
-        h = self.unpack(res.x, False, False, h0)
-        for stage_ard, stage_pn in ((ard, False), (ard, per_neuron)):
-            if (stage_ard, stage_pn) == (False, False):
-                continue
-            res = self._minimize(self.pack(h, stage_ard, stage_pn), stage_ard, stage_pn, h, maxiter)
-            h = self.unpack(res.x, stage_ard, stage_pn, h)
-            if not per_neuron:
-                break
-        return h, -float(res.fun)
+    def _shared_start(self, h0: Hyperparameters, n_starts: int, maxiter: int):
+        """Stage 1: the best shared ``(l, s, sigma^2)`` (see :meth:`optimize`)."""
+        rows = np.unique(np.linspace(0, len(self.t) - 1, min(len(self.t), _GRID_ROWS)).astype(int))
+        z, t = self.coordinates(h0.feature_scale)[:, rows], self.t[rows]
+        n = self.n_neurons
+        grid = np.exp(np.linspace(np.log(MIN_LENGTH_SCALE), np.log(20.0), _GRID))
+        scores, starts = [], []
+        for ls in grid:  # a handful of candidate length scales
+            h = Hyperparameters(np.full(n, ls), h0.amplitude, h0.noise, h0.feature_scale)
+            psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
+            lam, c2 = _spectrum(psi.reshape(len(t), -1) / np.sqrt(n), t)
+            value, amp, noise = _profile_variance_and_noise(lam, c2)
+            scores.append(value)
+            starts.append(Hyperparameters(np.full(n, ls), np.full(n, amp / n), noise,
+                                          h0.feature_scale))
+        # refine the best local minima of the grid profile: one per basin of the length scale
+        scores = np.asarray(scores)
+        padded = np.r_[np.inf, scores, np.inf]
+        minima = np.flatnonzero((scores <= padded[:-2]) & (scores <= padded[2:]))
+        best = None
+        for i in minima[np.argsort(scores[minima])][:n_starts]:
+            h = starts[i]
+            h.amplitude = np.clip(h.amplitude * n, *np.exp(LOG_BOUNDS["amplitude"])) / n
+            h.noise = float(np.clip(h.noise, *np.exp(LOG_BOUNDS["noise"])))
+            res = self._minimize(self.pack(h, False, False), False, False, h, maxiter)
+            if best is None or res.fun < best[1]:
+                best = self.unpack(res.x, False, False, h), res.fun
+        return best
+
+
+
+def _spectrum(psi: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues of ``psi psi^T`` and squared projections of ``t`` on its eigenvectors
+    (zero eigenvalues included, so both have ``M`` entries)."""
+    m, r = psi.shape
+    if m <= r:
+        lam, vec = linalg.eigh(psi @ psi.T, check_finite=False)
+        return np.maximum(lam, 0.0), (vec.T @ t) ** 2
+    lam, vec = linalg.eigh(psi.T @ psi, check_finite=False)  # the nonzero part, r x r
+    lam = np.maximum(lam, 0.0)
+    proj = vec.T @ (psi.T @ t)  # = sqrt(lam) * (u^T t)
+    pos = lam > 1e-12 * lam.max(initial=0.0)
+    c2 = np.where(pos, proj**2 / np.where(pos, lam, 1.0), 0.0)
+    rest = max(t @ t - c2.sum(), 0.0) / (m - r)  # spread over the null space
+    return np.r_[np.where(pos, lam, 0.0), np.zeros(m - r)], np.r_[c2, np.full(m - r, rest)]
+
+
+def _profile_variance_and_noise(lam: np.ndarray, c2: np.ndarray) -> tuple[float, float, float]:
+    """Minimise ``-log L`` of ``K = s (U diag(lam) U^T) + sigma^2 I`` over ``s`` and ``sigma^2``.
+
+    With ``g = sigma^2 / s`` the optimal ``s`` is ``mean(c2 / (lam + g))``, which leaves a
+    1-D profile in ``g`` (searched on a log grid, then refined). Returns the minimum of
+    ``-log L`` (without the constant), ``s`` and ``sigma^2``.
+    """
+    m = len(lam)
+
+    def profile(log_g):
+        g = np.exp(np.atleast_1d(log_g))[:, None]
+        amp = (c2 / (lam + g)).mean(1)
+        return 0.5 * (m * np.log(amp) + np.log(lam + g).sum(1))
+
+    grid = np.linspace(np.log(1e-8), np.log(1e3), 45)
+    i = int(np.argmin(profile(grid)))
+    res = optimize.minimize_scalar(
+        lambda v: profile(v)[0], bounds=(grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]),
+        method="bounded", options={"xatol": 1e-3},
+    )
+    g = float(np.exp(res.x))
+    amp = float((c2 / (lam + g)).mean())
+    return float(res.fun) + 0.5 * m, amp, g * amp
+
+
+def _safe_span(u: np.ndarray) -> np.ndarray:
+    span = np.ptp(u, axis=0)
+    return np.where(span > 0, span, 1.0)
+
+
+def _symmetric_inverse(chol: np.ndarray) -> np.ndarray:
+    """The full inverse of ``L L^T`` from its lower Cholesky factor ``L``."""
+    inv, _ = lapack.dpotri(chol, lower=1)  # lower triangle; the upper one is zero
+    inv += np.tril(inv, -1).T
+    return inv

@@ -8,8 +8,9 @@ rescaled to [0, 1] on the training data) with the additive kernel
 
 ``ExactSolver`` solves with the full ``M x M`` Gram matrix (hyperparameters come from
 :mod:`taafs_sk._additive_likelihood`). ``InducingSolver`` represents every activation by ``m``
-inducing points on [0, 1] (subset of regressors / DTC with whitened Nystrom features), so
-that its cost is ``O(M (N m)^2)`` and its memory linear in ``M``.
+inducing points at quantiles of the neuron's coordinate (subset of regressors / DTC with
+whitened Nystrom features), so that its cost is ``O(M (N m)^2)`` and its memory linear in
+``M``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import replace
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import blas
+from threadpoolctl import threadpool_limits
 
 from ._additive_likelihood import LOG_BOUNDS, Hyperparameters
 from .kernels1d import Kernel1D
@@ -25,6 +28,12 @@ from .kernels1d import Kernel1D
 __all__ = ["ExactSolver", "InducingSolver", "neuron_outputs"]
 
 _CHUNK = 2**21  # elements per temporary block
+_SMALL = 1000  # linear systems up to this size are solved on one BLAS thread
+
+
+def _blas_threads(size: int) -> threadpool_limits:
+    """One BLAS thread for small systems, where threading costs more than it saves."""
+    return threadpool_limits(limits=1 if size <= _SMALL else None, user_api="blas")
 
 
 def _chunks(n: int, per_item: int, budget: int = _CHUNK) -> list[slice]:
@@ -76,6 +85,10 @@ class ExactSolver:
 
     def fit(self, t: np.ndarray, h: Hyperparameters) -> ExactSolver:
         """Posterior weights ``c = (K + sigma^2 I)^{-1} t`` for fixed hyperparameters."""
+        with _blas_threads(self.z.shape[1]):
+            return self._fit(t, h)
+
+    def _fit(self, t: np.ndarray, h: Hyperparameters) -> ExactSolver:
         m = self.z.shape[1]
         kmat = self.gram(h)
         kmat[np.diag_indices(m)] += h.noise
@@ -108,21 +121,27 @@ class ExactSolver:
 
 
 class InducingSolver:
-    """Additive subset-of-regressors model with ``m`` inducing points per neuron on [0, 1].
+    """Additive subset-of-regressors model with ``m`` inducing points per neuron.
 
-    Each activation is ``phi_n(z) = psi_n(z) . b_n`` with whitened Nystrom features
+    The inducing points of neuron ``n`` sit at ``m`` evenly spaced quantiles of its training
+    coordinates (the ends included), so they follow the data when it is bunched or has long
+    tails. Each activation is ``phi_n(z) = psi_n(z) . b_n`` with whitened Nystrom features
     ``psi_n(z) = sqrt(s_n) Lambda_n^{-1/2} V_n^T k(u, z)`` (``K_uu = V Lambda V^T``,
-    eigenvalues below ``1e-10`` of the largest dropped), so the normal equations
-    ``(Psi^T Psi + sigma^2 I) b = Psi^T t`` are well conditioned. ``Psi^T Psi`` is
-    accumulated over blocks of rows, so memory does not grow with ``M``.
+    eigenvalues below ``1e-10`` of the largest dropped, e.g. for repeated quantiles of a
+    discrete coordinate), so the normal equations ``(Psi^T Psi + sigma^2 I) b = Psi^T t`` are
+    well conditioned. ``Psi^T Psi`` is accumulated over blocks of rows, so memory does not
+    grow with ``M``.
     """
 
     def __init__(self, kernel: Kernel1D, n_inducing: int, h: Hyperparameters) -> None:
         self.kernel = kernel
+        self.n_inducing = n_inducing
         self.hyper_ = h
-        n = len(h.amplitude)
-        self.inducing_ = np.broadcast_to(np.linspace(0.0, 1.0, n_inducing), (n, n_inducing))
-        kuu = kernel(self.inducing_, self.inducing_, h.length_scale)  # (N, m, m)
+
+    def _set_inducing(self, z: np.ndarray) -> None:
+        h = self.hyper_
+        self.inducing_ = np.quantile(z, np.linspace(0.0, 1.0, self.n_inducing), axis=1).T
+        kuu = self.kernel(self.inducing_, self.inducing_, h.length_scale)  # (N, m, m)
         lam, vec = np.linalg.eigh(kuu)
         keep = lam > 1e-10 * lam[:, -1:]
         inv_sqrt = np.where(keep, 1.0 / np.sqrt(np.where(keep, lam, 1.0)), 0.0)
@@ -137,19 +156,25 @@ class InducingSolver:
     def _normal_equations(self, z: np.ndarray, t: np.ndarray, mask: np.ndarray):
         """``Psi^T Psi``, ``Psi^T t`` and ``t^T t`` over the rows in ``mask``, block by block."""
         r = self.transform_.shape[0] * self.transform_.shape[2]
-        gram, rhs, tt = np.zeros((r, r)), np.zeros(r), 0.0
+        gram, rhs, tt = np.zeros((r, r), order="F"), np.zeros(r), 0.0
         idx = np.flatnonzero(mask)
         for sl in _chunks(len(idx), r, 4 * _CHUNK):
-            psi = self.features(z[:, idx[sl]])
-            gram += psi.T @ psi
+            psi = self.features(z[:, idx[sl]])  # C-ordered, so psi.T is Fortran-ordered
+            gram = blas.dsyrk(1.0, psi.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
             rhs += psi.T @ t[idx[sl]]
             tt += t[idx[sl]] @ t[idx[sl]]
+        gram += np.tril(gram, -1).T  # the lower triangle, mirrored
         return gram, rhs, tt
 
     def fit(
         self, z: np.ndarray, t: np.ndarray, rng: np.random.RandomState, select_noise: bool
     ) -> InducingSolver:
         """Solve for the weights; with ``select_noise`` pick ``sigma^2`` on a 20% hold-out."""
+        with _blas_threads(z.shape[0] * self.n_inducing):
+            return self._fit(z, t, rng, select_noise)
+
+    def _fit(self, z, t, rng, select_noise) -> InducingSolver:
+        self._set_inducing(z)
         m = z.shape[1]
         val = rng.rand(m) < 0.2 if select_noise and m >= 20 else np.zeros(m, dtype=bool)
         g_tr, r_tr, tt_tr = self._normal_equations(z, t, ~val)
@@ -159,10 +184,12 @@ class InducingSolver:
             grid = np.clip(noise * np.logspace(-2, 3, 11), *np.exp(LOG_BOUNDS["noise"]))
             err = [self._holdout_error(g_tr, r_tr, g_va, r_va, tt_va, s) for s in grid]
             noise = float(grid[int(np.argmin(err))])
-            g_tr, r_tr, tt_tr = g_tr + g_va, r_tr + r_va, tt_tr + tt_va
+            g_tr += g_va
+            r_tr, tt_tr = r_tr + r_va, tt_tr + tt_va
+            del g_va
         self.hyper_ = replace(self.hyper_, noise=noise)
-        a = g_tr + noise * np.eye(len(r_tr))
-        self.chol_ = linalg.cholesky(a, lower=True, check_finite=False)
+        g_tr[np.diag_indices(len(r_tr))] += noise
+        self.chol_ = linalg.cholesky(g_tr, lower=True, overwrite_a=True, check_finite=False)
         self.weights_ = linalg.cho_solve((self.chol_, True), r_tr, check_finite=False)
         logdet = 2 * np.log(np.diag(self.chol_)).sum() + (m - len(r_tr)) * np.log(noise)
         quad = (tt_tr - r_tr @ self.weights_) / noise
@@ -171,12 +198,14 @@ class InducingSolver:
 
     @staticmethod
     def _holdout_error(g_tr, r_tr, g_va, r_va, tt_va, noise: float) -> float:
+        a = g_tr.copy()
+        a[np.diag_indices(len(r_tr))] += noise
         try:
-            c = linalg.cho_factor(g_tr + noise * np.eye(len(r_tr)), check_finite=False)
+            c = linalg.cho_factor(a, lower=True, overwrite_a=True, check_finite=False)
         except linalg.LinAlgError:
             return np.inf
         b = linalg.cho_solve(c, r_tr, check_finite=False)
-        return float(tt_va - 2 * b @ r_va + b @ g_va @ b)
+        return float(tt_va - 2 * b @ r_va + b @ (g_va @ b))
 
     def representation(self) -> tuple[np.ndarray, np.ndarray]:
         """``centers (N, m)`` and ``coef (N, m)`` with ``phi_n = sum_j coef k(z, u_j)``."""

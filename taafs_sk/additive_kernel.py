@@ -22,7 +22,7 @@ from .tabulated import TabulatedActivation
 __all__ = ["AdditiveKernelNN", "plot_neuron_activations"]
 
 AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
-HYPER_SUBSET = 1000  # samples used to fit hyperparameters for the inducing solver
+HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
 
 
 class NeuronActivation:
@@ -76,38 +76,49 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         The 1-D kernel ``k`` (see :mod:`taafs_sk.kernels1d`). ``"polynomial"`` gives
         quadratic activations, like a transistor's square-law transfer curve.
     length_scale : float or array-like of shape (N,), default=1.0
-        Length scale(s) in rescaled units, the starting point when ``optimize=True``.
+        Length scale(s) in rescaled units. Used as given with ``optimize=False``; with
+        ``optimize=True`` a grid of shared length scales is searched instead (see Notes).
     alpha : float, default=1e-5
         Noise variance :math:`\sigma^2` (on the standardised targets if ``normalize_y``),
         the starting point when ``optimize=True``.
     optimize : bool, default=True
-        Choose length scales, prior variances :math:`s_n` and noise by maximising the log
-        marginal likelihood (L-BFGS-B on log-parameters with analytic gradients). With
-        ``False`` they stay at ``length_scale``, ``s_n = 1/N`` and ``alpha``.
-    per_neuron : bool, default=True
-        Give each neuron its own length scale and prior variance (after a first optimisation
-        with shared ones). ``False`` keeps one of each for all neurons.
-    ard : bool, default=True
+        Choose the length scale, prior variance and noise by maximising the log marginal
+        likelihood (see Notes). With ``False`` they stay at ``length_scale``, ``s_n = 1/N``
+        and ``alpha``.
+    per_neuron : bool, default=False
+        Also give each neuron its own length scale and prior variance (a last optimisation
+        stage, started from the shared values). It raises the marginal likelihood but tends
+        to overfit small data sets.
+    ard : bool, default=False
         Also learn one scale :math:`\rho_d` per input feature, which stretches every hidden
         direction, :math:`y_n = \sum_d w_{nd} \rho_d \tilde x_d` (automatic relevance
-        determination). Irrelevant features then stop blurring the mixed (Sobol) neurons.
-        Ignored for the non-stationary ``"polynomial"`` kernel.
+        determination), so that irrelevant features stop blurring the mixed (Sobol) neurons.
+        Often much more accurate, but the ``D`` extra hyperparameters cost many more
+        likelihood evaluations and, fitted by maximum likelihood, make the predictive
+        intervals too narrow for inputs unlike the training data. Ignored for the
+        non-stationary ``"polynomial"`` kernel.
     n_restarts_optimizer : int, default=2
-        Extra starts (random length scales) of the shared-hyperparameter optimisation.
+        Extra L-BFGS-B starts of the shared-hyperparameter stage, from further local minima
+        (if any) of the likelihood profile over the grid of length scales.
     solver : {'auto', 'exact', 'inducing'}, default='auto'
-        ``"exact"``: full GPR, ``O(M^3)`` time and ``O(M^2)`` memory. ``"inducing"``: each
-        activation is a combination of ``n_inducing`` kernels centred on a grid of [0, 1]
-        (subset of regressors), ``O(M (N m)^2)`` time, memory linear in ``M``; its
-        hyperparameters come from the marginal likelihood on a random subset of 1000
-        samples, then the noise is picked on a 20% hold-out. ``"auto"``: exact up to 3000
-        samples.
+        ``"exact"``: full GPR, ``O(M^3)`` time and ``O(M^2)`` memory (hyperparameters from
+        a random subset of 2000 samples if there are more). ``"inducing"``: each
+        activation is a combination of ``n_inducing`` kernels centred on quantiles of the
+        neuron's coordinate (subset of regressors), ``O(M (N m)^2)`` time, memory linear in
+        ``M``; its hyperparameters come from the marginal likelihood on a random subset of
+        1000 samples, then the noise is picked on a 20% hold-out. ``"auto"``: exact up to
+        3000 samples.
     n_inducing : int, default=None
-        Inducing points per neuron; ``None`` gives ``clip(ceil(2.5 / min(l_n)) + 1, 16, 64)``.
+        Inducing points per neuron, at evenly spaced quantiles of its training coordinates.
+        ``None`` gives ``clip(ceil(2.5 / min(l_n / w_n)) + 1, 16, 64)``, ``w_n`` the width of
+        the central 90% of neuron ``n``'s coordinates divided by 0.9.
     optimize_weights : int, default=0
-        Rounds of direction refinement: each round replaces the least important quarter (by
-        prior variance :math:`s_n`) of the mixed, non-axis neurons by fresh Sobol directions,
-        re-optimises the hyperparameters and keeps the change if the log marginal likelihood
-        improves (exact solver with ``optimize=True`` only; ignored otherwise).
+        Rounds of Monte-Carlo refinement of the hidden directions (in the spirit of
+        opt-GPRNN, Manzhos & Ihara 2025): each round replaces the least important quarter
+        (by the spread of their activations) of the mixed, non-axis neurons by fresh Sobol
+        directions and keeps the change if the log marginal likelihood, at the current
+        hyperparameters, improves; the hyperparameters are re-optimised once at the end.
+        Needs ``optimize=True``.
     normalize_y : bool, default=True
         Divide the centred targets by their standard deviation before fitting.
     random_state : int, RandomState instance or None, default=None
@@ -157,10 +168,27 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     kernel hyperparameters. ``to_module`` turns the model into a :class:`~taafs_sk.network.MLP`
     with tabulated activations for the analog-hardware studies.
 
+    *Hyperparameters.* For the marginal likelihood every 1-D kernel is replaced by ``m``
+    features (exact for ``"polynomial"``, the Hilbert-space expansion of Solin & Sarkka for
+    the stationary kernels, about ``1e-7`` accurate for ``"rbf"``), so that ``K`` is a single
+    matrix product ``Psi Psi^T`` and the gradient with respect to all hyperparameters costs
+    two more products instead of one ``M x M`` kernel block per neuron. First a grid of 12
+    shared length scales (0.05 to 20) is scored, each with the exact optimum over prior
+    variance and noise from one eigendecomposition; L-BFGS-B refines the best ones; then come
+    the ``ard`` and ``per_neuron`` stages. Optimised length scales on ``z`` are kept above
+    about 0.05 (smoothly, ``l = sqrt(l_raw^2 + 0.05^2)``), where the expansion is accurate.
+    The final solve, ``predict`` and ``log_marginal_likelihood_value_`` use the exact kernel.
+
     References
     ----------
     S. Manzhos and M. Ihara, "Neural network with optimal neuron activation functions based
     on additive Gaussian process regression", J. Phys. Chem. A 127, 7823 (2023).
+
+    S. Manzhos and M. Ihara, "Gaussian process regression -- neural network hybrid with
+    optimized redundant coordinates", arXiv:2509.08457 (2025).
+
+    A. Solin and S. Sarkka, "Hilbert space methods for reduced-rank Gaussian process
+    regression", Stat. Comput. 30, 419 (2020).
 
     Examples
     --------
@@ -202,8 +230,8 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         length_scale=1.0,
         alpha: float = 1e-5,
         optimize: bool = True,
-        per_neuron: bool = True,
-        ard: bool = True,
+        per_neuron: bool = False,
+        ard: bool = False,
         n_restarts_optimizer: int = 2,
         solver: str = "auto",
         n_inducing: int | None = None,
@@ -271,22 +299,26 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             self.solver_ = "exact" if len(y) <= AUTO_EXACT_MAX else "inducing"
         ml, h = self._hyperparameters(kernel, xs, directions, t, rng)
         # neuron coordinates rescaled to [0, 1] on the training data: z = (y - lo) / span
-        proj = ml.coordinates(h.feature_scale, xs)  # (N, M)
-        lo = proj.min(1)
-        span = _safe_range(np.ptp(proj, axis=1))
-        w_xs = ml.p * h.feature_scale / span[:, None]  # acts on xs
+        a, b = ml.affine(h.feature_scale)  # the likelihood's coordinates: xs @ a.T + b
+        proj = xs @ a.T + b  # (M, N)
+        lo = proj.min(0)
+        span = _safe_range(np.ptp(proj, axis=0))
+        w_xs = a / span[:, None]  # acts on xs
         self.hidden_weights_ = w_xs / x_range
-        self.hidden_bias_ = -(ml.q + lo) / span - self.hidden_weights_ @ x_min
+        self.hidden_bias_ = (b - lo) / span - self.hidden_weights_ @ x_min
         self.directions_ = w_xs / np.linalg.norm(w_xs, axis=1, keepdims=True)
         self.feature_scale_ = h.feature_scale
-        h = replace(h, length_scale=h.length_scale / span)
+        h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
         z = self._coordinates(X)
         if self.solver_ == "exact":
             model = ExactSolver(kernel, z).fit(t, h)
             self.n_inducing_ = None
         else:
+            # resolution needed where the data is: l against the central 90% of coordinates
+            width = np.subtract(*np.quantile(z, [0.95, 0.05], axis=1)) / 0.9
+            resolution = (h.length_scale / np.where(width > 0, width, 1.0)).min()
             self.n_inducing_ = self.n_inducing or int(
-                np.clip(np.ceil(2.5 / h.length_scale.min()) + 1, 16, 64)
+                np.clip(np.ceil(2.5 / resolution) + 1, 16, 64)
             )
             model = InducingSolver(kernel, self.n_inducing_, h).fit(z, t, rng, self.optimize)
         self._finish(model, kernel, z)
@@ -301,23 +333,29 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         ls = np.broadcast_to(np.asarray(self.length_scale, dtype=float), (n,)).copy()
         h = Hyperparameters(ls, np.full(n, 1.0 / n), float(self.alpha), np.ones(d))
         idx = np.arange(len(t))
-        if self.optimize and self.solver_ == "inducing" and len(t) > HYPER_SUBSET:
-            idx = np.sort(rng.choice(len(t), HYPER_SUBSET, replace=False))
+        if self.optimize and len(t) > HYPER_SUBSET[self.solver_]:
+            idx = np.sort(rng.choice(len(t), HYPER_SUBSET[self.solver_], replace=False))
         ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
         if not self.optimize:
             return ml, h
         options = {"ard": self.ard and kernel.stationary, "per_neuron": self.per_neuron}
-        h, lml = ml.optimize(h, n_restarts=self.n_restarts_optimizer, rng=rng, **options)
-        if self.solver_ != "exact":
+        h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, rng=rng, **options)
+        if self.optimize_weights == 0:
             return ml, h
+        # Monte-Carlo refinement of the directions at fixed hyperparameters, then a final
+        # (warm-started) re-optimisation of the hyperparameters for the accepted directions
+        lml, spread = ml.evaluate(h)
+        accepted = False
         for _ in range(self.optimize_weights):
-            trial = _replace_weakest(ml.p, h.amplitude, rng)
+            trial = _replace_weakest(ml.p, spread, rng)
             if trial is None:
                 break
-            ml_try = MarginalLikelihood(kernel, xs, trial, t)
-            h_try, lml_try = ml_try.optimize(h, n_restarts=0, rng=rng, **options)
+            ml_try = MarginalLikelihood(kernel, xs[idx], trial, t[idx])
+            lml_try, spread_try = ml_try.evaluate(h)
             if lml_try > lml:
-                ml, h, lml = ml_try, h_try, lml_try
+                ml, lml, spread, accepted = ml_try, lml_try, spread_try, True
+        if accepted:
+            h, _ = ml.optimize(h, n_restarts=0, warm_start=True, **options)
         return ml, h
 
     def _finish(self, model, kernel: Kernel1D, z: np.ndarray) -> None:
@@ -350,7 +388,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         return mean, np.sqrt(var) * self.y_scale_
 
     def to_module(
-        self, dtype: torch.dtype = torch.float64, n_grid: int = 1025, margin: float = 0.25
+        self, dtype: torch.dtype = torch.float64, n_grid: int = 1025, margin: float = 0.5
     ) -> MLP:
         """The fitted model as an :class:`~taafs_sk.network.MLP` with tabulated activations.
 
@@ -388,15 +426,16 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
 
 
 def _replace_weakest(
-    p: np.ndarray, amplitude: np.ndarray, rng: np.random.RandomState
+    p: np.ndarray, importance: np.ndarray, rng: np.random.RandomState
 ) -> np.ndarray | None:
-    """Directions with the least important quarter of the mixed (non-axis) neurons, by prior
-    variance, replaced by fresh Sobol directions; ``None`` when there are no mixed neurons."""
+    """Directions with the least important quarter of the mixed (non-axis) neurons, by the
+    spread of their activations, replaced by fresh Sobol directions; ``None`` when there are
+    no mixed neurons."""
     unit = p / np.linalg.norm(p, axis=1, keepdims=True)  # (N, D)
     mixed = np.flatnonzero(np.abs(unit).max(1) < 1.0 - 1e-12)
     if len(mixed) == 0:
         return None
-    weakest = mixed[np.argsort(amplitude[mixed])[: max(1, len(mixed) // 4)]]
+    weakest = mixed[np.argsort(importance[mixed])[: max(1, len(mixed) // 4)]]
     fresh = _sobol_directions(len(weakest), p.shape[1], rng)
     norm = np.linalg.norm(fresh, axis=1, keepdims=True)
     unit[weakest] = fresh / np.where(norm > 0, norm, 1.0)
