@@ -1,5 +1,5 @@
 """Double perovskite featurizer: A1 B1 A2 B2 O6 site elements (or formulas) -> symmetrised
-elemental properties, tolerance and octahedral factors."""
+ionic and elemental properties, point-ion band-edge estimates and site occupancies."""
 
 from __future__ import annotations
 
@@ -12,46 +12,68 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Element
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseFeaturizer
 
 __all__ = ["DoublePerovskiteFeaturizer"]
 
-HARTREE_IN_EV = 27.211386245988
 R_OXYGEN = 1.40  # Shannon ionic radius of O2- (CN VI), Angstrom
+#: Second electron affinity of oxygen (O- + e -> O2-), eV. The free O2- ion is unbound; Born-Haber
+#: estimates of this energy range from -7.7 to -8.8 eV. Only its order of magnitude matters here:
+#: it places the O 2p level against the occupied levels of lone-pair and d10 cations.
+O_SECOND_ELECTRON_AFFINITY = -8.0
+#: Madelung site potentials of the ideal cubic perovskite ABO3 with charges qA, qB = 6 - qA and
+#: -2, as ``phi(site) * a = c0 + c1 * qA`` in V Angstrom (a: cubic lattice constant). Computed
+#: with ``pymatgen.analysis.ewald.EwaldSummation`` (checked in the tests); e.g. SrTiO3
+#: (a = 3.905 A) gives -19.9 V at Sr, -45.6 V at Ti and +23.8 V at O.
+MADELUNG = {"A": (-18.95694, -29.30848), "B": (-236.84812, 29.30848), "O": (106.97622, -7.00671)}
 _CN_ORDER = {"A": ("XII", "XI", "X", "IX", "VIII", "VII", "VI"),
              "B": ("VI", "V", "VII", "IV", "VIII")}
 _FORMULA = re.compile(r"^([A-Z][a-z]?)([A-Z][a-z]?)([A-Z][a-z]?)([A-Z][a-z]?)O6$")
+_PLACEHOLDER = ("Sr", "Ti", "Sr", "Ti")  # stands in for unparsable rows (set to NaN after)
 
-#: Per-cation properties: name -> (unit, meaning). Each enters as A/B site mean and |difference|.
+#: Per-cation properties: name -> (unit, meaning). Each enters as the mean and the absolute
+#: difference over the two A cations and over the two B cations.
 CATION_PROPERTIES = {
-    "Z": ("", "atomic number"),
     "row": ("", "period"),
     "group": ("", "group (1-18; 3 for lanthanides)"),
-    "mendeleev_number": ("", "Pettifor's Mendeleev number"),
-    "atomic_mass": ("amu", "atomic mass"),
     "electronegativity": ("", "Pauling electronegativity"),
-    "ionization_energy": ("eV", "first ionisation energy"),
-    "electron_affinity": ("eV", "electron affinity (0 if none tabulated)"),
-    "atomic_radius": ("A", "empirical atomic radius"),
-    "oxidation_state": ("", "assigned oxidation state (charge balance A + B = 6 per ABO3)"),
-    "ionic_radius": ("A", "Shannon ionic radius at that state, CN XII for A, VI for B"),
-    "last_ionization_energy": ("eV", "energy to remove the last electron of the cation"),
-    "d_electrons": ("", "d electrons left on the cation"),
+    "oxidation_state": ("", "assigned oxidation state q (qA + qB = 6 in each ABO3 half)"),
+    "ionic_radius": ("A", "Shannon ionic radius at q, CN XII for A, VI for B (or nearest CN)"),
+    "ionic_potential": ("1/A", "q / ionic_radius (Cartledge's ionic potential)"),
+    "acceptor_ionization_energy": ("eV", "ionisation energy q of the atom: the electron "
+                                         "affinity of the bare cation, i.e. minus its lowest "
+                                         "empty level (d for d0, s for s0 cations)"),
+    "donor_ionization_energy": ("eV", "ionisation energy q + 1: minus the cation's highest "
+                                      "occupied level (ns2 lone pair, d10 shell or core p)"),
+    "d_electrons": ("", "d electrons left on the cation (0 for d0, 10 for d10)"),
     "lone_pair": ("", "ns2 lone-pair electrons left on a p-block cation"),
-    "s_orbital_energy": ("eV", "outermost s orbital energy of the atom (LDA)"),
-    "d_orbital_energy": ("eV", "outermost d orbital energy of the atom (LDA; 0 if none)"),
-    "homo_energy": ("eV", "highest occupied orbital energy of the atom (LDA)"),
-    "acceptor_energy": ("eV", "energy of the cation's lowest empty valence orbital (LDA "
-                              "d level for d0 transition metals, else the s level)"),
 }
-#: Per-half (ABO3) properties, entering as mean and |difference| over the two halves.
+#: Per-half (ABO3) properties, entering as the mean and |difference| over the two halves.
 HALF_PROPERTIES = {
     "tolerance_factor": ("", "Goldschmidt (rA + rO) / (sqrt(2) (rB + rO)) of one ABO3 half"),
     "octahedral_factor": ("", "rB / rO of one ABO3 half"),
-    "electronegativity_difference": ("", "chi(O) - chi(B) of one ABO3 half"),
-    "acceptor_minus_homo": ("eV", "acceptor energy of B minus HOMO of A in one ABO3 half"),
+    "lattice_constant": ("A", "cubic lattice constant 2 (rB + rO) of one ABO3 half"),
+    "madelung_A": ("V", "point-ion (Madelung) potential at the A site of that cubic half"),
+    "madelung_B": ("V", "Madelung potential at the B site"),
+    "madelung_O": ("V", "Madelung potential at the O site"),
 }
+#: Compound properties: point-ion band edges and the site-averaged geometry factors.
+COMPOUND_PROPERTIES = {
+    "conduction_band_edge": ("eV", "lowest empty cation level in the crystal, min over the 4 "
+                                   "cations of -acceptor_ionization_energy - phi(site)"),
+    "valence_band_edge": ("eV", "highest occupied level: max over the 4 cations of "
+                                "-donor_ionization_energy - phi(site) and over the two halves "
+                                "of the O 2p level -EA2(O) - phi(O)"),
+    "ionic_gap": ("eV", "conduction_band_edge - valence_band_edge"),
+    "charge_transfer_gap_min": ("eV", "min over the halves of (lowest empty level of this half "
+                                      "- highest occupied level of the other half)"),
+    "charge_transfer_gap_max": ("eV", "the max of the same two"),
+    "tolerance_factor": ("", "tolerance factor of the averaged sites (mean rA, mean rB)"),
+    "octahedral_factor": ("", "octahedral factor mean(rB) / rO"),
+}
+_P = {name: i for i, name in enumerate(CATION_PROPERTIES)}
 
 
 def _n_valence(el: Element) -> int:
@@ -100,71 +122,81 @@ def _ionic_radius(el: Element, q: int, site: str) -> float:
     return float(el.average_ionic_radius or el.atomic_radius)
 
 
-def _outer(orbitals: Mapping[str, float], kind: str) -> float:
-    levels = [(int(name[:-1]), e) for name, e in orbitals.items() if name.endswith(kind)]
-    return max(levels)[1] * HARTREE_IN_EV if levels else 0.0
-
-
 @functools.cache
 def _cation(symbol: str, q: int, site: str) -> tuple[float, ...]:
+    """The :data:`CATION_PROPERTIES` of ``symbol`` in oxidation state ``q`` on ``site``."""
     el = _element(symbol)
     if el.X != el.X or el.X is None:
         raise ValueError(f"{symbol} has no tabulated electronegativity")
-    n_val, row = _n_valence(el), el.row
-    d_block = el.block in ("d", "f") and _n_valence(el) <= 12
-    d_el = max(n_val - q, 0) if d_block else (10 if el.block == "p" and row >= 4 else 0)
-    lone = max(n_val - q, 0) if el.block == "p" else 0
-    orbitals = el.atomic_orbitals or {}
-    e_s, e_d = _outer(orbitals, "s"), _outer(orbitals, "d")
     ies = el.ionization_energies
+    if len(ies) < q + 1 or any(e is None or e != e for e in ies[q - 1:q + 1]):
+        raise ValueError(f"{symbol} has no tabulated ionisation energies {q} and {q + 1}")
+    n_val, row = _n_valence(el), el.row
+    d_block = el.block in ("d", "f") and n_val <= 12
+    d_el = max(n_val - q, 0) if d_block else (10 if el.block == "p" and row >= 4 else 0)
+    radius = _ionic_radius(el, q, site)
     values = {
-        "Z": el.Z, "row": row, "group": 3 if el.block == "f" else el.group,
-        "mendeleev_number": el.mendeleev_no, "atomic_mass": float(el.atomic_mass),
-        "electronegativity": el.X, "ionization_energy": ies[0],
-        "electron_affinity": el.electron_affinity or 0.0,
-        "atomic_radius": float(el.atomic_radius or 0.0), "oxidation_state": q,
-        "ionic_radius": _ionic_radius(el, q, site),
-        "last_ionization_energy": ies[q - 1] if len(ies) >= q else np.nan,
-        "d_electrons": d_el, "lone_pair": lone, "s_orbital_energy": e_s, "d_orbital_energy": e_d,
-        "homo_energy": max(orbitals.values(), default=0.0) * HARTREE_IN_EV,
-        "acceptor_energy": e_d if (d_block and d_el == 0 and e_d) else e_s,
+        "row": row, "group": 3 if el.block == "f" else el.group, "electronegativity": el.X,
+        "oxidation_state": q, "ionic_radius": radius, "ionic_potential": q / radius,
+        "acceptor_ionization_energy": ies[q - 1], "donor_ionization_energy": ies[q],
+        "d_electrons": d_el, "lone_pair": max(n_val - q, 0) if el.block == "p" else 0,
     }
     return tuple(float(values[name]) for name in CATION_PROPERTIES)
 
 
-_IDX = {name: i for i, name in enumerate(CATION_PROPERTIES)}
-
-
-def _half(a_props: np.ndarray, b_props: np.ndarray) -> np.ndarray:
-    """Per-half properties, vectorised over rows: inputs (n, n_cation_props)."""
-    r_a, r_b = a_props[:, _IDX["ionic_radius"]], b_props[:, _IDX["ionic_radius"]]
-    chi_o = 3.44
-    return np.column_stack([
-        (r_a + R_OXYGEN) / (np.sqrt(2.0) * (r_b + R_OXYGEN)),
-        r_b / R_OXYGEN,
-        chi_o - b_props[:, _IDX["electronegativity"]],
-        b_props[:, _IDX["acceptor_energy"]] - a_props[:, _IDX["homo_energy"]],
-    ])
+def _madelung(q_a: np.ndarray, lattice_constant: np.ndarray, site: str) -> np.ndarray:
+    c0, c1 = MADELUNG[site]
+    return (c0 + c1 * q_a) / lattice_constant
 
 
 class DoublePerovskiteFeaturizer(BaseFeaturizer):
-    """Featurize double perovskites A1 B1 A2 B2 O6 from their site elements.
+    r"""Featurize double perovskites A1 B1 A2 B2 O6 from their site elements.
 
-    Each ABO3 half gets oxidation states (qA + qB = 6, the most common states of the two
-    elements), Shannon ionic radii (CN XII for A, VI for B, falling back to the nearest
-    tabulated coordination, then to pymatgen's ionic radii) and the elemental properties of
-    :data:`CATION_PROPERTIES` (pymatgen's shipped data: Pauling electronegativity,
-    ionisation energies, LDA atomic orbital energies, ...). Features are symmetric under
-    swapping A1 with A2 and B1 with B2: for each property, the mean and the absolute
-    difference over the two A cations and over the two B cations (``A mean ionic_radius``,
-    ``B absdiff electronegativity``, ...); then the same for the per-half properties of
-    :data:`HALF_PROPERTIES` (``half mean tolerance_factor``, ...); then the tolerance and
-    octahedral factors of the averaged sites:
+    The compound is read as two ABO3 halves, A1B1O3 and A2B2O3. Each half gets oxidation states
+    (qA + qB = 6, the most common states of the two elements, the B state weighing double) and
+    Shannon ionic radii (CN XII for A, VI for B, else the nearest tabulated coordination, then
+    pymatgen's ionic radii). The features follow from the physics of these d0 / s0 oxides: the
+    gap opens between the O 2p valence band and the empty d (Ti4+, Nb5+, Ta5+, Zr4+, ...) or s
+    (Sn4+, Sb5+, Ga3+, ...) states of the B cations (La 5d for LaAlO3-like halves), and is
+    narrowed by occupied ns2 lone pairs (Pb2+, Sn2+, Tl+, In+, ...) or d10 shells (Ag+) of the
+    A cations, which sit above the O 2p level. Which cation holds the lowest empty level sets
+    the conduction band, so the features keep that information in four blocks:
 
-    .. math::
+    1. **Per cation** (:data:`CATION_PROPERTIES`), the mean and the absolute difference over
+       the two A cations and over the two B cations (``A mean ionic_radius``,
+       ``B absdiff acceptor_ionization_energy``, ...). Ionisation energies stand for the
+       cation's levels: ionisation energy ``q`` is the electron affinity of the bare cation
+       (minus its lowest empty level), ionisation energy ``q + 1`` minus its highest occupied
+       level. With ``element_lumo``, Pilania's elemental LUMO energy is one more property
+       (``lumo``).
+    2. **Per half** (:data:`HALF_PROPERTIES`), mean and absolute difference over the halves
+       (``half mean tolerance_factor``, ...): Goldschmidt tolerance and octahedral factors,
+       the cubic lattice constant :math:`a = 2(r_B + r_O)` and the point-ion Madelung
+       potentials of an ideal cubic ABO3 (:data:`MADELUNG`),
 
-        t = \\frac{\\bar r_A + r_O}{\\sqrt{2}\\,(\\bar r_B + r_O)}, \\qquad
-        \\mu = \\bar r_B / r_O, \\qquad r_O = 1.40\\,\\text{\\AA}.
+       .. math::
+
+           t = \frac{r_A + r_O}{\sqrt{2}\,(r_B + r_O)}, \qquad \mu = r_B / r_O, \qquad
+           \phi_s = (c_{0,s} + c_{1,s}\, q_A) / a, \qquad r_O = 1.40\,\text{\AA}.
+
+    3. **Band edges** of the compound (:data:`COMPOUND_PROPERTIES`) in a point-ion model
+       (bare-ion levels shifted by the Madelung potential, no polarisation or band width):
+       a cation's empty level is :math:`-I_q - \phi_s`, its occupied level
+       :math:`-I_{q+1} - \phi_s`, the O 2p level :math:`-E_{A2}(\mathrm{O}) - \phi_O`
+       (:data:`O_SECOND_ELECTRON_AFFINITY`). ``conduction_band_edge`` is the lowest empty
+       level over the four cations, ``valence_band_edge`` the highest occupied level over
+       the cations and both halves' oxygens, ``ionic_gap`` their difference, and
+       ``charge_transfer_gap_min`` / ``_max`` the gaps between one half's empty and the
+       other half's occupied levels. These are far larger than real gaps (tens of eV: no
+       screening) but order the compounds and the cations; a model rescales them. Then
+       ``tolerance_factor`` and ``octahedral_factor`` of the averaged sites.
+    4. **Site occupancies** (``element_fractions=True``): for each element seen on an A (B)
+       site in ``fit``, the fraction of the two A (B) sites it holds, 0, 0.5 or 1
+       (``A fraction Sr``, ``B fraction Ti``; elements unseen in ``fit`` count nowhere).
+       They let a model learn what the elemental tables miss about each element.
+
+    All features are unchanged when the two halves are swapped (A1 with A2 and B1 with B2);
+    blocks 1 and 4 even when only the A (or only the B) cations are swapped.
 
     Parameters
     ----------
@@ -173,8 +205,11 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
         ``double_perovskites_gap`` names). A 2-D array with 4 columns is read in this order;
         a 1-D input, a Series or a one-column input holds formulas ``A1B1A2B2O6``.
     element_lumo : mapping of str to float, default=None
-        Optional extra per-element property, e.g. Pilania's elemental LUMO table (eV); it then
-        enters as ``A/B mean/absdiff lumo``. Elements missing from it are errors.
+        Optional extra per-element property, e.g. Pilania's elemental LUMO table (eV,
+        ``load_double_perovskites(source="pilania").element_lumo``); it then enters as
+        ``A/B mean/absdiff lumo``. Elements missing from it are errors.
+    element_fractions : bool, default=True
+        Append the site occupancies of block 4 (learned in ``fit``).
     on_error : {'raise', 'nan'}, default='raise'
         See :class:`~featurizers.BaseFeaturizer`.
     n_jobs : int, default=None
@@ -182,6 +217,10 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
 
     Attributes
     ----------
+    a_site_elements_ : ndarray of str
+        Elements seen on the A sites in ``fit`` (sorted), the ``A fraction`` columns.
+    b_site_elements_ : ndarray of str
+        Elements seen on the B sites in ``fit``, the ``B fraction`` columns.
     feature_names_out_ : ndarray of str
         Output feature names.
     n_features_in_ : int
@@ -192,7 +231,8 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
     References
     ----------
     G. Pilania et al., "Machine learning bandgaps of double perovskites", Sci. Rep. 6, 19375
-    (2016). R. D. Shannon, Acta Cryst. A32, 751 (1976).
+    (2016). R. D. Shannon, Acta Cryst. A32, 751 (1976). V. M. Goldschmidt,
+    Naturwissenschaften 14, 477 (1926).
 
     Examples
     --------
@@ -201,9 +241,13 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
     >>> sites = pd.DataFrame({"a_1": ["Sr"], "b_1": ["Ti"], "a_2": ["Sr"], "b_2": ["Ti"]})
     >>> out = DoublePerovskiteFeaturizer().set_output(transform="pandas").fit_transform(sites)
     >>> round(float(out["tolerance_factor"].iloc[0]), 4)  # (1.44 + 1.4) / (sqrt(2) 2.005)
-    1.0015
-    >>> float(DoublePerovskiteFeaturizer().fit_transform(["SrTiSrTiO6"])[0, -2]) == float(
-    ...     out["tolerance_factor"].iloc[0])
+    1.0016
+    >>> round(float(out["conduction_band_edge"].iloc[0]), 2)  # Ti4+: -43.27 eV + 44.45 eV
+    1.18
+    >>> list(out.columns[-2:])
+    ['A fraction Sr', 'B fraction Ti']
+    >>> formula = DoublePerovskiteFeaturizer().fit_transform(["SrTiSrTiO6"])
+    >>> bool((formula == out.to_numpy()).all())
     True
     """
 
@@ -211,14 +255,17 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
         **BaseFeaturizer._parameter_constraints,
         "site_columns": [list, tuple],
         "element_lumo": [Mapping, pd.Series, None],
+        "element_fractions": ["boolean"],
         "on_error": [StrOptions({"raise", "nan"})],
     }
 
     def __init__(self, *, site_columns: Sequence[str] = ("a_1", "b_1", "a_2", "b_2"),
-                 element_lumo: Mapping[str, float] | None = None, on_error: str = "raise",
+                 element_lumo: Mapping[str, float] | None = None,
+                 element_fractions: bool = True, on_error: str = "raise",
                  n_jobs: int | None = None) -> None:
         self.site_columns = site_columns
         self.element_lumo = element_lumo
+        self.element_fractions = element_fractions
         self.on_error = on_error
         self.n_jobs = n_jobs
 
@@ -246,9 +293,24 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
         out[:] = [tuple(row) for row in values]
         return out
 
+    def _fit_entries(self, entries: Sequence) -> None:
+        a_seen, b_seen = set(), set()
+        for entry in entries:
+            try:
+                a1, b1, a2, b2 = self._parse(entry)
+            except Exception:  # noqa: BLE001 - reported by transform, per on_error
+                continue
+            a_seen.update((a1, a2))
+            b_seen.update((b1, b2))
+        self.a_site_elements_ = np.array(sorted(a_seen), dtype=object)
+        self.b_site_elements_ = np.array(sorted(b_seen), dtype=object)
+
     # ------------------------------------------------------------------ featurize
     def featurize(self, entry: Any) -> np.ndarray:
-        """Features of one compound: a formula ``'A1B1A2B2O6'`` or 4 site symbols."""
+        """Features of one compound: a formula ``'A1B1A2B2O6'`` or 4 site symbols.
+
+        With ``element_fractions=True`` this needs the featurizer to be fitted.
+        """
         features, failures = self._featurize_many(self._rows_or_formula([entry]))
         if failures:
             raise failures[0]
@@ -274,11 +336,15 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
                 _element(symbol)
             except ValueError as exc:
                 raise ValueError(f"{exc} at site {site}") from None
-            if self.element_lumo is not None and symbol not in self.element_lumo:
-                raise ValueError(f"element {symbol!r} (site {site}) is not in element_lumo")
-        return tuple(s.strip() for s in entry)
+        entry = tuple(s.strip() for s in entry)
+        if self.element_lumo is not None:
+            for site, symbol in zip(("A1", "B1", "A2", "B2"), entry, strict=True):
+                if symbol not in self.element_lumo:
+                    raise ValueError(f"element {symbol!r} (site {site}) is not in element_lumo")
+        return entry
 
     def _cation_block(self, a: str, b: str) -> np.ndarray:
+        """(2, n_props): the cation properties of A and B in the half A B O3."""
         qa, qb = _assign_charges(a, b)
         rows = [list(_cation(a, qa, "A")), list(_cation(b, qb, "B"))]
         if self.element_lumo is not None:
@@ -286,7 +352,16 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
             rows[1].append(float(self.element_lumo[b]))
         return np.array(rows)
 
+    def _vocabulary(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.element_fractions:
+            return np.array([], dtype=object), np.array([], dtype=object)
+        check_is_fitted(self, ("a_site_elements_", "b_site_elements_"),
+                        msg="element_fractions=True learns the site elements in fit: call "
+                            "fit first (or pass element_fractions=False).")
+        return self.a_site_elements_, self.b_site_elements_
+
     def _featurize_many(self, entries: Sequence) -> tuple[np.ndarray, dict[int, Exception]]:
+        vocab_a, vocab_b = self._vocabulary()
         failures: dict[int, Exception] = {}
         sites = np.empty((len(entries), 4), dtype=object)
         for i, entry in enumerate(entries):
@@ -294,7 +369,7 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
                 sites[i] = self._parse(entry)
             except Exception as exc:  # noqa: BLE001 - reported per row by the base class
                 failures[i] = exc
-                sites[i] = ("H", "H", "H", "H")
+                sites[i] = _PLACEHOLDER
         # One lookup per distinct ABO3 half, then gather: (n, 2 halves, 2 sites, n_props).
         halves = np.concatenate([sites[:, :2], sites[:, 2:]])
         keys, inverse = np.unique(halves[:, 0] + "|" + halves[:, 1], return_inverse=True)
@@ -308,7 +383,9 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
                 for i in np.flatnonzero(inverse == k) % len(entries):
                     failures.setdefault(int(i), exc)
         props = np.stack(table)[inverse].reshape(2, len(entries), 2, -1).transpose(1, 0, 2, 3)
-        features = self._assemble(props)
+        fractions = [(sites[:, cols, None] == vocab[None, None, :]).mean(1)
+                     for cols, vocab in (([0, 2], vocab_a), ([1, 3], vocab_b))]
+        features = np.hstack([self._assemble(props), *fractions])
         features[list(failures)] = np.nan
         return features, failures
 
@@ -317,25 +394,40 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
 
     @staticmethod
     def _assemble(props: np.ndarray) -> np.ndarray:
-        """props: (n, half, site A/B, property) -> (n, n_features)."""
-        a, b = props[:, :, 0], props[:, :, 1]  # (n, 2, p)
+        """props: (n, half, site A/B, property) -> (n, n_features) of blocks 1-3."""
+        a, b = props[:, :, 0], props[:, :, 1]  # (n, 2 halves, p)
         blocks = [a.mean(1), np.abs(a[:, 0] - a[:, 1]), b.mean(1), np.abs(b[:, 0] - b[:, 1])]
-        half = np.stack([_half(a[:, h], b[:, h]) for h in (0, 1)], axis=1)  # (n, 2, k)
+        r_a, r_b = a[..., _P["ionic_radius"]], b[..., _P["ionic_radius"]]  # (n, 2)
+        q_a = a[..., _P["oxidation_state"]]
+        lattice = 2.0 * (r_b + R_OXYGEN)
+        phi = {site: _madelung(q_a, lattice, site) for site in MADELUNG}
+        half = np.stack([(r_a + R_OXYGEN) / (np.sqrt(2.0) * (r_b + R_OXYGEN)), r_b / R_OXYGEN,
+                         lattice, phi["A"], phi["B"], phi["O"]], axis=-1)  # (n, 2, k)
         blocks += [half.mean(1), np.abs(half[:, 0] - half[:, 1])]
-        r_a = a[:, :, _IDX["ionic_radius"]].mean(1)
-        r_b = b[:, :, _IDX["ionic_radius"]].mean(1)
-        blocks.append(np.column_stack([(r_a + R_OXYGEN) / (np.sqrt(2.0) * (r_b + R_OXYGEN)),
-                                       r_b / R_OXYGEN]))
+        accept, donate = _P["acceptor_ionization_energy"], _P["donor_ionization_energy"]
+        empty = np.minimum(-a[..., accept] - phi["A"], -b[..., accept] - phi["B"])  # (n, 2)
+        occupied = np.maximum.reduce([-a[..., donate] - phi["A"], -b[..., donate] - phi["B"],
+                                      -O_SECOND_ELECTRON_AFFINITY - phi["O"]])
+        cbm, vbm = empty.min(1), occupied.max(1)
+        transfer = np.stack([empty[:, 0] - occupied[:, 1], empty[:, 1] - occupied[:, 0]], 1)
+        mean_ra, mean_rb = r_a.mean(1), r_b.mean(1)
+        blocks.append(np.column_stack([
+            cbm, vbm, cbm - vbm, transfer.min(1), transfer.max(1),
+            (mean_ra + R_OXYGEN) / (np.sqrt(2.0) * (mean_rb + R_OXYGEN)), mean_rb / R_OXYGEN]))
         return np.hstack(blocks)
 
     # ------------------------------------------------------------------ metadata
     def feature_labels(self) -> list[str]:
-        """Labels ``'{site} {stat} {property}'``, then the two averaged-site factors."""
+        """Labels: ``'{A|B} {mean|absdiff} {property}'``, ``'half {mean|absdiff} {property}'``,
+        the :data:`COMPOUND_PROPERTIES`, then ``'{A|B} fraction {element}'``."""
         props = list(CATION_PROPERTIES) + (["lumo"] if self.element_lumo is not None else [])
         labels = [f"{site} {stat} {p}" for site in ("A", "B") for stat in ("mean", "absdiff")
                   for p in props]
         labels += [f"half {stat} {p}" for stat in ("mean", "absdiff") for p in HALF_PROPERTIES]
-        return labels + ["tolerance_factor", "octahedral_factor"]
+        labels += list(COMPOUND_PROPERTIES)
+        vocab_a, vocab_b = self._vocabulary()
+        return (labels + [f"A fraction {el}" for el in vocab_a]
+                + [f"B fraction {el}" for el in vocab_b])
 
     def citations(self) -> list[str]:
         """BibTeX for Pilania et al. (the task) and Shannon's radii."""
