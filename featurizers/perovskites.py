@@ -195,8 +195,9 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
        (``A fraction Sr``, ``B fraction Ti``; elements unseen in ``fit`` count nowhere).
        They let a model learn what the elemental tables miss about each element.
 
-    All features are unchanged when the two halves are swapped (A1 with A2 and B1 with B2);
-    blocks 1 and 4 even when only the A (or only the B) cations are swapped.
+    All features are unchanged when the two halves are swapped (A1 with A2 and B1 with B2).
+    Swapping only the A (or only the B) cations makes a different compound: the pairing sets
+    the oxidation states, radii and Madelung potentials of each half; only block 4 stays.
 
     Parameters
     ----------
