@@ -205,6 +205,13 @@ def test_clone_and_pickle():
     np.testing.assert_array_equal(again.transform(smiles), f.transform(smiles))
 
 
+def test_parallel_transform_matches_serial():
+    smiles = list(MOLECULES.values()) * 8  # 72 rows: enough for the joblib path
+    f = HydrocarbonFeaturizer(radius=2).fit(smiles)
+    parallel = clone(f).set_params(n_jobs=2).fit(smiles).transform(smiles)
+    np.testing.assert_array_equal(parallel, f.transform(smiles))
+
+
 def test_metadata():
     f = HydrocarbonFeaturizer()
     assert all(c.startswith("@") for c in f.citations())
@@ -216,8 +223,8 @@ def test_cross_validated_ridge_on_compas(data_home):
     from taafs_sk.datasets import load_hydrocarbons
 
     data = load_hydrocarbons(level="xtb", data_home=data_home)
-    idx = np.random.default_rng(0).choice(len(data.target), 1200, replace=False)
-    model = Pipeline([("features", HydrocarbonFeaturizer(min_frequency=3)),
+    idx = np.random.default_rng(0).choice(len(data.target), 1000, replace=False)
+    model = Pipeline([("features", HydrocarbonFeaturizer(radius=3, min_frequency=3)),
                       ("scale", StandardScaler()),
                       ("ridge", RidgeCV(alphas=np.logspace(-2, 4, 13)))])
     scores = cross_val_score(model, data.data[idx], data.target[idx],
