@@ -646,8 +646,9 @@ class HydrocarbonFeaturizer(BaseFeaturizer):
       (a bond between carbons in a and b rings, itself in e rings), ``ring p:q-r`` (a ring
       of pattern p fused to rings of patterns q, r, ...), ``perimeter w`` (runs of
       ``perimeter_window`` perimeter carbons, ``h`` for CH and ``c`` for fused) and
-      ``morgan k`` (Morgan environments up to ``radius`` bonds, atoms labelled by their
-      number of rings).
+      ``envR hash`` (circular environments of radius R = 2 ... ``radius`` bonds, as in
+      Morgan/ECFP fingerprints but unfolded: each carbon starts from its number of rings and
+      is relabelled R times from its own and its neighbours' sorted labels, 64-bit hashes).
 
     Parameters
     ----------
@@ -687,8 +688,10 @@ class HydrocarbonFeaturizer(BaseFeaturizer):
     all of them at once. Resonant sets use generic edge weights ``W`` (a fixed Weyl
     sequence): the rest of the molecule has a perfect matching exactly when its weighted
     determinant is nonzero, which comes from :math:`W^{-1}` by Jacobi's complementary-minor
-    identity. Molecules of more than 24 rings get NaN in the Clar columns (the resonant sets
-    are not enumerated).
+    identity. Molecules of more than 24 rings get NaN in the Clar columns (the resonant sets,
+    whose number grows like the number of Kekule structures, are not enumerated). The
+    steric columns use the flat honeycomb geometry, where helicene turns overlap: they
+    measure overcrowding, not the relaxed (twisted) structure.
 
     References
     ----------
