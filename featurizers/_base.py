@@ -199,15 +199,23 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
         self._report_failures(entries, failures)
         return features
 
-    def _run_batches(self, entries: Sequence) -> tuple[np.ndarray, dict[int, Exception]]:
+    def _map_chunks(self, fn, entries: Sequence, *args) -> tuple[list[tuple[int, int]], list]:
+        """``fn(entries[lo:hi], *args)`` for contiguous chunks, in ``n_jobs`` joblib workers
+        (one chunk when serial or fewer than 64 entries); returns the bounds and results."""
         n_workers = effective_n_jobs(self.n_jobs)
         if n_workers == 1 or len(entries) < 64:
-            return self._featurize_many(entries)
+            return [(0, len(entries))], [fn(entries, *args)]
         bounds = np.linspace(0, len(entries), 4 * n_workers + 1).astype(int)
         chunks = [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo]
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._featurize_many)(entries[lo:hi]) for lo, hi in chunks
+            delayed(fn)(entries[lo:hi], *args) for lo, hi in chunks
         )
+        return chunks, results
+
+    def _run_batches(self, entries: Sequence) -> tuple[np.ndarray, dict[int, Exception]]:
+        chunks, results = self._map_chunks(self._featurize_many, entries)
+        if len(results) == 1:
+            return results[0]
         features = np.vstack([res[0] for res in results])
         failures = {lo + i: exc for (lo, _), res in zip(chunks, results, strict=True)
                     for i, exc in res[1].items()}

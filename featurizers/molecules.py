@@ -10,7 +10,6 @@ from numbers import Integral
 from typing import Any, NamedTuple
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 from rdkit import Chem
 from rdkit.Chem import rdDepictor, rdDistGeom, rdForceFieldHelpers
 from rdkit.Geometry import Point3D
@@ -425,13 +424,7 @@ class MoleculeFeaturizer(BaseFeaturizer):
 
     def _count_all(self, entries: Sequence, geometry: bool) -> list[_Chunk]:
         """Count in ``n_jobs`` parallel batches; failure positions stay batch-local."""
-        n_workers = effective_n_jobs(self.n_jobs)
-        if n_workers == 1 or len(entries) < 64:
-            return [self._count_chunk(entries, geometry)]
-        bounds = np.linspace(0, len(entries), 4 * n_workers + 1).astype(int)
-        return Parallel(n_jobs=self.n_jobs)(
-            delayed(self._count_chunk)(entries[lo:hi], geometry)
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo)
+        return self._map_chunks(self._count_chunk, entries, geometry)[1]
 
     @staticmethod
     def _failures(chunks: list[_Chunk]) -> dict[int, Exception]:
