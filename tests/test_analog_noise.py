@@ -124,6 +124,53 @@ def test_additive_noise_statistics_match_level_times_range(mlp, data, where):
         assert abs(z.std().item() - 1.0) < 5 / np.sqrt(2 * z.numel())
 
 
+def _output_draws(model, hook, X):
+    with torch.no_grad():
+        return model.mlp(torch.as_tensor(X), hook)
+
+
+@pytest.mark.parametrize("kind, n_outputs, sizes", [
+    ("additive", 1, (16, 16)), ("additive", 3, (16, 16)), ("additive", 2, (8,)),
+    ("multiplicative", 1, (16, 16)),
+])
+def test_output_layer_shortcut_has_the_distribution_of_per_neuron_noise(kind, n_outputs, sizes):
+    # the shortcut folds the last hidden layer's noise into one Gaussian per output; the
+    # per-sample mean and (cross-output) covariance must match the per-neuron noise
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    Y = np.column_stack([np.sin(X[:, k]) + X[:, 3] for k in range(n_outputs)])
+    est = MLPRegressor(hidden_layer_sizes=sizes, activation="tanh", max_iter=300, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y if n_outputs > 1 else Y[:, 0])
+    model = as_torch_model(est)
+    noise = NoiseModel(0.2, kind=kind).fit(model, X)
+    n_draws = 6000
+    rows = X[:8]
+    plain = _output_draws(model, noise.make_hook(n_draws, torch.Generator().manual_seed(0)), rows)
+    short = _output_draws(
+        model, noise.make_hook(n_draws, torch.Generator().manual_seed(1), model.mlp), rows)
+    assert short.shape == plain.shape == (n_draws, len(rows), n_outputs)
+    sd = plain.std(0)
+    # means within 5 standard errors, stds within 5 % (sampling error of a std ~ 1 %)
+    assert torch.all((short.mean(0) - plain.mean(0)).abs() < 5 * sd / np.sqrt(n_draws) * 1.5)
+    np.testing.assert_allclose(short.std(0), sd, rtol=0.05)
+    if n_outputs > 1:
+        for i in range(len(rows)):
+            np.testing.assert_allclose(np.corrcoef(short[:, i].T), np.corrcoef(plain[:, i].T),
+                                       atol=0.06)
+
+
+def test_output_layer_shortcut_is_off_where_it_would_not_be_exact(mlp, data):
+    X, _ = data
+    model = as_torch_model(mlp)
+    for noise in (NoiseModel(0.1, where="pre_activation"), NoiseModel(0.0)):
+        hook = noise.fit(model, X).make_hook(3, torch.Generator().manual_seed(0), model.mlp)
+        assert hook._last is None
+    hook = NoiseModel(0.1).fit(model, X).make_hook(3, torch.Generator(), model.mlp)
+    assert hook._last == len(model.mlp.hidden_layer_sizes) - 1
+
+
 def test_range_scale_is_measured_on_calibration_data(mlp, data):
     X, _ = data
     noise = NoiseModel(where="inputs").fit(mlp, X)

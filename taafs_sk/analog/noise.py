@@ -26,7 +26,7 @@ __all__ = ["NoiseModel", "NoiseInjectedRegressor", "noise_sweep", "SITES"]
 
 SITES = ("inputs", "weights", "pre_activation", "post_activation", "output")
 # Elements of the largest (n_draws, chunk, width) tensor before draws chunk over samples.
-_DRAW_ELEMENTS = 2**24
+_DRAW_ELEMENTS = 2**20  # ~4 MiB in float32: chunks stay in cache
 _CALIB_ROWS = 8192
 
 
@@ -154,8 +154,9 @@ class NoiseModel(BaseEstimator):
             return torch.sqrt(torch.clamp(total_sq / count - mean**2, min=0.0))
         return torch.ones_like(lo)
 
-    def make_hook(self, n_draws: int, generator: torch.Generator | None = None):
-        """A network hook that adds ``n_draws`` independent noise draws at ``where``.
+    def make_hook(self, n_draws: int, generator: torch.Generator | None = None,
+                  network: torch.nn.Module | None = None):
+        r"""A network hook that adds ``n_draws`` independent noise draws at ``where``.
 
         Parameters
         ----------
@@ -163,6 +164,13 @@ class NoiseModel(BaseEstimator):
             Number of draws; the perturbed signal gains a leading axis of this length.
         generator : torch.Generator, default=None
             Source of the noise; by default one seeded from ``random_state``.
+        network : MLP, default=None
+            The network the hook will run in. When given, post-activation noise of the last
+            hidden layer is carried through the linear output layer exactly: it reaches the
+            output as one Gaussian per output (covariance :math:`W \operatorname{diag}(
+            \ell^2 r^2) W^\top`, or per sample :math:`\ell^2 W \operatorname{diag}(h^2)
+            W^\top` for multiplicative noise on one output) instead of one per neuron. The
+            predictions have the same distribution; only the random stream differs.
 
         Returns
         -------
@@ -172,31 +180,60 @@ class NoiseModel(BaseEstimator):
         if generator is None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             generator = torch.Generator().manual_seed(int(seed))
-        return _NoiseHook(self, int(n_draws), generator)
+        return _NoiseHook(self, int(n_draws), generator, network)
 
 
 class _NoiseHook:
     """Callable hook for one batch of draws; caches weight noise so that every sample chunk
     of one call sees the same circuit realisation."""
 
-    def __init__(self, noise: NoiseModel, n_draws: int, generator: torch.Generator) -> None:
+    def __init__(self, noise: NoiseModel, n_draws: int, generator: torch.Generator,
+                 network: torch.nn.Module | None = None) -> None:
         self.noise, self.n_draws, self.generator = noise, n_draws, generator
         self._weight_eps: dict[int, torch.Tensor] = {}
+        self._last, self._w_out, self._h_last = None, None, None
+        n_hidden = len(getattr(network, "hidden_layer_sizes", ()))
+        w_out = None if network is None else network.output.weight.detach()
+        if (noise.where == "post_activation" and noise.level > 0 and n_hidden > 0
+                and (noise.kind == "additive" or w_out.shape[0] == 1)):
+            self._last, self._w_out = n_hidden - 1, w_out
+            if noise.kind == "additive":  # output noise = L @ xi with L L^T = W diag(s^2) W^T
+                w = w_out.double() * (noise.level * noise.scales_[n_hidden - 1].double())
+                vals, vecs = torch.linalg.eigh(w @ w.T)
+                self._out_factor = (vecs * vals.clamp(min=0).sqrt()).to(w_out.dtype)
 
     def _eps(self, shape, like: torch.Tensor) -> torch.Tensor:
         eps = torch.empty(shape, dtype=like.dtype).normal_(generator=self.generator)
         return eps.to(like.device)
 
+    def _draws_shape(self, t: torch.Tensor) -> tuple[int, ...]:
+        # a 2-D signal has no draws axis yet: the noise adds it
+        return (self.n_draws, *t.shape) if t.dim() == 2 else tuple(t.shape)
+
+    def _collapsed_output_noise(self, out: torch.Tensor) -> torch.Tensor:
+        xi = self._eps(self._draws_shape(out), out)
+        if self.noise.kind == "additive":
+            return torch.matmul(xi, self._out_factor.to(out.device).T).add_(out)
+        # multiplicative, one output: std_i = level * sqrt(sum_j w_j^2 h_ij^2)
+        std = torch.sqrt((self._h_last**2) @ (self._w_out.T.to(out.device) ** 2))
+        return xi.mul_(std.mul_(self.noise.level)).add_(out)
+
     def __call__(self, site: str, layer: int, t: torch.Tensor) -> torch.Tensor:
         nm = self.noise
+        if self._last is not None:
+            if site == "post_activation" and layer == self._last:
+                self._h_last = t if nm.kind == "multiplicative" else None
+                return t
+            if site == "output":
+                return self._collapsed_output_noise(t)
         if site != nm.where or nm.level == 0:
             return t
         if site == "weights":
             if layer not in self._weight_eps:
                 self._weight_eps[layer] = self._eps((self.n_draws, *t.shape), t)
             eps = self._weight_eps[layer].clone()
-        else:  # a 2-D signal has no draws axis yet: the noise adds it
-            eps = self._eps((self.n_draws, *t.shape) if t.dim() == 2 else t.shape, t)
+        else:
+            eps = self._eps(self._draws_shape(t), t)
         # eps is a fresh buffer: scale it in place (one large allocation per site)
         if nm.kind == "multiplicative":
             return eps.mul_(nm.level).add_(1.0).mul_(t)
@@ -224,7 +261,7 @@ def _draws(model: TorchModel, noise: NoiseModel, X, n_draws: int, seed: int,
     if noise.level == 0 and noiseless is not None:
         base = np.asarray(noiseless(X))
         return np.broadcast_to(base, (n_draws, *base.shape)).copy()
-    hook = noise.make_hook(n_draws, torch.Generator().manual_seed(int(seed)))
+    hook = noise.make_hook(n_draws, torch.Generator().manual_seed(int(seed)), model.mlp)
     return model.to_target(_noisy_network_draws(model, hook, model.network_input(X), n_draws))
 
 
