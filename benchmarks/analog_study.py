@@ -57,17 +57,79 @@ def _fmt(table: pd.DataFrame) -> str:
     return table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 
+def _speed(ratio: float) -> str:
+    return "fast" if ratio >= 1.5 else "moderately" if ratio >= 1.1 else "mildly"
+
+
+def findings(noise: pd.DataFrame | None, naf: pd.DataFrame | None) -> list[str]:
+    """The seed paper's claims, checked on one dataset's tables: one bullet each."""
+    out = []
+    if noise is not None:
+        summary = noise_summary(noise)
+        top = max(LEVELS)
+        col = f"ratio@{top}"
+        r = summary[col]
+        out.append(f"Accuracy degrades {_speed(r.median())} with noise: at {top:.0%} the test "
+                   f"RMSE is {r.min():.2f}-{r.max():.2f}x the noiseless one "
+                   f"(median {r.median():.2f}x).")
+        by = summary.set_index(["n_hidden_layers", "size"])[col]
+        sizes = sorted(summary["size"].unique())
+        one_better = [s for s in sizes if by.get((1, s), float("inf")) < by.get((2, s), 0)]
+        verdict = ("holds" if len(one_better) == len(sizes) else
+                   "mostly holds" if 2 * len(one_better) > len(sizes) else "does not hold")
+        out.append(f"One hidden layer more tolerant than two at equal width: {verdict} "
+                   f"({len(one_better)} of {len(sizes)} widths: "
+                   + ", ".join(f"{s}: {by[(1, s)]:.2f} vs {by[(2, s)]:.2f}" for s in sizes)
+                   + ").")
+        monotone = [d for d in (1, 2)
+                    if (by.xs(d, level="n_hidden_layers").diff().dropna() <= 0).all()]
+        verdict = "holds" if len(monotone) == 2 else "partly" if monotone else "does not hold"
+        out.append(f"Larger networks more tolerant: {verdict} "
+                   f"(ratio@{top:.0%} falls with width at depth "
+                   f"{', '.join(map(str, monotone)) or 'none'}).")
+        rho = summary["overfit_ratio"].corr(r, method="spearman")
+        out.append(f"Less overfitting => more tolerance: {'holds' if rho > 0.5 else 'not seen'} "
+                   f"(Spearman correlation of test/train RMSE with ratio@{top:.0%} over the "
+                   f"{len(summary)} networks: {rho:+.2f}; the claim needs it clearly positive).")
+    if naf is not None:
+        table = naf_summary(naf).set_index("spread")
+        n_real = naf.groupby("spread")["realization"].nunique().max()
+        for spread in (0.1, 0.2):
+            if spread in table.index:
+                row = table.loc[spread]
+                out.append(
+                    f"{spread:.0%} activation dispersion: test RMSE {row.test_rmse_ideal:.4g} "
+                    f"(ideal) -> {row.test_rmse_degraded:.4g} (degraded) -> "
+                    f"{row.test_rmse_retrained:.4g} (retrained; control "
+                    f"{row.test_rmse_control:.4g}); retraining recovers "
+                    f"{row.recovery_vs_control:.0%} of the loss against the control "
+                    f"(mean of {n_real} realisations).")
+    return out
+
+
 def write_report(out: Path, target: Path) -> None:
-    """The documentation page: every study table found in ``out``, summarised."""
+    """The documentation page: every study table found in ``out``, summarised, and the seed
+    paper's findings checked per dataset."""
     lines = [HEADER]
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
     for kind, summary, title in (("noise", noise_summary, "Noise tolerance"),
                                  ("naf", naf_summary, "Activation-shape dispersion")):
         for csv in sorted(out.glob(f"{kind}_*.csv")):
             name = csv.stem.split("_", 1)[1]
+            table = pd.read_csv(csv)
+            tables.setdefault(name, {})[kind] = table
             heading = f"{title}: {name}"
-            body = _fmt(summary(pd.read_csv(csv))).splitlines()
+            if kind == "naf":
+                heading += f" ({table['realization'].nunique()} realisations per spread)"
+            body = _fmt(summary(table)).splitlines()
             lines += [heading, "-" * len(heading), "", ".. code-block:: text", "",
                       *("   " + row for row in body), ""]
+    lines += ["Do the seed paper's findings hold?", "-" * 34, "",
+              "Generated from the tables above by ``analog_study.findings``.", ""]
+    for name, found in sorted(tables.items()):
+        lines += [f"**{name}**", ""]
+        lines += [f"- {item}" for item in findings(found.get("noise"), found.get("naf"))]
+        lines += [""]
     target.write_text("\n".join(lines))
     print(f"wrote {target}")
 
@@ -78,8 +140,8 @@ HEADER = """Analog-hardware results
 Measured with ``benchmarks/analog_study.py`` (tanh ``TAAFSRegressor`` networks trained with
 early stopping; additive post-activation Gaussian noise relative to each neuron's signal range
 on the training data; 32 draws per level; per-neuron gain, shift, scale and offset spread for
-the dispersion study, 3 realisations per spread, 200 retraining epochs). ``ratio@L`` is the
-noisy test RMSE at level ``L`` over the noiseless test RMSE; ``recovery`` is
+the dispersion study, 200 retraining epochs; realisations per spread in each heading).
+``ratio@L`` is the noisy test RMSE at level ``L`` over the noiseless test RMSE; ``recovery`` is
 ``(degraded - retrained) / (degraded - ideal)`` and ``recovery_vs_control`` the same against
 the control, the ideal network trained for the same 200 extra epochs. RMSEs in the target's
 units: eV for all three (band gap, relative energy, ZPVE).
