@@ -11,7 +11,11 @@ coverage of the 95% predictive intervals of ``AdditiveKernelNN`` variants and of
   80/20 split by formula.
 
 Part 2 (``--neuron-curve``): test RMSE against the number of neurons ``N`` on one set, the
-evidence for what a purely additive model in rule-set directions can reach.
+evidence for what a purely additive model in rule-set directions can reach
+(``--curve-weights sobol`` for the plain quasi-random directions).
+
+``--gpr-cache FILE.json`` stores the GPR rows and reuses them in later runs (the Pilania GPR
+takes about 45 CPU minutes).
 
 Part 3 (scaling): fit time and peak traced memory of the inducing solver on QM9 ZPVE for
 M = 2k, 8k, 32k and all 63,768 molecules, with ``featurizers.MoleculeFeaturizer`` when it is
@@ -23,7 +27,9 @@ Run (from the repository root)::
 
     TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py [--skip-qm9]
     TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py --sets band_gap \\
-        --variants 0 3 --skip-qm9
+        --variants 0 1 --skip-qm9 --gpr-cache gpr.json
+    TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py --sets band_gap \\
+        --variants --neuron-curve 1 2 4 8 --skip-qm9
     TAAFS_SK_DATA=../shared/data python benchmarks/bench_additive_kernel.py --skip-perovskites
 
 Everything runs on one BLAS thread (``OMP_NUM_THREADS=1``, set before numpy is imported), so
@@ -51,11 +57,13 @@ from taafs_sk.datasets import load_double_perovskites, load_qm9  # noqa: E402
 
 # "4d" / "8d": that many neurons per input feature
 VARIANTS = {
-    "AKNN default (shared l, N=2D)": {},
+    "AKNN default (gradient dirs, N=2D)": {},
+    "AKNN Sobol dirs (old default)": {"weights": "sobol"},
     "AKNN N=4D": {"n_neurons": "4d"},
-    "AKNN N=4D, optimize_weights=50": {"n_neurons": "4d", "optimize_weights": 50},
+    "AKNN N=4D, optimize_weights=30": {"n_neurons": "4d", "optimize_weights": 30},
     "AKNN + ARD (N=2D)": {"ard": True},
     "AKNN + ARD + per-neuron l, s": {"ard": True, "per_neuron": True},
+    "AKNN N=8D": {"n_neurons": "8d"},
 }
 SETS = ["band_gap", "formation_energy", "pilania"]
 
@@ -96,7 +104,9 @@ def _prepare(X: np.ndarray, y: np.ndarray, groups: np.ndarray):
     return Xtr[:, keep], y[train], Xte[:, keep], y[test]
 
 
-def compare(name: str, X, y, groups, variants: list[str], gpr: bool = True) -> None:
+def compare(
+    name: str, X, y, groups, variants: list[str], gpr: bool = True, cache: str | None = None
+) -> None:
     Xtr, ytr, Xte, yte = _prepare(X, y, groups)
     d = Xtr.shape[1]
     print(f"\n{name}: {len(ytr)} train / {len(yte)} test, {d} features, "
@@ -106,7 +116,7 @@ def compare(name: str, X, y, groups, variants: list[str], gpr: bool = True) -> N
     print(f"{'model':40s} {head}")
     c_gpr = r_gpr = np.nan
     if gpr:
-        t, c_gpr, r_gpr, cov = _evaluate(_gpr(d), Xtr, ytr, Xte, yte)
+        t, c_gpr, r_gpr, cov = _cached_gpr(name, cache, Xtr, ytr, Xte, yte)
         print(f"{'GPR (RBF-ARD + White, normalize_y)':40s} {r_gpr:8.4f} {t:8.2f} {c_gpr:8.2f} "
               f"{'':9s} {'':11s} {cov:6.2f}", flush=True)
     for label in variants:
@@ -115,14 +125,33 @@ def compare(name: str, X, y, groups, variants: list[str], gpr: bool = True) -> N
               f"{cov:6.2f}", flush=True)
 
 
-def neuron_curve(name: str, X, y, groups, multiples: list[int], ard: bool) -> None:
+def _cached_gpr(name: str, cache: str | None, Xtr, ytr, Xte, yte):
+    """GPR's ``_evaluate`` result, read from / stored in the JSON file ``cache`` (the
+    Pilania GPR takes about 45 CPU minutes)."""
+    import json
+
+    store = {}
+    if cache and os.path.exists(cache):
+        with open(cache) as f:
+            store = json.load(f)
+    if name not in store:
+        store[name] = _evaluate(_gpr(Xtr.shape[1]), Xtr, ytr, Xte, yte)
+        if cache:
+            with open(cache, "w") as f:
+                json.dump(store, f, indent=1)
+    return tuple(store[name])
+
+
+def neuron_curve(
+    name: str, X, y, groups, multiples: list[int], ard: bool, weights: str = "gradient"
+) -> None:
     Xtr, ytr, Xte, yte = _prepare(X, y, groups)
     d = Xtr.shape[1]
     kind = "shared l + ARD" if ard else "shared l, no ARD"
-    print(f"\n{name}: test RMSE against the number of neurons N ({kind}, Sobol directions)")
+    print(f"\n{name}: test RMSE against the number of neurons N ({kind}, {weights} directions)")
     print(f"{'N':>6s} {'N/D':>4s} {'RMSE':>8s} {'fit s':>8s} {'cpu s':>8s} {'cov95':>6s}")
     for k in multiples:
-        params = {"n_neurons": k * d, "ard": ard}
+        params = {"n_neurons": k * d, "ard": ard, "weights": weights}
         t, c, r, cov = _evaluate(_aknn(params, d), Xtr, ytr, Xte, yte)
         print(f"{k * d:6d} {k:4d} {r:8.4f} {t:8.2f} {c:8.2f} {cov:6.2f}", flush=True)
 
@@ -223,6 +252,10 @@ def main() -> None:
     parser.add_argument("--neuron-curve", type=int, nargs="*", metavar="N/D",
                         help="also print RMSE against N = k * D for these k on each set")
     parser.add_argument("--curve-ard", action="store_true", help="the curve with ard=True")
+    parser.add_argument("--curve-weights", default="gradient", choices=["gradient", "sobol"],
+                        help="hidden directions of the neuron curve")
+    parser.add_argument("--gpr-cache", metavar="FILE.json",
+                        help="reuse (or store) the GPR rows in this file")
     parser.add_argument("--qm9-sizes", type=int, nargs="+", default=[2000, 8000, 32000, 63768])
     parser.add_argument("--qm9-neurons", type=int, default=None, help="default 2 * D")
     parser.add_argument("--qm9-inducing", type=int, default=None,
@@ -235,9 +268,11 @@ def main() -> None:
         for name in args.sets:
             title, X, y, groups = _load(name)
             if variants:
-                compare(title, X, y, groups, variants, gpr=not args.skip_gpr)
+                compare(title, X, y, groups, variants, gpr=not args.skip_gpr,
+                        cache=args.gpr_cache)
             if args.neuron_curve:
-                neuron_curve(title, X, y, groups, args.neuron_curve, args.curve_ard)
+                neuron_curve(title, X, y, groups, args.neuron_curve, args.curve_ard,
+                             args.curve_weights)
     if not args.skip_qm9:
         qm9_scaling(args.qm9_sizes, args.qm9_neurons, args.qm9_inducing, args.qm9_components)
 

@@ -45,7 +45,9 @@ from threadpoolctl import threadpool_limits
 
 from .kernels1d import Kernel1D
 
-__all__ = ["Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE"]
+__all__ = [
+    "Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE", "gradient_metric",
+]
 
 MIN_LENGTH_SCALE = 0.05  # on the [0, 1]-rescaled neuron coordinates
 LOG_BOUNDS = {
@@ -389,3 +391,81 @@ def _symmetric_inverse(chol: np.ndarray) -> np.ndarray:
     inv, _ = lapack.dpotri(chol, lower=1)  # lower triangle; the upper one is zero
     inv += np.tril(inv, -1).T
     return inv
+
+
+def gradient_metric(
+    xs: np.ndarray,
+    t: np.ndarray,
+    rng: np.random.RandomState,
+    n_steps: int = 3,
+    max_rows: int = _GRID_ROWS,
+) -> np.ndarray:
+    r"""Square root of the expected gradient outer product of cheap isotropic GPs.
+
+    A Gaussian process with one isotropic RBF kernel over all features,
+    :math:`k(x, x') = s \exp(-|x - x'|^2 / 2 l^2) + \sigma^2 \delta`, is fitted to ``t`` on
+    (at most ``max_rows`` randomly chosen) rows of ``xs``; ``l`` comes from a grid of
+    :data:`_GRID` values scaled to the RMS pair distance, each scored by the exact
+    likelihood profile over ``s`` and :math:`\sigma^2` (one eigendecomposition each). The
+    gradients :math:`g_j = \nabla f(x_j)` of its posterior mean give
+    :math:`C = \frac{1}{M}\sum_j g_j g_j^T`, whose leading eigenvectors span the directions
+    along which the target changes (the active subspace). Each further step refits the GP on
+    the inputs mapped by the current :math:`C^{1/2}` (a learned Mahalanobis metric, as ARD
+    would give, but with off-diagonal terms) and recomputes :math:`C` with the chain rule.
+
+    Parameters
+    ----------
+    xs : ndarray of shape (M, D)
+        Inputs rescaled to [0, 1].
+    t : ndarray of shape (M,)
+        Centred (and scaled) targets.
+    rng : RandomState
+        Chooses the row subset.
+    n_steps : int, default=3
+        Fits of the isotropic GP.
+    max_rows : int, default=512
+        Rows (at most) the GPs see.
+
+    Returns
+    -------
+    root : ndarray of shape (D, D)
+        Symmetric :math:`C^{1/2}`, scaled to unit largest eigenvalue, its eigenvalues floored
+        at ``1e-3`` so that no direction is lost; the identity if the gradients vanish.
+    """
+    m, d = xs.shape
+    if m < 3 or not np.any(t):
+        return np.eye(d)
+    if m > max_rows:
+        rows = np.sort(rng.choice(m, max_rows, replace=False))
+        xs, t = xs[rows], t[rows]
+        m = max_rows
+    root = np.eye(d)
+    for _ in range(n_steps):
+        grad = _isotropic_gradients(xs @ root, t) @ root  # chain rule, root symmetric
+        lam, vec = linalg.eigh(grad.T @ grad / m, check_finite=False)
+        top = lam.max(initial=0.0)
+        if not np.isfinite(top) or top <= 0.0:
+            return root
+        lam = np.maximum(lam / top, 1e-6)  # eigenvalues of C: a floor of 1e-3 on its root
+        root = (vec * np.sqrt(lam)) @ vec.T
+    return root
+
+
+def _isotropic_gradients(xs: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Posterior-mean gradients ``(M, D)`` at the training points of a GP with an isotropic
+    RBF kernel, its length scale from a grid scaled to the RMS pair distance."""
+    sq = (xs * xs).sum(1)
+    dist2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * xs @ xs.T, 0.0)
+    rms = np.sqrt(max(dist2.mean(), 1e-300))
+    best = None
+    for ls in rms * np.exp(np.linspace(np.log(0.05), np.log(8.0), _GRID)):
+        kmat = np.exp(-0.5 * dist2 / ls**2)
+        lam, vec = linalg.eigh(kmat, check_finite=False)
+        lam = np.maximum(lam, 0.0)
+        proj = vec.T @ t
+        value, amp, noise = _profile_variance_and_noise(lam, proj**2)
+        if best is None or value < best[0]:
+            alpha = vec @ (proj / (amp * lam + noise))
+            best = value, ls, amp * kmat * alpha[None, :]
+    _, ls, weighted = best  # weighted[j, i] = s k(x_j, x_i) alpha_i
+    return (weighted @ xs - weighted.sum(1)[:, None] * xs) / ls**2
