@@ -4,7 +4,10 @@ Optimal neuron activations from additive Gaussian-process regression
 
 :class:`~taafs_sk.additive_kernel.AdditiveKernelNN` sets its hidden weights by a rule and
 computes each neuron's activation in closed form, as the optimum of an additive Gaussian
-process (Manzhos & Ihara, 2023). No weights are trained by gradient descent.
+process (Manzhos & Ihara, 2023). No weights are trained by gradient descent. The rule is the
+identity rows plus quasi-random (Sobol) directions; by default (``weights="gradient"``) the
+directions are first stretched by the metric of a cheap isotropic GP's gradients, so that they
+lean towards the input combinations the target varies along.
 
 Here it learns the heat of formation of 270 halide double perovskites (two calculations
 each); the test set holds out whole compositions.
