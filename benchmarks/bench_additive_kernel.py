@@ -64,6 +64,7 @@ VARIANTS = {
     "AKNN + ARD (N=2D)": {"ard": True},
     "AKNN + ARD + per-neuron l, s": {"ard": True, "per_neuron": True},
     "AKNN N=8D": {"n_neurons": "8d"},
+    "AKNN N=6D": {"n_neurons": "6d"},
 }
 SETS = ["band_gap", "formation_energy", "pilania"]
 
