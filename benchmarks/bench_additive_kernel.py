@@ -65,6 +65,8 @@ VARIANTS = {
     "AKNN + ARD + per-neuron l, s": {"ard": True, "per_neuron": True},
     "AKNN N=8D": {"n_neurons": "8d"},
     "AKNN N=6D": {"n_neurons": "6d"},
+    "AKNN Matern N=4D, optimize_weights=60": {"kernel": "matern52", "n_neurons": "4d",
+                                              "optimize_weights": 60},
 }
 SETS = ["band_gap", "formation_energy", "pilania"]
 
