@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from taafs_sk.analog import NoiseModel, TorchModel
-from taafs_sk.analog.noise import _noisy_network_draws
+from taafs_sk.analog.noise import _DRAW_ELEMENTS, _noisy_network_draws
 from taafs_sk.network import MLP
 
 N_DRAWS, N_SAMPLES, SIZES = 256, 10_000, (30, 64, 64, 1)
@@ -37,7 +37,7 @@ def gaussian_floor(n_samples: int) -> None:
     """Draw the Gaussian numbers of the first hidden layer's noise, nothing else, in the same
     cache-sized chunks as the batched pass."""
     gen = torch.Generator().manual_seed(0)
-    step = max(1, 2**20 // (N_DRAWS * SIZES[1]))
+    step = max(1, _DRAW_ELEMENTS // (N_DRAWS * SIZES[1]))
     buf = torch.empty(N_DRAWS, step, SIZES[1])
     for _ in range(0, n_samples, step):
         buf.normal_(generator=gen)
