@@ -86,7 +86,8 @@ def _aknn(params: dict, d: int, **extra) -> AdditiveKernelNN:
     params = {**params, **extra}
     if isinstance(params.get("n_neurons"), str):
         params["n_neurons"] = int(params["n_neurons"][:-1]) * d
-    return AdditiveKernelNN(random_state=0, **params)
+    params.setdefault("random_state", 0)
+    return AdditiveKernelNN(**params)
 
 
 def _evaluate(model, Xtr, ytr, Xte, yte) -> tuple[float, float, float, float]:

@@ -439,9 +439,10 @@ def gradient_metric(
         rows = np.sort(rng.choice(m, max_rows, replace=False))
         xs, t = xs[rows], t[rows]
         m = max_rows
-    root = np.eye(d)
+    root, start = np.eye(d), None
     for _ in range(n_steps):
-        grad = _isotropic_gradients(xs @ root, t) @ root  # chain rule, root symmetric
+        grad, start = _isotropic_gradients(xs @ root, t, start)
+        grad = grad @ root  # chain rule, root symmetric
         lam, vec = linalg.eigh(grad.T @ grad / m, check_finite=False)
         top = lam.max(initial=0.0)
         if not np.isfinite(top) or top <= 0.0:
@@ -451,21 +452,48 @@ def gradient_metric(
     return root
 
 
-def _isotropic_gradients(xs: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _isotropic_gradients(
+    xs: np.ndarray, t: np.ndarray, start: int | None = None
+) -> tuple[np.ndarray, int]:
     """Posterior-mean gradients ``(M, D)`` at the training points of a GP with an isotropic
-    RBF kernel, its length scale from a grid scaled to the RMS pair distance."""
+    RBF kernel, its length scale from a grid scaled to the RMS pair distance, and the index
+    of that grid point.
+
+    Without ``start`` every grid point is scored; with it, the search walks downhill on the
+    grid from index ``start`` (the profile is unimodal in practice, so it ends at the same
+    point with a fraction of the eigendecompositions).
+    """
     sq = (xs * xs).sum(1)
     dist2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * xs @ xs.T, 0.0)
     rms = np.sqrt(max(dist2.mean(), 1e-300))
-    best = None
-    for ls in rms * np.exp(np.linspace(np.log(0.05), np.log(8.0), _GRID)):
-        kmat = np.exp(-0.5 * dist2 / ls**2)
-        lam, vec = linalg.eigh(kmat, check_finite=False)
-        lam = np.maximum(lam, 0.0)
-        proj = vec.T @ t
-        value, amp, noise = _profile_variance_and_noise(lam, proj**2)
-        if best is None or value < best[0]:
-            alpha = vec @ (proj / (amp * lam + noise))
-            best = value, ls, amp * kmat * alpha[None, :]
-    _, ls, weighted = best  # weighted[j, i] = s k(x_j, x_i) alpha_i
-    return (weighted @ xs - weighted.sum(1)[:, None] * xs) / ls**2
+    grid = rms * np.exp(np.linspace(np.log(0.05), np.log(8.0), _GRID))
+    values: dict[int, float] = {}
+    kept: dict[int, tuple] = {}  # the arrays of the lowest value so far only
+
+    def score(i: int) -> float:
+        if i not in values:
+            kmat = np.exp(-0.5 * dist2 / grid[i] ** 2)
+            lam, vec = linalg.eigh(kmat, check_finite=False)
+            lam = np.maximum(lam, 0.0)
+            proj = vec.T @ t
+            values[i], amp, noise = _profile_variance_and_noise(lam, proj**2)
+            if not kept or values[i] < values[next(iter(kept))]:
+                kept.clear()
+                kept[i] = kmat, lam, vec, proj, amp, noise
+        return values[i]
+
+    if start is None:
+        best = min(range(_GRID), key=score)
+    else:
+        best = start
+        while True:
+            steps = [j for j in (best - 1, best + 1) if 0 <= j < _GRID]
+            nxt = min(steps, key=score)
+            if score(nxt) >= score(best):
+                break
+            best = nxt
+    kmat, lam, vec, proj, amp, noise = kept[best]
+    alpha = vec @ (proj / (amp * lam + noise))
+    weighted = amp * kmat * alpha[None, :]  # weighted[j, i] = s k(x_j, x_i) alpha_i
+    grad = (weighted @ xs - weighted.sum(1)[:, None] * xs) / grid[best] ** 2
+    return grad, best

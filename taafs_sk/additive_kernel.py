@@ -7,7 +7,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.stats import qmc
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -15,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._additive_likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
 from ._additive_solvers import ExactSolver, InducingSolver, neuron_outputs
+from ._direction_search import refine_directions, sobol_directions
 from .kernels1d import KERNELS, Kernel1D, make_kernel
 from .network import MLP
 from .tabulated import TabulatedActivation
@@ -298,7 +298,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             if self.weights == "random":
                 w = rng.normal(size=(n, d))
             else:
-                w = _sobol_directions(n - min(n, d), d, rng)
+                w = sobol_directions(n - min(n, d), d, rng)
                 if self.weights == "gradient" and len(w):
                     metric = gradient_metric(xs, t, rng)
                     w = w @ metric
@@ -369,20 +369,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, rng=rng, **options)
         if self.optimize_weights == 0:
             return ml, h
-        # Monte-Carlo refinement of the directions at fixed hyperparameters, then a final
-        # (warm-started) re-optimisation of the hyperparameters for the accepted directions
-        lml, spread = ml.evaluate(h)
-        accepted = False
-        for _ in range(self.optimize_weights):
-            trial = _replace_weakest(ml.p, spread, rng, metric)
-            if trial is None:
-                break
-            ml_try = MarginalLikelihood(kernel, xs[idx], trial, t[idx])
-            lml_try, spread_try = ml_try.evaluate(h)
-            if lml_try > lml:
-                ml, lml, spread, accepted = ml_try, lml_try, spread_try, True
-        if accepted:
-            h, _ = ml.optimize(h, n_restarts=0, warm_start=True, **options)
+        # Monte-Carlo refinement of the directions at fixed hyperparameters
+        directions, accepted = refine_directions(ml, h, self.optimize_weights, rng, metric)
+        if accepted:  # no re-optimisation: it would shrink the noise to the chosen directions
+            ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
         return ml, h
 
     def _finish(self, model, kernel: Kernel1D, z: np.ndarray) -> None:
@@ -452,40 +442,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         return values, slopes
 
 
-def _replace_weakest(
-    p: np.ndarray,
-    importance: np.ndarray,
-    rng: np.random.RandomState,
-    metric: np.ndarray | None = None,
-) -> np.ndarray | None:
-    """Directions with the least important quarter of the mixed (non-axis) neurons, by the
-    spread of their activations, replaced by fresh Sobol directions (times ``metric`` if
-    given); ``None`` when there are no mixed neurons."""
-    unit = p / np.linalg.norm(p, axis=1, keepdims=True)  # (N, D)
-    mixed = np.flatnonzero(np.abs(unit).max(1) < 1.0 - 1e-12)
-    if len(mixed) == 0:
-        return None
-    weakest = mixed[np.argsort(importance[mixed])[: max(1, len(mixed) // 4)]]
-    fresh = _sobol_directions(len(weakest), p.shape[1], rng)
-    if metric is not None:
-        fresh = fresh @ metric
-    norm = np.linalg.norm(fresh, axis=1, keepdims=True)
-    unit[weakest] = fresh / np.where(norm > 0, norm, 1.0)
-    return unit
-
-
 def _safe_range(r: np.ndarray) -> np.ndarray:
     """Ranges with zeros (constant columns) replaced by one."""
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
-
-
-def _sobol_directions(n: int, d: int, rng: np.random.RandomState) -> np.ndarray:
-    """``n`` scrambled Sobol points of [-1, 1]^d (``(n, d)``, not normalised)."""
-    if n == 0:
-        return np.empty((0, d))
-    sampler = qmc.Sobol(d, scramble=True, seed=rng.randint(2**31 - 1))
-    pts = sampler.random_base2(int(np.ceil(np.log2(max(n, 2)))))[:n]
-    return 2.0 * pts - 1.0
 
 
 def plot_neuron_activations(model: AdditiveKernelNN, ax=None, n_points: int = 200):
