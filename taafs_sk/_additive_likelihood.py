@@ -314,38 +314,53 @@ class MarginalLikelihood:
         rows = np.unique(np.linspace(0, len(self.t) - 1, min(len(self.t), _GRID_ROWS)).astype(int))
         z, t = self.coordinates(h0.feature_scale)[:, rows], self.t[rows]
         n = self.n_neurons
-        grid = np.exp(np.linspace(np.log(MIN_LENGTH_SCALE), np.log(20.0), _GRID))
-        scores, starts = [], []
-        for ls in grid:  # a handful of candidate length scales
-            h = Hyperparameters(np.full(n, ls), h0.amplitude, h0.noise, h0.feature_scale)
+
+        def profile(log_ls: float) -> tuple[float, float, float]:
+            """``-log L`` (no constant), ``s`` and ``sigma^2`` at the best ``s`` and noise."""
+            h = Hyperparameters(np.full(n, np.exp(log_ls)), h0.amplitude, h0.noise,
+                                h0.feature_scale)
             psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
             lam, c2 = _spectrum(psi.reshape(len(t), -1) / np.sqrt(n), t)
-            value, amp, noise = _profile_variance_and_noise(lam, c2)
-            scores.append(value)
-            starts.append(Hyperparameters(np.full(n, ls), np.full(n, amp / n), noise,
-                                          h0.feature_scale))
+            return _profile_variance_and_noise(lam, c2)
+
+        def start(log_ls: float, amp: float, noise: float) -> Hyperparameters:
+            amp = float(np.clip(amp, *np.exp(LOG_BOUNDS["amplitude"])))
+            noise = float(np.clip(noise, *np.exp(LOG_BOUNDS["noise"])))
+            return Hyperparameters(np.full(n, np.exp(log_ls)), np.full(n, amp / n), noise,
+                                   h0.feature_scale)
+
+        grid = np.linspace(np.log(MIN_LENGTH_SCALE), np.log(20.0), _GRID)
+        fits = [profile(v) for v in grid]  # a handful of candidate length scales
+        scores = np.array([f[0] for f in fits])
         # refine the best local minima of the grid profile: one per basin of the length scale
-        scores = np.asarray(scores)
         padded = np.r_[np.inf, scores, np.inf]
         minima = np.flatnonzero((scores <= padded[:-2]) & (scores <= padded[2:]))
         best = None
         for i in minima[np.argsort(scores[minima])][:n_starts]:
-            h = starts[i]
-            h.amplitude = np.clip(h.amplitude * n, *np.exp(LOG_BOUNDS["amplitude"])) / n
-            h.noise = float(np.clip(h.noise, *np.exp(LOG_BOUNDS["noise"])))
-            res = self._minimize(self.pack(h, False, False), False, False, h, maxiter)
-            if best is None or res.fun < best[1]:
-                best = self.unpack(res.x, False, False, h), res.fun
+            if len(rows) == len(self.t):
+                # the grid saw every row, so its profile is the likelihood itself: a bounded
+                # scalar search of it in the basin is exact and needs no gradient
+                res = optimize.minimize_scalar(
+                    lambda v: profile(v)[0], method="bounded", options={"xatol": 1e-3},
+                    bounds=(grid[max(i - 1, 0)], grid[min(i + 1, _GRID - 1)]),
+                )
+                value, amp, noise = profile(res.x)
+                cand = start(res.x, amp, noise), value + 0.5 * len(t) * np.log(2 * np.pi)
+            else:
+                h = start(grid[i], fits[i][1], fits[i][2])
+                res = self._minimize(self.pack(h, False, False), False, False, h, maxiter)
+                cand = self.unpack(res.x, False, False, h), res.fun
+            if best is None or cand[1] < best[1]:
+                best = cand
         return best
-
 
 
 def _spectrum(psi: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues of ``psi psi^T`` and squared projections of ``t`` on its eigenvectors
     (zero eigenvalues included, so both have ``M`` entries)."""
     m, r = psi.shape
-    if m <= r:
-        lam, vec = linalg.eigh(psi @ psi.T, check_finite=False)
+    if m <= r:  # eigh reads the lower triangle only, which syrk fills
+        lam, vec = linalg.eigh(blas.dsyrk(1.0, psi.T, trans=1, lower=1), check_finite=False)
         return np.maximum(lam, 0.0), (vec.T @ t) ** 2
     lam, vec = linalg.eigh(psi.T @ psi, check_finite=False)  # the nonzero part, r x r
     lam = np.maximum(lam, 0.0)
