@@ -159,7 +159,8 @@ def _additive_gram(A, B, ls):
 def test_identity_weights_equal_kernel_ridge(toy):
     X, y, Xt, _ = toy
     model = AdditiveKernelNN(
-        weights="identity", solver="exact", optimize=False, length_scale=0.7, alpha=1e-3
+        weights="identity", kernel="rbf", solver="exact", optimize=False, length_scale=0.7,
+        alpha=1e-3,
     ).fit(X, y)
     lo, span = X.min(0), X.max(0) - X.min(0)
     S, St = (X - lo) / span, (Xt - lo) / span
@@ -173,7 +174,8 @@ def test_identity_weights_equal_kernel_ridge(toy):
 def test_exact_predictive_std_matches_gp_formula(toy):
     X, y, Xt, _ = toy
     model = AdditiveKernelNN(
-        weights="identity", solver="exact", optimize=False, length_scale=0.5, alpha=1e-2
+        weights="identity", kernel="rbf", solver="exact", optimize=False, length_scale=0.5,
+        alpha=1e-2,
     ).fit(X, y)
     lo, span = X.min(0), X.max(0) - X.min(0)
     S, St = (X - lo) / span, (Xt - lo) / span
@@ -186,7 +188,8 @@ def test_exact_predictive_std_matches_gp_formula(toy):
 
 def test_inducing_solver_approaches_exact(toy):
     X, y, Xt, _ = toy
-    params = {"optimize": False, "length_scale": 0.3, "alpha": 1e-3, "random_state": 0}
+    params = {"n_neurons": 6, "kernel": "rbf", "optimize": False, "length_scale": 0.3,
+              "alpha": 1e-3, "random_state": 0}
     exact = AdditiveKernelNN(solver="exact", **params).fit(X, y)
     inducing = AdditiveKernelNN(solver="inducing", n_inducing=40, **params).fit(X, y)
     mean_e, std_e = exact.predict(Xt, return_std=True)
@@ -264,7 +267,7 @@ def test_pickle_round_trip(fitted, toy):
 
 def test_plot_neuron_activations(fitted):
     ax = plot_neuron_activations(fitted["exact"])
-    assert len(ax.lines) == len(fitted["exact"].activation_functions_) == 6
+    assert len(ax.lines) == len(fitted["exact"].activation_functions_) == 12  # N = 4 D
 
 
 @pytest.mark.parametrize(
@@ -306,15 +309,17 @@ def test_predictive_intervals_cover_perovskites(perovskites, target):
     assert np.sqrt(np.mean((mean - y[test]) ** 2)) < 0.5 * y[test].std()
 
 
-# Issue 4: mixed directions from the gradient metric. Measured on this split (random_state=0):
-# band gap test RMSE 0.130 eV with weights="gradient" against 0.318 eV with "sobol".
+# Issue 4: mixed directions from the gradient metric. Measured on this split (random_state=0,
+# defaults: Matern 5/2, N = 4 D, 30 Monte-Carlo rounds): band gap test RMSE 0.098 eV with
+# weights="gradient" against 0.232 eV with "sobol"; sklearn's GaussianProcessRegressor (RBF-ARD
+# + White, benchmarks/bench_additive_kernel.py) gets 0.1061 eV, so 0.111 is 1.05x of it.
 def test_gradient_directions_beat_sobol_on_band_gap(perovskites):
     X, gap, _, train, test = perovskites
     rmse = {}
     for weights in ("sobol", "gradient"):
         model = AdditiveKernelNN(weights=weights, **FAST).fit(X[train], gap[train])
         rmse[weights] = np.sqrt(np.mean((model.predict(X[test]) - gap[test]) ** 2))
-    assert rmse["gradient"] < 0.15
+    assert rmse["gradient"] < 0.111
     assert rmse["gradient"] < 0.5 * rmse["sobol"]
 
 
