@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk import _additive_solvers
 from taafs_sk._additive_likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
+from taafs_sk._direction_search import refine_directions, sobol_directions
 from taafs_sk.additive_kernel import AdditiveKernelNN, plot_neuron_activations
 from taafs_sk.kernels1d import KERNELS, make_kernel
 from taafs_sk.network import MLP
@@ -243,6 +244,40 @@ def test_optimize_weights_keeps_only_likelihood_gains(fitted, toy):
     np.testing.assert_allclose(refined.directions_[:3], base.directions_[:3], atol=1e-12)
     identity = AdditiveKernelNN(weights="identity", optimize_weights=2, **FAST).fit(X, y)
     np.testing.assert_allclose(identity.directions_, np.eye(3), atol=1e-12)
+
+
+def _naive_refinement(ml, h, n_rounds, rng, metric):
+    """Monte-Carlo direction rounds that rebuild the likelihood for every trial."""
+    p = ml.p.copy()
+    lml, spread = ml.evaluate(h)
+    mixed = np.flatnonzero(np.abs(p).max(1) < 1.0 - 1e-12)
+    for _ in range(n_rounds):
+        weakest = mixed[np.argsort(spread[mixed])[: max(1, len(mixed) // 4)]]
+        fresh = sobol_directions(len(weakest), p.shape[1], rng) @ metric
+        trial = p.copy()
+        trial[weakest] = fresh / np.linalg.norm(fresh, axis=1, keepdims=True)
+        lml_try, spread_try = MarginalLikelihood(ml.kernel, ml.xs, trial, ml.t).evaluate(h)
+        if lml_try > lml:
+            p, lml, spread = trial, lml_try, spread_try
+    return p
+
+
+@pytest.mark.parametrize("name, m", [("rbf", 60), ("matern52", 90)])
+def test_direction_rounds_equal_rebuilding_the_likelihood(name, m):
+    """The rank-updated Gram matrix makes the same accept/reject decisions as a rebuild."""
+    rng = np.random.RandomState(3)
+    xs = rng.rand(m, 4)
+    t = np.sin(4 * xs[:, 0] * xs[:, 1]) + xs[:, 2] ** 2 + 0.05 * rng.randn(m)
+    t -= t.mean()
+    metric = gradient_metric(xs, t, np.random.RandomState(0))
+    directions = np.vstack([np.eye(4), sobol_directions(12, 4, rng) @ metric])
+    ml = MarginalLikelihood(make_kernel(name), xs, directions, t)
+    h = Hyperparameters(np.full(16, 0.4), np.full(16, 1.0 / 16), 0.01, np.ones(4))
+    fast, accepted = refine_directions(ml, h, 12, np.random.RandomState(5), metric)
+    slow = _naive_refinement(ml, h, 12, np.random.RandomState(5), metric)
+    assert accepted and not np.allclose(fast, ml.p)  # some rounds were kept
+    np.testing.assert_allclose(fast, slow, atol=1e-12)
+    np.testing.assert_allclose(fast[:4], np.eye(4), atol=1e-12)  # axis neurons stay
 
 
 def test_gradient_metric_finds_the_active_direction():
