@@ -315,13 +315,18 @@ class MarginalLikelihood:
         z, t = self.coordinates(h0.feature_scale)[:, rows], self.t[rows]
         n = self.n_neurons
 
+        seen: dict[float, tuple[float, float, float]] = {}
+
         def profile(log_ls: float) -> tuple[float, float, float]:
             """``-log L`` (no constant), ``s`` and ``sigma^2`` at the best ``s`` and noise."""
+            if log_ls in seen:
+                return seen[log_ls]
             h = Hyperparameters(np.full(n, np.exp(log_ls)), h0.amplitude, h0.noise,
                                 h0.feature_scale)
             psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
             lam, c2 = _spectrum(psi.reshape(len(t), -1) / np.sqrt(n), t)
-            return _profile_variance_and_noise(lam, c2)
+            seen[log_ls] = _profile_variance_and_noise(lam, c2)
+            return seen[log_ls]
 
         def start(log_ls: float, amp: float, noise: float) -> Hyperparameters:
             amp = float(np.clip(amp, *np.exp(LOG_BOUNDS["amplitude"])))

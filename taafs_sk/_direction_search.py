@@ -67,10 +67,12 @@ class _Scorer:
             psi = np.concatenate([psi, np.zeros(psi.shape[:2] + (q - psi.shape[2],))], axis=2)
         return psi[:, :, :q]
 
-    def score(self, gram: np.ndarray, psi: np.ndarray) -> tuple[float, np.ndarray] | None:
+    def score(
+        self, gram: np.ndarray, psi: np.ndarray, slots=None, new: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray] | None:
         """Log marginal likelihood of ``K = gram + noise I`` (without the constant; ``None`` if
         ``K`` is not positive definite) and the spread of every neuron's posterior-mean
-        activation."""
+        activation, with the features of neurons ``slots`` replaced by ``new``."""
         t, m = self.ml.t, len(self.ml.t)
         kmat = gram.copy()
         kmat[np.diag_indices(m)] += self.h.noise
@@ -79,9 +81,17 @@ class _Scorer:
             return None
         alpha, _ = lapack.dpotrs(chol, t, lower=1)
         value = -0.5 * t @ alpha - np.log(np.diag(chol)).sum()
-        weights = np.einsum("inq,i->nq", psi, alpha)  # psi_n^T alpha, (N, q)
-        phi = np.einsum("inq,nq->in", psi, weights)
+        phi = _activations(psi, alpha)
+        if slots is not None:
+            phi[:, slots] = _activations(new, alpha)
         return float(value), phi.std(axis=0)
+
+
+def _activations(psi: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Posterior-mean activations ``psi_n (psi_n^T alpha)`` at the data, ``(M, N)``."""
+    m, n, q = psi.shape
+    weights = (alpha @ psi.reshape(m, -1)).reshape(n, q)
+    return np.einsum("inq,nq->in", psi, weights)
 
 
 def refine_directions(
@@ -119,12 +129,10 @@ def refine_directions(
         gram = blas.dsyrk(-1.0, old.T, beta=1.0, c=state.gram, trans=1, lower=1)
         gram = blas.dsyrk(1.0, new.reshape(len(ml.t), -1).T, beta=1.0, c=gram, trans=1,
                           lower=1, overwrite_c=1)
-        psi = state.psi.copy()
-        psi[:, weakest] = new
-        result = scorer.score(gram, psi)
+        result = scorer.score(gram, state.psi, weakest, new)
         if result is not None and result[0] > state.score:
-            directions = state.directions.copy()
-            directions[weakest] = fresh
-            state = _State(directions, psi, gram, *result)
+            state.psi[:, weakest] = new  # the state owns its arrays
+            state.directions[weakest] = fresh
+            state.gram, (state.score, state.spread) = gram, result
             accepted = True
     return state.directions, accepted
