@@ -286,8 +286,10 @@ class MarginalLikelihood:
         """Maximise the likelihood in stages.
 
         1. Shared length scale, prior variance and noise: every length scale of a grid gets
-           the exact optimum over variance and noise from one eigendecomposition; L-BFGS-B
-           then refines the best local minima of this profile (at most ``1 + n_restarts``).
+           the exact optimum over variance and noise from one eigendecomposition; the best
+           local minima of this profile (at most ``1 + n_restarts``) are refined, by a
+           bounded scalar search of the profile itself when the grid saw every row (at most
+           :data:`_GRID_ROWS`), else by L-BFGS-B.
         2. With feature scales (``ard``), then with per-neuron length scales and variances
            (``per_neuron``).
 

@@ -107,8 +107,8 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         intervals too narrow for inputs unlike the training data. Ignored for the
         non-stationary ``"polynomial"`` kernel.
     n_restarts_optimizer : int, default=2
-        Extra L-BFGS-B starts of the shared-hyperparameter stage, from further local minima
-        (if any) of the likelihood profile over the grid of length scales.
+        Extra refinements of the shared-hyperparameter stage, from further local minima (if
+        any) of the likelihood profile over the grid of length scales.
     solver : {'auto', 'exact', 'inducing'}, default='auto'
         ``"exact"``: full GPR, ``O(M^3)`` time and ``O(M^2)`` memory (hyperparameters from
         a random subset of 2000 samples if there are more). ``"inducing"``: each
@@ -185,8 +185,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     matrix product ``Psi Psi^T`` and the gradient with respect to all hyperparameters costs
     two more products instead of one ``M x M`` kernel block per neuron. First a grid of 12
     shared length scales (0.05 to 20) is scored, each with the exact optimum over prior
-    variance and noise from one eigendecomposition; L-BFGS-B refines the best ones; then come
-    the ``ard`` and ``per_neuron`` stages. Optimised length scales on ``z`` are kept above
+    variance and noise from one eigendecomposition; the best ones are refined (by a bounded
+    scalar search of that exact profile when the grid saw every row, i.e. up to 512 samples,
+    else by L-BFGS-B); then come the ``ard`` and ``per_neuron`` stages. Optimised length scales on ``z`` are kept above
     about 0.05 (smoothly, ``l = sqrt(l_raw^2 + 0.05^2)``), where the expansion is accurate.
     The final solve, ``predict`` and ``log_marginal_likelihood_value_`` use the exact kernel.
 
