@@ -187,8 +187,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     shared length scales (0.05 to 20) is scored, each with the exact optimum over prior
     variance and noise from one eigendecomposition; the best ones are refined (by a bounded
     scalar search of that exact profile when the grid saw every row, i.e. up to 512 samples,
-    else by L-BFGS-B); then come the ``ard`` and ``per_neuron`` stages. Optimised length scales on ``z`` are kept above
-    about 0.05 (smoothly, ``l = sqrt(l_raw^2 + 0.05^2)``), where the expansion is accurate.
+    else by L-BFGS-B); then come the ``ard`` and ``per_neuron`` stages. Optimised length
+    scales on ``z`` are kept above about 0.05 (smoothly, ``l = sqrt(l_raw^2 + 0.05^2)``),
+    where the expansion is accurate.
     The final solve, ``predict`` and ``log_marginal_likelihood_value_`` use the exact kernel.
 
     *Gradient directions.* ``weights="gradient"`` first fits a GP with a single isotropic
