@@ -15,7 +15,7 @@ evidence for what a purely additive model in rule-set directions can reach
 (``--curve-weights sobol`` for the plain quasi-random directions).
 
 ``--gpr-cache FILE.json`` stores the GPR rows and reuses them in later runs (the Pilania GPR
-takes about 45 CPU minutes).
+takes about 56 CPU minutes).
 
 Part 3 (scaling): fit time and peak traced memory of the inducing solver on QM9 ZPVE for
 M = 2k, 8k, 32k and all 63,768 molecules, with ``featurizers.MoleculeFeaturizer`` when it is
@@ -130,7 +130,7 @@ def compare(
 
 def _cached_gpr(name: str, cache: str | None, Xtr, ytr, Xte, yte):
     """GPR's ``_evaluate`` result, read from / stored in the JSON file ``cache`` (the
-    Pilania GPR takes about 45 CPU minutes)."""
+    Pilania GPR takes about 56 CPU minutes)."""
     import json
 
     store = {}
