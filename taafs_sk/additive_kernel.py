@@ -19,7 +19,7 @@ from .kernels1d import KERNELS, Kernel1D, make_kernel
 from .network import MLP
 from .tabulated import TabulatedActivation
 
-__all__ = ["AdditiveKernelNN", "plot_neuron_activations"]
+__all__ = ["AdditiveKernelNN"]
 
 AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
 HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
@@ -454,37 +454,11 @@ def _safe_range(r: np.ndarray) -> np.ndarray:
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
 
 
-def plot_neuron_activations(model: AdditiveKernelNN, ax=None, n_points: int = 200):
-    """Draw every fitted activation :math:`\\phi_n(z)` on [0, 1], labelled with its importance.
+def __getattr__(name: str):
+    # plot_neuron_activations lives in taafs_sk.plotting (which imports pandas); it is also
+    # reachable from here, where users of AdditiveKernelNN look for it
+    if name == "plot_neuron_activations":
+        from .plotting import plot_neuron_activations
 
-    Lines are ordered and coloured by importance (darker = more important).
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> from taafs_sk.additive_kernel import AdditiveKernelNN, plot_neuron_activations
-    >>> X = np.random.RandomState(0).rand(50, 2)
-    >>> ax = plot_neuron_activations(AdditiveKernelNN(random_state=0).fit(X, X.sum(1)))
-    >>> len(ax.lines)
-    8
-    """
-    import matplotlib.pyplot as plt
-
-    check_is_fitted(model)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    z = np.linspace(0.0, 1.0, n_points)
-    imp = model.neuron_importance_
-    order = np.argsort(imp)
-    cmap = plt.get_cmap("viridis_r")
-    for rank, n in enumerate(order):
-        shade = 0.15 + 0.85 * rank / max(len(order) - 1, 1)
-        ax.plot(z, model.activation_functions_[n](z), color=cmap(shade),
-                label=f"neuron {n}: importance {imp[n]:.3g}")
-    ax.set_xlabel("rescaled neuron coordinate z")
-    ax.set_ylabel(r"activation $\phi_n(z)$ (target units)")
-    if len(order) <= 12:
-        ax.legend(fontsize="small")
-    return ax
+        return plot_neuron_activations
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,12 +13,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from taafs_sk import _additive_solvers
+from taafs_sk import _additive_solvers, additive_kernel
 from taafs_sk._additive_likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
 from taafs_sk._direction_search import refine_directions, sobol_directions
-from taafs_sk.additive_kernel import AdditiveKernelNN, plot_neuron_activations
+from taafs_sk.additive_kernel import AdditiveKernelNN
 from taafs_sk.kernels1d import KERNELS, make_kernel
 from taafs_sk.network import MLP
+from taafs_sk.plotting import plot_neuron_activations
 from taafs_sk.tabulated import TabulatedActivation
 
 FAST = {"n_restarts_optimizer": 0, "random_state": 0}
@@ -301,6 +302,7 @@ def test_pickle_round_trip(fitted, toy):
 
 
 def test_plot_neuron_activations(fitted):
+    assert additive_kernel.plot_neuron_activations is plot_neuron_activations
     ax = plot_neuron_activations(fitted["exact"])
     assert len(ax.lines) == len(fitted["exact"].activation_functions_) == 12  # N = 4 D
 
