@@ -158,7 +158,7 @@ class InducingSolver:
         r = self.transform_.shape[0] * self.transform_.shape[2]
         gram, rhs, tt = np.zeros((r, r), order="F"), np.zeros(r), 0.0
         idx = np.flatnonzero(mask)
-        for sl in _chunks(len(idx), r, 4 * _CHUNK):
+        for sl in _chunks(len(idx), r):
             psi = self.features(z[:, idx[sl]])  # C-ordered, so psi.T is Fortran-ordered
             gram = blas.dsyrk(1.0, psi.T, beta=1.0, c=gram, lower=1, overwrite_c=1)
             rhs += psi.T @ t[idx[sl]]
@@ -223,7 +223,7 @@ class InducingSolver:
         var = np.empty(z.shape[1])
         prior = self.kernel.diag(z, h.length_scale).T @ h.amplitude
         r = self.chol_.shape[0]
-        for sl in _chunks(z.shape[1], r, 4 * _CHUNK):
+        for sl in _chunks(z.shape[1], r):
             psi = self.features(z[:, sl])
             v = linalg.solve_triangular(self.chol_, psi.T, lower=True, check_finite=False)
             var[sl] = prior[sl] - (psi * psi).sum(1) + h.noise * (v * v).sum(0)
