@@ -181,35 +181,6 @@ class MarginalLikelihood:
         grad = np.concatenate([g_rho, g_ls, g_amp, [g_noise]])
         return -float(lml), -grad
 
-    def evaluate(self, h: Hyperparameters) -> tuple[float, np.ndarray]:
-        """Log marginal likelihood (no gradient) and the standard deviation over the data of
-        each neuron's posterior-mean activation ``phi_n = s_n k_n (K + sigma^2 I)^-1 t``."""
-        z = self.coordinates(h.feature_scale)
-        psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
-        psi *= np.sqrt(h.amplitude)[:, None]
-        m, n, q = psi.shape
-        flat = psi.reshape(m, n * q)
-        t = self.t
-        try:
-            if m <= n * q:
-                kmat = flat @ flat.T
-                kmat[np.diag_indices(m)] += h.noise
-                chol = linalg.cholesky(kmat, lower=True, check_finite=False)
-                alpha = linalg.cho_solve((chol, True), t, check_finite=False)
-                logdet = np.log(np.diag(chol)).sum()
-            else:  # (Psi Psi^T + s I)^-1 t = (t - Psi (Psi^T Psi + s I)^-1 Psi^T t) / s
-                a = flat.T @ flat
-                a[np.diag_indices(n * q)] += h.noise
-                chol = linalg.cholesky(a, lower=True, check_finite=False)
-                w = linalg.cho_solve((chol, True), flat.T @ t, check_finite=False)
-                alpha = (t - flat @ w) / h.noise
-                logdet = np.log(np.diag(chol)).sum() + 0.5 * (m - n * q) * np.log(h.noise)
-        except linalg.LinAlgError:
-            return -np.inf, np.zeros(n)
-        lml = -0.5 * t @ alpha - logdet - 0.5 * m * np.log(2 * np.pi)
-        phi = np.einsum("inq,nq->in", psi, (flat.T @ alpha).reshape(n, q))
-        return float(lml), phi.std(axis=0)
-
     def _solve(self, psi: np.ndarray, noise: float):
         """``log L``, ``G = (alpha alpha^T - K^-1) Psi`` and ``tr(alpha alpha^T - K^-1)``.
 
@@ -279,9 +250,7 @@ class MarginalLikelihood:
         ard: bool,
         per_neuron: bool,
         n_restarts: int,
-        rng: np.random.RandomState | None = None,
         maxiter: int = 200,
-        warm_start: bool = False,
     ) -> tuple[Hyperparameters, float]:
         """Maximise the likelihood in stages.
 
@@ -292,16 +261,10 @@ class MarginalLikelihood:
            :data:`_GRID_ROWS`), else by L-BFGS-B.
         2. With feature scales (``ard``), then with per-neuron length scales and variances
            (``per_neuron``).
-
-        ``warm_start`` skips stage 1 and starts the last stage from ``h0``. ``rng`` is unused
-        (the grid is deterministic); it is accepted for symmetry with the estimator.
         """
         # small matrices: threaded BLAS costs more in synchronisation than it saves
         limits = 1 if len(self.t) <= _SMALL else None
         with threadpool_limits(limits=limits, user_api="blas"):
-            if warm_start:
-                res = self._minimize(self.pack(h0, ard, per_neuron), ard, per_neuron, h0, maxiter)
-                return self.unpack(res.x, ard, per_neuron, h0), -float(res.fun)
             h, fun = self._shared_start(h0, 1 + n_restarts, maxiter)
             for stage_ard, stage_pn in dict.fromkeys([(ard, False), (ard, per_neuron)]):
                 if stage_ard or stage_pn:
@@ -490,7 +453,7 @@ def _isotropic_gradients(
     rms = np.sqrt(max(dist2.mean(), 1e-300))
     grid = rms * np.exp(np.linspace(np.log(0.05), np.log(8.0), _GRID))
     values: dict[int, float] = {}
-    kept: dict[int, tuple] = {}  # the arrays of the lowest value so far only
+    lowest: list = [None, None]  # the index with the lowest value so far, and its arrays
 
     def score(i: int) -> float:
         if i not in values:
@@ -499,9 +462,8 @@ def _isotropic_gradients(
             lam = np.maximum(lam, 0.0)
             proj = vec.T @ t
             values[i], amp, noise = _profile_variance_and_noise(lam, proj**2)
-            if not kept or values[i] < values[next(iter(kept))]:
-                kept.clear()
-                kept[i] = kmat, lam, vec, proj, amp, noise
+            if lowest[0] is None or values[i] < values[lowest[0]]:
+                lowest[:] = i, (kmat, lam, vec, proj, amp, noise)
         return values[i]
 
     if start is None:
@@ -514,7 +476,8 @@ def _isotropic_gradients(
             if score(nxt) >= score(best):
                 break
             best = nxt
-    kmat, lam, vec, proj, amp, noise = kept[best]
+    assert lowest[0] == best  # every point evaluated on the way is at least as high
+    kmat, lam, vec, proj, amp, noise = lowest[1]
     alpha = vec @ (proj / (amp * lam + noise))
     weighted = amp * kmat * alpha[None, :]  # weighted[j, i] = s k(x_j, x_i) alpha_i
     grad = (weighted @ xs - weighted.sum(1)[:, None] * xs) / grid[best] ** 2

@@ -373,7 +373,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         if not self.optimize:
             return ml, h
         options = {"ard": self.ard and kernel.stationary, "per_neuron": self.per_neuron}
-        h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, rng=rng, **options)
+        h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, **options)
         if self.optimize_weights == 0:
             return ml, h
         # Monte-Carlo refinement of the directions at fixed hyperparameters
