@@ -21,11 +21,11 @@ demo: install
 	$(VENV)/bin/taafs-sk study noise --dataset perovskites --quick --out results/demo
 
 test: install
-	$(VENV)/bin/ruff check taafs_sk featurizers tests benchmarks examples
+	$(VENV)/bin/ruff check taafs_sk tests benchmarks examples
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 lint: install
-	$(VENV)/bin/ruff check taafs_sk featurizers tests benchmarks examples
+	$(VENV)/bin/ruff check taafs_sk tests benchmarks examples
 
 docs: install
 	$(MAKE) -C docs html SPHINXOPTS="-W --keep-going" PYTHON=$(abspath $(PY))

@@ -52,7 +52,7 @@ from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel  #
 from sklearn.model_selection import GroupShuffleSplit  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from taafs_sk.additive_kernel import AdditiveKernelNN  # noqa: E402
+from taafs_sk.additive.estimator import AdditiveKernelNN  # noqa: E402
 from taafs_sk.datasets import load_double_perovskites, load_qm9  # noqa: E402
 
 # "2d" / "6d": that many neurons per input feature
@@ -161,7 +161,7 @@ def neuron_curve(
 
 def _qm9_features(smiles: np.ndarray) -> tuple[np.ndarray, str]:
     try:
-        from featurizers import MoleculeFeaturizer  # type: ignore[attr-defined]
+        from taafs_sk.featurizers import MoleculeFeaturizer  # type: ignore[attr-defined]
     except (ImportError, SyntaxError):  # not there, or being edited
         MoleculeFeaturizer = None  # noqa: N806
     if MoleculeFeaturizer is None:
@@ -235,7 +235,7 @@ def qm9_scaling(
 
 def _load(name: str):
     if name == "pilania":
-        from featurizers import DoublePerovskiteFeaturizer
+        from taafs_sk.featurizers import DoublePerovskiteFeaturizer
 
         b = load_double_perovskites(source="pilania", as_frame=True)
         X = np.asarray(DoublePerovskiteFeaturizer().fit_transform(b.data), dtype=float)

@@ -3,7 +3,7 @@
 Architecture 30-64-64-1, 5,000 x 30 random regression data, batch 64, Adam (lr 1e-3), MSE,
 ``n_basis=8``, ``sharing='layer'`` unless told otherwise. Two settings:
 
-(a) a plain torch training loop over :class:`taafs_sk.network.MLP` (fused TAAFs, and the eager
+(a) a plain torch training loop over :class:`taafs_sk.nn.network.MLP` (fused TAAFs, and the eager
     reference path ``fused=False`` for comparison);
 (b) the real skorch fit of :class:`taafs_sk.TAAFSRegressor` (skipped if it cannot be imported),
     timed by skorch's own per-epoch durations.
@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 import torch
 
-from taafs_sk.activations import make_activation_factory
-from taafs_sk.bases import available_bases
-from taafs_sk.network import MLP
+from taafs_sk.nn.activations import make_activation_factory
+from taafs_sk.nn.bases import available_bases
+from taafs_sk.nn.network import MLP
 
 TARGET = 1.2
 
@@ -101,7 +101,7 @@ def plain_loop(bases, args, data):
 
 def skorch_fit(bases, args, data):
     try:
-        from taafs_sk.regressor import TAAFSRegressor
+        from taafs_sk.taafs.regressor import TAAFSRegressor
     except ImportError as exc:  # the regressor is optional for this benchmark
         print(f"(b) skipped: cannot import TAAFSRegressor ({exc})")
         return None

@@ -42,8 +42,12 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from featurizers import DoublePerovskiteFeaturizer, HydrocarbonFeaturizer, MoleculeFeaturizer
 from taafs_sk.datasets import load_double_perovskites, load_hydrocarbons, load_qm9
+from taafs_sk.featurizers import (
+    DoublePerovskiteFeaturizer,
+    HydrocarbonFeaturizer,
+    MoleculeFeaturizer,
+)
 
 TARGETS = {"qm9": ("MAE", 8.0), "hydrocarbons": ("RMSE", 0.040), "pilania": ("RMSE", 0.30)}
 

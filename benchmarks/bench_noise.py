@@ -20,7 +20,7 @@ import torch
 
 from taafs_sk.analog import NoiseModel, TorchModel
 from taafs_sk.analog.noise import _DRAW_ELEMENTS, _noisy_network_draws
-from taafs_sk.network import MLP
+from taafs_sk.nn.network import MLP
 
 N_DRAWS, N_SAMPLES, SIZES = 256, 10_000, (30, 64, 64, 1)
 

@@ -3,7 +3,7 @@ From site elements to band gaps: a featurizer in a pipeline
 ============================================================
 
 The 1,306 double-perovskite oxides A1 B1 A2 B2 O6 of Pilania et al. (2016) are given only by
-their four site elements. :class:`~featurizers.DoublePerovskiteFeaturizer` turns each into
+their four site elements. :class:`~taafs_sk.featurizers.DoublePerovskiteFeaturizer` turns each into
 elemental and ionic properties per site (oxidation states, Shannon radii, electronegativity,
 ...), and, being a scikit-learn transformer, goes first in a pipeline with the scaler and
 the network.
@@ -16,9 +16,9 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from featurizers import DoublePerovskiteFeaturizer
 from taafs_sk import TAAFSRegressor
 from taafs_sk.datasets import load_double_perovskites
+from taafs_sk.featurizers import DoublePerovskiteFeaturizer
 
 oxides = load_double_perovskites("pilania", as_frame=True)
 sites, gap = oxides.data, oxides.target  # columns a_1, b_1, a_2, b_2; GLLB-SC gap in eV

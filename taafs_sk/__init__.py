@@ -1,28 +1,37 @@
 """taafs-sk: scikit-learn estimators with trainable or data-optimal activation functions,
 and tools to study them on noisy analog hardware.
 
-The estimators are importable from the top level; the analog-hardware wrappers live in
-:mod:`taafs_sk.analog`, the loaders in :mod:`taafs_sk.datasets`, the featurizers in the sibling
-package :mod:`featurizers`. Submodules load on first use, so ``import taafs_sk`` stays cheap.
+The estimators are importable from the top level. The families live in subpackages:
+
+- :mod:`taafs_sk.nn`: torch building blocks (bases, the TAAF activation, the MLP);
+- :mod:`taafs_sk.taafs`: :class:`TAAFSRegressor` and its skorch glue;
+- :mod:`taafs_sk.additive`: :class:`AdditiveKernelNN` and its 1-D kernels;
+- :mod:`taafs_sk.analog`: circuit noise and hardware activation shapes;
+- :mod:`taafs_sk.featurizers`: chemistry to features (no torch);
+- :mod:`taafs_sk.datasets`, :mod:`taafs_sk.studies`, :mod:`taafs_sk.plotting`.
+
+Submodules load on first use, so ``import taafs_sk`` stays cheap.
 """
 
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from . import _legacy
+
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
-    from .additive_kernel import AdditiveKernelNN
-    from .bases import available_bases
+    from .additive import AdditiveKernelNN
     from .datasets import load_double_perovskites, load_hydrocarbons, load_qm9
     from .exceptions import TrainingDivergedError
-    from .regressor import TAAFSRegressor
+    from .nn import available_bases
+    from .taafs import TAAFSRegressor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 _LAZY = {
-    "TAAFSRegressor": "taafs_sk.regressor",
-    "AdditiveKernelNN": "taafs_sk.additive_kernel",
+    "TAAFSRegressor": "taafs_sk.taafs",
+    "AdditiveKernelNN": "taafs_sk.additive",
     "TrainingDivergedError": "taafs_sk.exceptions",
-    "available_bases": "taafs_sk.bases",
+    "available_bases": "taafs_sk.nn",
     "load_hydrocarbons": "taafs_sk.datasets",
     "load_double_perovskites": "taafs_sk.datasets",
     "load_qm9": "taafs_sk.datasets",
@@ -38,6 +47,8 @@ __all__ = [
     "load_hydrocarbons",
     "load_qm9",
 ]
+
+_legacy.install()
 
 
 def __getattr__(name: str):

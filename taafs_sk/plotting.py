@@ -119,7 +119,7 @@ def plot_activations(model, layers=None, *, z=None, ax=None, max_shapes: int = 1
 
     See Also
     --------
-    plot_neuron_activations : The same for :class:`~taafs_sk.additive_kernel.AdditiveKernelNN`.
+    plot_neuron_activations : The same for :class:`~taafs_sk.additive.estimator.AdditiveKernelNN`.
 
     Examples
     --------
@@ -192,7 +192,7 @@ def plot_neuron_activations(model, ax=None, *, n_points: int = 200, cmap: str = 
     Examples
     --------
     >>> import numpy as np
-    >>> from taafs_sk.additive_kernel import AdditiveKernelNN
+    >>> from taafs_sk.additive.estimator import AdditiveKernelNN
     >>> from taafs_sk.plotting import plot_neuron_activations
     >>> X = np.random.RandomState(0).rand(60, 2)
     >>> model = AdditiveKernelNN(random_state=0).fit(X, np.sin(3 * X[:, 0]) + X[:, 1])
@@ -448,7 +448,10 @@ def plot_basis_comparison(df: pd.DataFrame, ax=None, *, metric: str | None = Non
     stats = stats.sort_values("mean", ascending=False)
     labels = [_label(key, cols) for key in stats.index]
     pos = np.arange(len(stats))
-    fixed = np.array([str(k[0] if isinstance(k, tuple) else k) in _FIXED_NAMES
+    from .nn.fixed import FIXED_ACTIVATIONS
+
+    grey = {*FIXED_ACTIVATIONS, *_BASELINE_MODELS}
+    fixed = np.array([str(k[0] if isinstance(k, tuple) else k) in grey
                       for k in stats.index])
     ax.barh(pos, stats["mean"], xerr=stats["std"].fillna(0.0), capsize=3,
             color=np.where(fixed, "tab:gray", "tab:blue"))
@@ -460,8 +463,7 @@ def plot_basis_comparison(df: pd.DataFrame, ax=None, *, metric: str | None = Non
     return ax
 
 
-_FIXED_NAMES = {"tanh", "sigmoid", "relu", "silu", "gelu", "elu", "softplus", "leaky_relu",
-                "identity", "mlp", "gpr"}
+_BASELINE_MODELS = ("mlp", "gpr")  # drawn grey with the fixed activations
 
 _STUDY_PLOTS = {
     "noise": plot_noise_sweep,

@@ -41,9 +41,9 @@ def load_study_data(name: str, quick: bool = False, random_state=0, data_home=No
     ----------
     name : {'hydrocarbons', 'perovskites', 'qm9'}
         ``'hydrocarbons'``: COMPAS-3x (GFN2-xTB) relative energies (eV) from SMILES through
-        :class:`~featurizers.HydrocarbonFeaturizer`; ``'perovskites'``: the seed authors'
+        :class:`~taafs_sk.featurizers.HydrocarbonFeaturizer`; ``'perovskites'``: the seed authors'
         double-perovskite table (31 descriptors, band gap in eV), split by composition;
-        ``'qm9'``: QM9 ZPVE (eV) from SMILES through :class:`~featurizers.MoleculeFeaturizer`.
+        ``'qm9'``: QM9 ZPVE (eV) from SMILES through :class:`~taafs_sk.featurizers.MoleculeFeaturizer`.
     quick : bool, default=False
         Use a small subsample (400 rows for the molecule sets; the perovskite table whole).
         Without it the molecule sets are subsampled to 6,000 rows.
@@ -84,12 +84,12 @@ def _load_featurised(name, quick, random_state, data_home):
         X = np.asarray(bunch.data, dtype=np.float64)
         return X, np.asarray(bunch.target, dtype=np.float64), np.asarray(bunch.groups)
     if name == "hydrocarbons":
-        from featurizers import HydrocarbonFeaturizer
+        from taafs_sk.featurizers import HydrocarbonFeaturizer
 
         bunch = datasets.load_hydrocarbons(level="xtb", data_home=data_home)
         raw, y = _subsample(bunch.data, np.asarray(bunch.target, float), n_rows, random_state)
         return np.asarray(HydrocarbonFeaturizer().fit_transform(raw), dtype=np.float64), y, None
-    from featurizers import MoleculeFeaturizer
+    from taafs_sk.featurizers import MoleculeFeaturizer
 
     bunch = datasets.load_qm9(target="zpve", n_samples=n_rows, random_state=random_state,
                               data_home=data_home)
@@ -115,7 +115,7 @@ def _resolve(dataset, quick, random_state):
 
 def _regressor(hidden, basis, quick, random_state, n_train):
     """The studies' TAAFSRegressor: early stopping, long enough to converge unless quick."""
-    from .regressor import TAAFSRegressor
+    from .taafs.regressor import TAAFSRegressor
 
     return TAAFSRegressor(
         hidden_layer_sizes=tuple(hidden), basis=basis, max_epochs=40 if quick else 2000,
@@ -322,7 +322,7 @@ def basis_comparison(
     dataset : {'hydrocarbons', 'perovskites', 'qm9'} or tuple of arrays
         See :func:`noise_tolerance`.
     bases : sequence of str, default=None
-        Bases to compare; all of :func:`taafs_sk.bases.available_bases` plus ``'tanh'``.
+        Bases to compare; all of :func:`taafs_sk.nn.bases.available_bases` plus ``'tanh'``.
     repeats : int, default=3
         Training seeds per basis (1 when ``quick``).
     quick : bool, default=False
@@ -343,7 +343,7 @@ def basis_comparison(
         n_epochs, fit_time_s, train_rmse, test_rmse, noise_ratio`` (noisy / noiseless test RMSE).
     """
     if bases is None:
-        from .bases import available_bases
+        from .nn.bases import available_bases
 
         bases = (*available_bases(), "tanh")
     name, (X_tr, X_te, y_tr, y_te) = _resolve(dataset, quick, random_state)

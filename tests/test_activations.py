@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from taafs_sk._fused import NORMALIZATIONS, normalize
-from taafs_sk.activations import (
+from taafs_sk.nn._fused import NORMALIZATIONS, normalize
+from taafs_sk.nn.activations import (
     FIXED_ACTIVATIONS,
     SHARING_SCHEMES,
     TAAF,
@@ -19,8 +19,8 @@ from taafs_sk.activations import (
     count_activation_params,
     make_activation_factory,
 )
-from taafs_sk.bases import available_bases
-from taafs_sk.network import MLP
+from taafs_sk.nn.bases import available_bases
+from taafs_sk.nn.network import MLP
 
 BASES = available_bases()
 POLYNOMIALS = ["legendre", "hermite", "chebyshev1", "chebyshev2", "bessel", "jacobi"]

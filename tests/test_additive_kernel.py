@@ -14,13 +14,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk import _additive_solvers, additive_kernel
-from taafs_sk._additive_likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
-from taafs_sk._direction_search import refine_directions, sobol_directions
-from taafs_sk.additive_kernel import AdditiveKernelNN
-from taafs_sk.kernels1d import KERNELS, make_kernel
-from taafs_sk.network import MLP
+from taafs_sk.additive._directions import refine_directions, sobol_directions
+from taafs_sk.additive._likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
+from taafs_sk.additive.estimator import AdditiveKernelNN
+from taafs_sk.additive.kernels import KERNELS, make_kernel
+from taafs_sk.nn.network import MLP
+from taafs_sk.nn.tabulated import TabulatedActivation
 from taafs_sk.plotting import plot_neuron_activations
-from taafs_sk.tabulated import TabulatedActivation
 
 FAST = {"n_restarts_optimizer": 0, "random_state": 0}
 

@@ -49,7 +49,7 @@ def mlp(data):
 @pytest.fixture(scope="module")
 def taafs(data):
     from taafs_sk import TAAFSRegressor
-    from taafs_sk.activations import FIXED_ACTIVATIONS
+    from taafs_sk.nn.activations import FIXED_ACTIVATIONS
 
     if "tanh" not in FIXED_ACTIVATIONS:  # only while activations.py is a placeholder
         pytest.skip("fixed activations are not available yet")
@@ -80,7 +80,7 @@ def test_adapter_shares_taafs_module(taafs, data):
 
 
 def test_adapter_additive_kernel_nn(data):
-    from taafs_sk.additive_kernel import AdditiveKernelNN
+    from taafs_sk.additive.estimator import AdditiveKernelNN
 
     X, y = data
     akn = AdditiveKernelNN(n_neurons=6, optimize=False, random_state=0).fit(X[:120], y[:120])

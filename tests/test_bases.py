@@ -15,8 +15,8 @@ from hypothesis.extra import numpy as hnp
 from numpy.polynomial.legendre import leggauss
 from scipy import special
 
-from taafs_sk._fused import AMPLIFICATION_LIMIT, NORMALIZATIONS, _plan, fused_taaf, normalize
-from taafs_sk.bases import (
+from taafs_sk.nn._fused import AMPLIFICATION_LIMIT, NORMALIZATIONS, _plan, fused_taaf, normalize
+from taafs_sk.nn.bases import (
     BASES,
     BesselBasis,
     BSplineBasis,
@@ -463,7 +463,7 @@ def test_error_messages_quote_the_family():
 
 
 def test_casting_a_taaf_to_float32_keeps_its_tables_exact():
-    from taafs_sk.activations import TAAF
+    from taafs_sk.nn.activations import TAAF
 
     act = TAAF(4, "bspline", n_basis=20)  # an amplifying change of representation
     assert act.basis.amplification > AMPLIFICATION_LIMIT

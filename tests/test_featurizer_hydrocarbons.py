@@ -17,8 +17,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from featurizers import FeaturizationWarning, HydrocarbonFeaturizer
-from featurizers.hydrocarbons import FIXED_FEATURES
+from taafs_sk.featurizers import FeaturizationWarning, HydrocarbonFeaturizer
+from taafs_sk.featurizers.hydrocarbons import FIXED_FEATURES
 
 MOLECULES = {
     "benzene": "c1ccccc1",

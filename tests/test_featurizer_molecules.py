@@ -18,9 +18,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from featurizers import FeaturizationWarning
-from featurizers.molecules import FAMILIES, SIZE_FEATURES, MoleculeFeaturizer
 from taafs_sk.datasets import load_qm9
+from taafs_sk.featurizers import FeaturizationWarning
+from taafs_sk.featurizers.molecules import FAMILIES, SIZE_FEATURES, MoleculeFeaturizer
 
 
 def _one(smiles: str, **params) -> pd.Series:

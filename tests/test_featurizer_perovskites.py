@@ -16,15 +16,15 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from featurizers import DoublePerovskiteFeaturizer, FeaturizationWarning
-from featurizers.perovskites import (
+from taafs_sk.datasets import load_double_perovskites
+from taafs_sk.featurizers import DoublePerovskiteFeaturizer, FeaturizationWarning
+from taafs_sk.featurizers.perovskites import (
     CATION_PROPERTIES,
     COMPOUND_PROPERTIES,
     HALF_PROPERTIES,
     MADELUNG,
     O_SECOND_ELECTRON_AFFINITY,
 )
-from taafs_sk.datasets import load_double_perovskites
 
 COLUMNS = ["a_1", "b_1", "a_2", "b_2"]
 ROWS = [("Sr", "Ti", "Sr", "Ti"), ("Ag", "Nb", "La", "Al"), ("K", "Ta", "Ga", "Ta"),

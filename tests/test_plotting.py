@@ -10,7 +10,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.image import imread
 
 from taafs_sk import TAAFSRegressor
-from taafs_sk.additive_kernel import AdditiveKernelNN
+from taafs_sk.additive.estimator import AdditiveKernelNN
 from taafs_sk.plotting import (
     plot_activations,
     plot_basis_comparison,

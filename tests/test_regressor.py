@@ -12,9 +12,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from taafs_sk import TAAFSRegressor
-from taafs_sk.activations import count_activation_params
-from taafs_sk.bases import available_bases
 from taafs_sk.exceptions import TrainingDivergedError
+from taafs_sk.nn.activations import count_activation_params
+from taafs_sk.nn.bases import available_bases
 
 ALL_BASES = [*available_bases(), "tanh"]
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=25, batch_size=32, random_state=0)

@@ -30,7 +30,7 @@ def _template(max_iter=400):
 
 
 def _taafs_available() -> bool:
-    from taafs_sk.activations import FIXED_ACTIVATIONS
+    from taafs_sk.nn.activations import FIXED_ACTIVATIONS
 
     return "tanh" in FIXED_ACTIVATIONS
 

@@ -1,13 +1,13 @@
 """Reach every supported regressor as one torch model: an ``MLP`` plus an output affine map.
 
 The analog wrappers (noise, hardware activation shapes) only need three things from a model:
-a torch :class:`~taafs_sk.network.MLP` they can call with a ``hook`` or whose activations
+a torch :class:`~taafs_sk.nn.network.MLP` they can call with a ``hook`` or whose activations
 they can replace, the map from its output to the target units, and the numpy preprocessing
 that turns user ``X`` into the network's input. :func:`as_torch_model` extracts them from
 
 - a fitted :class:`~taafs_sk.TAAFSRegressor` (its ``module_`` itself, not a copy, so that
   training the torch model also trains the estimator),
-- a fitted :class:`~taafs_sk.additive_kernel.AdditiveKernelNN` (through ``to_module()``),
+- a fitted :class:`~taafs_sk.additive.estimator.AdditiveKernelNN` (through ``to_module()``),
 - a fitted :class:`sklearn.neural_network.MLPRegressor` (weights copied into an ``MLP``),
 - a fitted :class:`sklearn.pipeline.Pipeline` whose last step is one of those (the
   preceding steps are applied in numpy first).
@@ -26,7 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ..network import MLP, Hook, evaluate
+from ..nn.fixed import SKLEARN_ACTIVATIONS, fixed_activation
+from ..nn.network import MLP, Hook, evaluate
 
 __all__ = ["TorchModel", "as_torch_model", "SUPPORTED_ESTIMATORS"]
 
@@ -36,12 +37,6 @@ SUPPORTED_ESTIMATORS = (
     "sklearn.neural_network.MLPRegressor",
     "Pipeline ending in one of these",
 )
-_SKLEARN_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "logistic": nn.Sigmoid,
-    "identity": nn.Identity,
-}
 # Elements per intermediate tensor in one forward pass before predict chunks over samples.
 _CHUNK_ELEMENTS = 2**25
 
@@ -51,7 +46,7 @@ class TorchModel(nn.Module):
 
     Parameters
     ----------
-    mlp : taafs_sk.network.MLP
+    mlp : taafs_sk.nn.network.MLP
         The network (shared with the estimator where the estimator owns one).
     y_mean, y_scale : array-like of shape (n_outputs,)
         Output affine map from network units to target units.
@@ -231,14 +226,15 @@ def _is_instance(obj, module: str, cls: str) -> bool:
 
 def _from_sklearn_mlp(est: MLPRegressor) -> TorchModel:
     check_is_fitted(est)
-    if est.activation not in _SKLEARN_ACTIVATIONS:
+    if est.activation not in SKLEARN_ACTIVATIONS:
         raise TypeError(
             f"as_torch_model: MLPRegressor activation {est.activation!r} is not supported; "
-            f"use one of {sorted(_SKLEARN_ACTIVATIONS)}."
+            f"use one of {sorted(SKLEARN_ACTIVATIONS)}."
         )
-    act = _SKLEARN_ACTIVATIONS[est.activation]
+    name = SKLEARN_ACTIVATIONS[est.activation]
     hidden = tuple(c.shape[1] for c in est.coefs_[:-1])
-    mlp = MLP(est.coefs_[0].shape[0], hidden, est.coefs_[-1].shape[1], lambda i, n: act())
+    n_in, n_out = est.coefs_[0].shape[0], est.coefs_[-1].shape[1]
+    mlp = MLP(n_in, hidden, n_out, lambda i, n: fixed_activation(name))
     mlp = mlp.to(torch.float64)
     layers = [*mlp.hidden, mlp.output]
     with torch.no_grad():

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from ..exceptions import TrainingDivergedError
-from ..network import Hook
+from ..nn.network import Hook
 
 __all__ = ["train_module", "weight_parameters"]
 

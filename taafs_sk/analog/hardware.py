@@ -19,13 +19,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..nn.fixed import SKLEARN_ACTIVATIONS
 from ._adapters import TorchModel, as_torch_model
 from ._training import train_module, weight_parameters
 from .naf import NAFDispersion
 
 __all__ = ["HardwareNAFRegressor", "realize_network", "retrain_weights", "recovery_table"]
-
-_SKLEARN_TO_BASE = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
 
 def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:
@@ -255,7 +254,7 @@ def _check_nominal(estimator, nafs) -> None:
         return
     inner = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
     if isinstance(inner, MLPRegressor):
-        nominal = _SKLEARN_TO_BASE.get(inner.activation, inner.activation)
+        nominal = SKLEARN_ACTIVATIONS.get(inner.activation, inner.activation)
     elif type(inner).__name__ == "TAAFSRegressor":
         nominal = inner.basis
     else:

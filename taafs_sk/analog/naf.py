@@ -13,7 +13,6 @@ any leading dimensions) holding the per-neuron shapes in buffers, so that it rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from numbers import Real
 
 import numpy as np
@@ -21,22 +20,14 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from torch import nn
-from torch.nn import functional as F
 
-from ..tabulated import TabulatedActivation
+from ..nn.fixed import FIXED, fixed_activation
+from ..nn.tabulated import TabulatedActivation
 
 __all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
 
-# Nominal activations and the span of their output (the reference for the offset spread).
-BASES: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], float]] = {
-    "sigmoid": (torch.sigmoid, 1.0),
-    "tanh": (torch.tanh, 2.0),
-    "relu": (F.relu, 1.0),
-    "softplus": (F.softplus, 1.0),
-    "silu": (F.silu, 1.0),
-    "gelu": (F.gelu, 1.0),
-    "elu": (F.elu, 1.0),
-}
+# Nominal activations that a hardware shape can be dispersed around, with their output span.
+BASES: dict[str, float] = {name: f.span for name, f in FIXED.items() if f.span is not None}
 _PARAMS = ("gain", "shift", "scale", "offset")
 
 
@@ -62,7 +53,7 @@ class DispersedActivation(nn.Module):
     def __init__(self, base: str, gain, shift, scale, offset) -> None:
         super().__init__()
         self.base = base
-        self._fn = BASES[base][0]
+        self._fn = fixed_activation(base)
         for name, value in zip(_PARAMS, (gain, shift, scale, offset), strict=True):
             self.register_buffer(name, torch.as_tensor(np.asarray(value, dtype=np.float32)))
 
@@ -157,7 +148,7 @@ class NAFDispersion(BaseEstimator):
         eps = rng.standard_normal((4, int(n_neurons)))  # rows: gain, shift, scale, offset
         mask = np.array([[p in self.params] for p in _PARAMS], dtype=float)
         eps = eps * mask * float(self.spread)
-        span = BASES[self.base][1]
+        span = BASES[self.base]
         return DispersedActivation(self.base, 1 + eps[0], eps[1], 1 + eps[2], span * eps[3])
 
 

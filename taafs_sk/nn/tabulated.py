@@ -38,7 +38,7 @@ class TabulatedActivation(nn.Module):
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from taafs_sk.tabulated import TabulatedActivation
+    >>> from taafs_sk.nn.tabulated import TabulatedActivation
     >>> g = np.linspace(-1, 1, 5)
     >>> act = TabulatedActivation(g, np.stack([g**2, 2 * g]), np.stack([2 * g, 2 + 0 * g]))
     >>> act(torch.tensor([[0.5, 0.5], [3.0, -2.0]], dtype=torch.float64))

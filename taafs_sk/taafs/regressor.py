@@ -20,12 +20,17 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 
+from ..exceptions import ConvergenceWarning
+from ..nn.activations import (
+    FIXED_ACTIVATIONS,
+    NORMALIZATIONS,
+    SHARING_SCHEMES,
+    make_activation_factory,
+)
+from ..nn.bases import available_bases
+from ..nn.network import MLP, evaluate
 from ._iterators import TensorBatchIterator
-from .activations import FIXED_ACTIVATIONS, NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
-from .bases import available_bases
 from .callbacks import FiniteLossGuard
-from .exceptions import ConvergenceWarning
-from .network import MLP, evaluate
 
 __all__ = ["TAAFSRegressor"]
 
@@ -63,7 +68,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Width of each hidden layer.
     basis : str, default='bspline'
-        Basis family of the trainable activations (see :func:`taafs_sk.bases.available_bases`)
+        Basis family of the trainable activations (see :func:`taafs_sk.nn.bases.available_bases`)
         or a fixed activation (``'tanh'``, ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``,
         ``'elu'``, ``'softplus'``, ``'leaky_relu'``, ``'identity'``).
     n_basis : int, default=8
@@ -110,7 +115,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     ----------
     net_ : skorch.NeuralNetRegressor
         The trained skorch net.
-    module_ : taafs_sk.network.MLP
+    module_ : taafs_sk.nn.network.MLP
         The trained torch network (``net_.module_``).
     n_features_in_ : int
         Number of features seen during fit.

@@ -267,7 +267,7 @@ def make_kernel(name: str) -> Kernel1D:
     Examples
     --------
     >>> import numpy as np
-    >>> from taafs_sk.kernels1d import make_kernel
+    >>> from taafs_sk.additive.kernels import make_kernel
     >>> k = make_kernel("rbf")
     >>> round(float(k(np.array([[0.0]]), np.array([[1.0]]), np.array([1.0]))[0, 0, 0]), 12)
     0.606530659713

@@ -7,7 +7,7 @@ price. Here one :class:`torch.autograd.Function` does the whole activation:
 
 forward
     ``u = norm(z)``; ``S = basis.features(u)`` (``m`` working features with ``S[0] = 1``, see
-    :mod:`taafs_sk.bases`); ``A = [c, b] @ maps`` (value and slope coefficients on the
+    :mod:`taafs_sk.nn.bases`); ``A = [c, b] @ maps`` (value and slope coefficients on the
     features, a tiny product; the bias lands on ``S[0]``); ``[f + b; f'] = A @ S`` (one
     matrix product).
 backward
@@ -203,8 +203,8 @@ def fused_taaf(z: torch.Tensor, weight: torch.Tensor, basis: Basis,
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import make_basis
-    >>> from taafs_sk._fused import fused_taaf
+    >>> from taafs_sk.nn.bases import make_basis
+    >>> from taafs_sk.nn._fused import fused_taaf
     >>> weight = torch.tensor([0.0, 1.0, 0.0, 0.5])  # u + 0.5 in the Legendre basis
     >>> fused_taaf(torch.zeros(2, 4), weight, make_basis("legendre", 3), "tanh")[0]
     tensor([0.5000, 0.5000, 0.5000, 0.5000])

@@ -1,4 +1,4 @@
-"""Solvers behind :class:`~taafs_sk.additive_kernel.AdditiveKernelNN` (private).
+"""Solvers behind :class:`~taafs_sk.additive.estimator.AdditiveKernelNN` (private).
 
 The model is a Gaussian process on ``N`` hidden coordinates ``z_n`` (one per neuron, each
 rescaled to [0, 1] on the training data) with the additive kernel
@@ -7,7 +7,7 @@ rescaled to [0, 1] on the training data) with the additive kernel
     K(x, x') = \\sum_{n=1}^{N} s_n\\, k(z_n, z_n'; l_n) + \\sigma^2 \\delta_{x x'}
 
 ``ExactSolver`` solves with the full ``M x M`` Gram matrix (hyperparameters come from
-:mod:`taafs_sk._additive_likelihood`). ``InducingSolver`` represents every activation by ``m``
+:mod:`taafs_sk.additive._likelihood`). ``InducingSolver`` represents every activation by ``m``
 inducing points at quantiles of the neuron's coordinate (subset of regressors / DTC with
 whitened Nystrom features), so that its cost is ``O(M (N m)^2)`` and its memory linear in
 ``M``.
@@ -22,8 +22,8 @@ from scipy import linalg
 from scipy.linalg import blas
 from threadpoolctl import threadpool_limits
 
-from ._additive_likelihood import LOG_BOUNDS, Hyperparameters
-from .kernels1d import Kernel1D
+from ._likelihood import LOG_BOUNDS, Hyperparameters
+from .kernels import Kernel1D
 
 __all__ = ["ExactSolver", "InducingSolver", "neuron_outputs"]
 

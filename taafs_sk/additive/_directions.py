@@ -8,7 +8,7 @@ leave-one-out error, Rasmussen & Williams 2006 eq. 5.12, was tried as the score 
 the halide band gap its test RMSE was 10 % worse over three seeds, so it is not offered.)
 
 A round changes a few neurons only, so the kernel matrix is updated rather than rebuilt:
-with the features :math:`\Psi_n` of :class:`~taafs_sk._additive_likelihood.MarginalLikelihood`,
+with the features :math:`\Psi_n` of :class:`~taafs_sk.additive._likelihood.MarginalLikelihood`,
 :math:`K' = K - \Psi_{old}\Psi_{old}^T + \Psi_{new}\Psi_{new}^T` (two rank updates of its lower
 triangle), and one Cholesky factorisation scores the trial.
 """
@@ -21,7 +21,7 @@ import numpy as np
 from scipy.linalg import blas, lapack
 from scipy.stats import qmc
 
-from ._additive_likelihood import Hyperparameters, MarginalLikelihood
+from ._likelihood import Hyperparameters, MarginalLikelihood
 
 __all__ = ["refine_directions", "sobol_directions"]
 

@@ -49,7 +49,7 @@ class TensorBatchIterator:
     --------
     >>> import torch
     >>> from skorch.dataset import Dataset
-    >>> from taafs_sk._iterators import TensorBatchIterator
+    >>> from taafs_sk.taafs._iterators import TensorBatchIterator
     >>> it = TensorBatchIterator(Dataset(torch.zeros(10, 2), torch.zeros(10, 1)), batch_size=4)
     >>> [len(xb) for xb, yb in it]
     [4, 4, 2]

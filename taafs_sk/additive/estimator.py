@@ -12,12 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._additive_likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
-from ._additive_solvers import ExactSolver, InducingSolver, neuron_outputs
-from ._direction_search import refine_directions, sobol_directions
-from .kernels1d import KERNELS, Kernel1D, make_kernel
-from .network import MLP
-from .tabulated import TabulatedActivation
+from ..nn.network import MLP
+from ..nn.tabulated import TabulatedActivation
+from ._directions import refine_directions, sobol_directions
+from ._likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
+from ._solvers import ExactSolver, InducingSolver, neuron_outputs
+from .kernels import KERNELS, Kernel1D, make_kernel
 
 __all__ = ["AdditiveKernelNN"]
 
@@ -80,7 +80,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         irrelevant features; ``"random"``: Gaussian random unit directions; an array is used
         as given (``n_neurons`` must then be ``None`` or its number of rows).
     kernel : {'matern52', 'rbf', 'polynomial'}, default='matern52'
-        The 1-D kernel ``k`` (see :mod:`taafs_sk.kernels1d`). Matern 5/2 was 2-9 % more
+        The 1-D kernel ``k`` (see :mod:`taafs_sk.additive.kernels`). Matern 5/2 was 2-9 % more
         accurate than the squared exponential on the three perovskite benchmarks, at about
         1.5x the fit time. ``"polynomial"`` gives
         quadratic activations, like a transistor's square-law transfer curve.
@@ -176,7 +176,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     Notes
     -----
     The hidden weights follow a rule, so the fit is closed-form apart from a handful of
-    kernel hyperparameters. ``to_module`` turns the model into a :class:`~taafs_sk.network.MLP`
+    kernel hyperparameters. ``to_module`` turns the model into a :class:`~taafs_sk.nn.network.MLP`
     with tabulated activations for the analog-hardware studies.
 
     *Hyperparameters.* For the marginal likelihood every 1-D kernel is replaced by ``m``
@@ -217,7 +217,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from taafs_sk.additive_kernel import AdditiveKernelNN
+    >>> from taafs_sk.additive.estimator import AdditiveKernelNN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, (200, 3))
     >>> y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
@@ -414,10 +414,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     def to_module(
         self, dtype: torch.dtype = torch.float64, n_grid: int = 1025, margin: float = 0.5
     ) -> MLP:
-        """The fitted model as an :class:`~taafs_sk.network.MLP` with tabulated activations.
+        """The fitted model as an :class:`~taafs_sk.nn.network.MLP` with tabulated activations.
 
         The hidden layer holds ``hidden_weights_`` and ``hidden_bias_``; neuron ``n`` applies a
-        :class:`~taafs_sk.tabulated.TabulatedActivation` of :math:`\\phi_n` (standardised units,
+        :class:`~taafs_sk.nn.tabulated.TabulatedActivation` of :math:`\\phi_n` (standardised units,
         cubic Hermite on ``n_grid`` points over ``[-margin, 1 + margin]``, linear beyond); the
         output layer has weights ``y_scale_`` and bias ``intercept_``. The module maps raw
         ``X`` of shape ``(..., n_features_in_)`` to ``(..., 1)``.
@@ -458,7 +458,7 @@ def __getattr__(name: str):
     # plot_neuron_activations lives in taafs_sk.plotting (which imports pandas); it is also
     # reachable from here, where users of AdditiveKernelNN look for it
     if name == "plot_neuron_activations":
-        from .plotting import plot_neuron_activations
+        from ..plotting import plot_neuron_activations
 
         return plot_neuron_activations
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,9 +6,9 @@ A TAAF maps each pre-activation :math:`z` to
 
     \sigma(z) = \sum_{k=1}^{K} c_k\, B_k(\mathrm{norm}(z)) + b,
 
-with :math:`B_k` a basis family of :mod:`taafs_sk.bases` on :math:`[-1, 1]`. The
+with :math:`B_k` a basis family of :mod:`taafs_sk.nn.bases` on :math:`[-1, 1]`. The
 :func:`make_activation_factory` builds the activations of an
-:class:`~taafs_sk.network.MLP` under one of the TAAFS paper's sharing schemes (section 5.1):
+:class:`~taafs_sk.nn.network.MLP` under one of the TAAFS paper's sharing schemes (section 5.1):
 
 ``'global'``   one activation (one module object) for everything the factory builds;
 ``'network'``  one activation per network: a new module whenever layer 0 is built, reused by
@@ -28,6 +28,7 @@ from torch import nn
 
 from ._fused import NORMALIZATIONS, fused_taaf, normalize
 from .bases import available_bases, make_basis
+from .fixed import FIXED_ACTIVATIONS
 
 __all__ = [
     "TAAF", "FIXED_ACTIVATIONS", "NORMALIZATIONS", "SHARING_SCHEMES", "INITS",
@@ -35,10 +36,6 @@ __all__ = [
     "activation_grid",
 ]
 
-FIXED_ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU,
-    "elu": nn.ELU, "softplus": nn.Softplus, "leaky_relu": nn.LeakyReLU, "identity": nn.Identity,
-}
 SHARING_SCHEMES = ("global", "network", "layer", "neuron")
 INITS = ("tanh", "identity")
 _INIT_GRID = (-3.0, 3.0, 601)
@@ -60,7 +57,7 @@ class TAAF(nn.Module):
         Width of the layer. Required when ``per_neuron=True``; a shared activation works on
         any width.
     basis : str
-        Basis family, one of :func:`taafs_sk.bases.available_bases`.
+        Basis family, one of :func:`taafs_sk.nn.bases.available_bases`.
     n_basis : int, default=8
         Number of basis functions :math:`K`.
     normalization : {'tanh', 'softsign', 'clamp', 'none'}, default='tanh'
@@ -77,12 +74,12 @@ class TAAF(nn.Module):
         Starting shape: the coefficients are the least-squares fit of :math:`\tanh z` or of
         :math:`z` on 601 points of :math:`z \in [-3, 3]`; the bias starts at 0.
     fused : bool, default=True
-        Use the fused kernels of :mod:`taafs_sk._fused` (one autograd node, analytic
+        Use the fused kernels of :mod:`taafs_sk.nn._fused` (one autograd node, analytic
         backward). ``False`` evaluates with plain torch operations (the reference).
 
     Attributes
     ----------
-    basis : taafs_sk.bases.Basis
+    basis : taafs_sk.nn.bases.Basis
         The basis module.
     weight : nn.Parameter of shape (n_basis + 1,) or (n_features, n_basis + 1)
         The trainable values :math:`[c_1, ..., c_K, b]`, kept in one tensor so that an
@@ -96,7 +93,7 @@ class TAAF(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.activations import TAAF
+    >>> from taafs_sk.nn.activations import TAAF
     >>> act = TAAF(4, "chebyshev1", n_basis=6)
     >>> z = torch.linspace(-2, 2, 5)[:, None].expand(5, 4)
     >>> bool((act(z) - torch.tanh(z)).abs().max() < 1e-4)
@@ -202,12 +199,12 @@ def make_activation_factory(
     init: str = "tanh",
     fused: bool = True,
 ) -> ActivationFactory:
-    """Activation factory for :class:`~taafs_sk.network.MLP` under a sharing scheme.
+    """Activation factory for :class:`~taafs_sk.nn.network.MLP` under a sharing scheme.
 
     Parameters
     ----------
     basis : str
-        A basis family (:func:`taafs_sk.bases.available_bases`) or a fixed activation
+        A basis family (:func:`taafs_sk.nn.bases.available_bases`) or a fixed activation
         (``FIXED_ACTIVATIONS``: 'tanh', 'sigmoid', 'relu', 'silu', 'gelu', 'elu', 'softplus',
         'leaky_relu', 'identity'); a fixed activation ignores the other arguments.
     n_basis : int, default=8
@@ -235,8 +232,8 @@ def make_activation_factory(
 
     Examples
     --------
-    >>> from taafs_sk.activations import make_activation_factory
-    >>> from taafs_sk.network import MLP
+    >>> from taafs_sk.nn.activations import make_activation_factory
+    >>> from taafs_sk.nn.network import MLP
     >>> net = MLP(3, (8, 8), 1, make_activation_factory("fourier", sharing="global"))
     >>> net.activations[0] is net.activations[1]
     True
@@ -267,7 +264,7 @@ def count_activation_params(
 
     Examples
     --------
-    >>> from taafs_sk.activations import count_activation_params
+    >>> from taafs_sk.nn.activations import count_activation_params
     >>> count_activation_params("bspline", 8, "layer", (64, 64))
     18
     """
@@ -305,7 +302,7 @@ def activation_grid(module: nn.Module, z, width: int | None = None) -> np.ndarra
     Examples
     --------
     >>> import numpy as np
-    >>> from taafs_sk.activations import TAAF, activation_grid
+    >>> from taafs_sk.nn.activations import TAAF, activation_grid
     >>> activation_grid(TAAF(3, "grbf", per_neuron=True), np.linspace(-1, 1, 5)).shape
     (5, 3)
     """

@@ -76,7 +76,7 @@ class MLP(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.network import MLP
+    >>> from taafs_sk.nn.network import MLP
     >>> net = MLP(3, (8, 8), 1, lambda i, n: torch.nn.Tanh())
     >>> net(torch.zeros(5, 3)).shape
     torch.Size([5, 1])

@@ -5,7 +5,7 @@ shape to ``u.shape + (n_basis,)``. Inputs are clamped to :math:`[-1, 1]` first, 
 input gives finite values and gradients.
 
 Besides the reference evaluation in ``forward`` (three-term recurrences, closed forms), every
-basis offers a second, *fused* representation used by :mod:`taafs_sk._fused`:
+basis offers a second, *fused* representation used by :mod:`taafs_sk.nn._fused`:
 ``features(u)`` returns a small stack of ``m`` working features ``S`` of shape
 ``(m,) + u.shape`` and two fixed matrices, ``maps[0]`` and ``maps[1]`` of shape
 ``(n_basis, m)``, with
@@ -186,7 +186,7 @@ class LegendreBasis(_PolynomialBasis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import LegendreBasis
+    >>> from taafs_sk.nn.bases import LegendreBasis
     >>> LegendreBasis(3)(torch.tensor([0.5]))
     tensor([[ 1.0000,  0.5000, -0.1250]])
     """
@@ -203,7 +203,7 @@ class Chebyshev1Basis(_PolynomialBasis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import Chebyshev1Basis
+    >>> from taafs_sk.nn.bases import Chebyshev1Basis
     >>> Chebyshev1Basis(4)(torch.tensor([0.5]))
     tensor([[ 1.0000,  0.5000, -0.5000, -1.0000]])
     """
@@ -222,7 +222,7 @@ class Chebyshev2Basis(Chebyshev1Basis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import Chebyshev2Basis
+    >>> from taafs_sk.nn.bases import Chebyshev2Basis
     >>> Chebyshev2Basis(3)(torch.tensor([1.0]))
     tensor([[1., 2., 3.]])
     """
@@ -243,7 +243,7 @@ class HermiteBasis(_PolynomialBasis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import HermiteBasis
+    >>> from taafs_sk.nn.bases import HermiteBasis
     >>> HermiteBasis(3)(torch.tensor([0.0]))
     tensor([[ 1.0000,  0.0000, -0.7071]])
     """
@@ -268,7 +268,7 @@ class BesselBasis(_PolynomialBasis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import BesselBasis
+    >>> from taafs_sk.nn.bases import BesselBasis
     >>> BesselBasis(3)(torch.tensor([1.0]))
     tensor([[1., 1., 1.]])
     """
@@ -299,7 +299,7 @@ class JacobiBasis(_PolynomialBasis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import JacobiBasis
+    >>> from taafs_sk.nn.bases import JacobiBasis
     >>> JacobiBasis(3, alpha=0.0, beta=0.0)(torch.tensor([0.5]))
     tensor([[ 1.0000,  0.5000, -0.1250]])
     """
@@ -359,7 +359,7 @@ class BSplineBasis(Basis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import BSplineBasis
+    >>> from taafs_sk.nn.bases import BSplineBasis
     >>> float(BSplineBasis(6)(torch.tensor([0.3])).sum())
     1.0
     """
@@ -465,7 +465,7 @@ class FourierBasis(Basis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import FourierBasis
+    >>> from taafs_sk.nn.bases import FourierBasis
     >>> FourierBasis(2, period=4.0)(torch.tensor([1.0], dtype=torch.float64)).round(decimals=4)
     tensor([[0., 1.]], dtype=torch.float64)
     """
@@ -541,7 +541,7 @@ class GaussianRBFBasis(Basis):
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import GaussianRBFBasis
+    >>> from taafs_sk.nn.bases import GaussianRBFBasis
     >>> GaussianRBFBasis(3)(torch.tensor([0.0]))
     tensor([[0.3679, 1.0000, 0.3679]])
     """
@@ -612,7 +612,7 @@ def available_bases() -> list[str]:
 
     Examples
     --------
-    >>> from taafs_sk.bases import available_bases
+    >>> from taafs_sk.nn.bases import available_bases
     >>> available_bases()[:3]
     ['bspline', 'fourier', 'grbf']
     """
@@ -645,7 +645,7 @@ def make_basis(name: str, n_basis: int, **kwargs) -> Basis:
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.bases import make_basis
+    >>> from taafs_sk.nn.bases import make_basis
     >>> make_basis("jacobi", 5, alpha=0.5, beta=0.5)(torch.zeros(7, 3)).shape
     torch.Size([7, 3, 5])
     """

@@ -11,7 +11,7 @@ import math
 import torch
 from skorch.callbacks import Callback
 
-from .exceptions import TrainingDivergedError
+from ..exceptions import TrainingDivergedError
 
 __all__ = ["FiniteLossGuard"]
 
@@ -29,7 +29,7 @@ class FiniteLossGuard(Callback):
 
     Examples
     --------
-    >>> from taafs_sk.callbacks import FiniteLossGuard
+    >>> from taafs_sk.taafs.callbacks import FiniteLossGuard
     >>> FiniteLossGuard().hint
     'lower `lr`'
     """

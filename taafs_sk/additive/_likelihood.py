@@ -19,7 +19,7 @@ so that stretching the inputs by :math:`\rho` shortens the length scales as ARD 
 full kernel, and :math:`\ell_n` stays above :data:`MIN_LENGTH_SCALE`.
 
 Each 1-D kernel is replaced by its feature expansion :math:`k_n \approx \psi_n \psi_n^T`
-(:meth:`~taafs_sk.kernels1d.Kernel1D.expansion`, ``m`` features per neuron, accurate to about
+(:meth:`~taafs_sk.additive.kernels.Kernel1D.expansion`, ``m`` features per neuron, accurate to about
 ``1e-7`` for the RBF kernel above :data:`MIN_LENGTH_SCALE`), so that with
 :math:`\Psi = [\sqrt{s_n} \psi_n]_n` of shape ``(M, N m)``
 
@@ -43,7 +43,7 @@ from scipy import linalg, optimize
 from scipy.linalg import blas, lapack
 from threadpoolctl import threadpool_limits
 
-from .kernels1d import Kernel1D
+from .kernels import Kernel1D
 
 __all__ = [
     "Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE", "gradient_metric",

@@ -238,7 +238,7 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
     Examples
     --------
     >>> import pandas as pd
-    >>> from featurizers import DoublePerovskiteFeaturizer
+    >>> from taafs_sk.featurizers import DoublePerovskiteFeaturizer
     >>> sites = pd.DataFrame({"a_1": ["Sr"], "b_1": ["Ti"], "a_2": ["Sr"], "b_2": ["Ti"]})
     >>> out = DoublePerovskiteFeaturizer().set_output(transform="pandas").fit_transform(sites)
     >>> round(float(out["tolerance_factor"].iloc[0]), 4)  # (1.44 + 1.4) / (sqrt(2) 2.005)

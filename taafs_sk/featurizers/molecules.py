@@ -368,7 +368,7 @@ class MoleculeFeaturizer(BaseFeaturizer):
 
     Examples
     --------
-    >>> from featurizers import MoleculeFeaturizer
+    >>> from taafs_sk.featurizers import MoleculeFeaturizer
     >>> featurizer = MoleculeFeaturizer().set_output(transform="pandas")
     >>> out = featurizer.fit_transform(["C", "CCO", "c1ccccc1"])
     >>> methane = out.iloc[0]

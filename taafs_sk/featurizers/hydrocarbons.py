@@ -701,7 +701,7 @@ class HydrocarbonFeaturizer(BaseFeaturizer):
 
     Examples
     --------
-    >>> from featurizers import HydrocarbonFeaturizer
+    >>> from taafs_sk.featurizers import HydrocarbonFeaturizer
     >>> smiles = ["c1ccc2cc3ccccc3cc2c1", "c1ccc2c(c1)ccc1ccccc12"]  # anthracene, phenanthrene
     >>> f = HydrocarbonFeaturizer().set_output(transform="pandas").fit(smiles)
     >>> out = f.transform(smiles)

@@ -1,0 +1,54 @@
+"""Torch building blocks, with no scikit-learn in them.
+
+- basis families (:class:`Basis` and its subclasses, :func:`make_basis`,
+  :func:`available_bases`);
+- :class:`TAAF`, the trainable activation built from a basis, and the factory that gives each
+  layer of a network its activation;
+- the fixed activations by name (:data:`FIXED_ACTIVATIONS`, :func:`fixed_activation`);
+- :class:`MLP`, the network with hook sites for the analog studies, and
+  :class:`TabulatedActivation`, an activation given as a lookup table.
+"""
+
+from .activations import TAAF, activation_grid, count_activation_params, make_activation_factory
+from .bases import (
+    BASES,
+    Basis,
+    BesselBasis,
+    BSplineBasis,
+    Chebyshev1Basis,
+    Chebyshev2Basis,
+    FourierBasis,
+    GaussianRBFBasis,
+    HermiteBasis,
+    JacobiBasis,
+    LegendreBasis,
+    available_bases,
+    make_basis,
+)
+from .fixed import FIXED_ACTIVATIONS, fixed_activation
+from .network import MLP
+from .tabulated import TabulatedActivation
+
+__all__ = [
+    "BASES",
+    "BSplineBasis",
+    "Basis",
+    "BesselBasis",
+    "Chebyshev1Basis",
+    "Chebyshev2Basis",
+    "FIXED_ACTIVATIONS",
+    "FourierBasis",
+    "GaussianRBFBasis",
+    "HermiteBasis",
+    "JacobiBasis",
+    "LegendreBasis",
+    "MLP",
+    "TAAF",
+    "TabulatedActivation",
+    "activation_grid",
+    "available_bases",
+    "count_activation_params",
+    "fixed_activation",
+    "make_activation_factory",
+    "make_basis",
+]
