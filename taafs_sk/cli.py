@@ -24,10 +24,11 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .datasets import STUDY_DATASETS
+
 __all__ = ["main"]
 
 PROG = "taafs-sk"
-DATASETS = ("hydrocarbons", "perovskites", "qm9")
 # study name -> (function in taafs_sk.studies, file stem)
 STUDIES = {
     "noise": ("noise_tolerance", "noise_tolerance"),
@@ -258,8 +259,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     study.add_argument("kind", choices=sorted(STUDIES), metavar="{noise,naf,bases}",
                        help="which study to run")
-    study.add_argument("--dataset", required=True, choices=DATASETS,
-                       metavar="{" + ",".join(DATASETS) + "}", help="which real dataset")
+    study.add_argument("--dataset", required=True, choices=STUDY_DATASETS,
+                       metavar="{" + ",".join(STUDY_DATASETS) + "}", help="which real dataset")
     study.add_argument("--quick", action="store_true",
                        help="small models, few levels and epochs: minutes on a laptop")
     study.add_argument("--out", metavar="DIR", default=None,

@@ -11,157 +11,20 @@ A missing file is downloaded from its canonical source (:data:`DATA_URLS`) when
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import io
-import os
-import urllib.error
-import urllib.request
-import zlib
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-__all__ = ["DATA_URLS", "get_data_home", "list_datasets", "load_double_perovskites",
-           "load_hydrocarbons", "load_qm9"]
+from ._data_files import DATA_URLS, FILES, fetch, get_data_home
+
+__all__ = ["DATA_URLS", "STUDY_DATASETS", "get_data_home", "list_datasets",
+           "load_double_perovskites", "load_hydrocarbons", "load_qm9"]
 
 HARTREE_IN_EV = 27.211386245988  # CODATA 2018
-
-
-@dataclass(frozen=True)
-class _DataFile:
-    dataset: str
-    path: str  # relative to data_home
-    sha256: str  # of the content (decompressed for .gz files)
-    rows: int
-
-
-_FILES = {
-    "compas-3x": _DataFile("hydrocarbons (xtb)", "compas3_peri_pbh/compas-3x.csv.gz",
-                           "370eae02b427d1e34e4498d0a9cd038b576df9662fbe8766344da82379b42a34",
-                           39482),
-    "compas-3D": _DataFile("hydrocarbons (dft)", "compas3_peri_pbh/compas-3D.csv.gz",
-                           "23a3d9b91a95aa7d6dc6db28cdd9e3bcb7ff69fdc5f8ddaddfbcda3cc40adc40",
-                           8844),
-    "manzhos": _DataFile("double perovskites (manzhos)",
-                         "manzhos-double-perovskites/perovskite_ML_data.dat",
-                         "ae343508454b347734b52d8ec8114bce0fd38c777f2c5eb446f41f8e65ff7292", 540),
-    "pilania": _DataFile("double perovskites (pilania)",
-                         "double_perovskites_gap/double_perovskites_gap.csv",
-                         "dada836df58ea08eb8f724db670324bcb82c355e64677c3fd8d41be16b631c5d", 1306),
-    "pilania-lumo": _DataFile("double perovskites (pilania, element LUMO)",
-                              "double_perovskites_gap/double_perovskites_gap_lumo.csv",
-                              "101582f37cd95070548c70f4a1b6fba647533166ccfe3a9e12895317476dcb3f",
-                              55),
-    "qm9": _DataFile("qm9", "qm9_zpve/qm9_union.csv.gz",
-                     "213d6fe120aa5ee214427fd8e13fc4baab75fbc67147dfd824899527e894effd", 63768),
-}
-
-_GH = "https://raw.githubusercontent.com"
-#: Download URL of each data file (key: path relative to the data folder). The files are
-#: fetched as published (uncompressed) and gzipped locally when the local name ends in
-#: ``.gz``. Replace an entry to use a mirror, or a ``file://`` URL. The QM9 union has no
-#: single public origin (it merges four published samples), so it has no default URL.
-DATA_URLS: dict[str, str | None] = {
-    _FILES["compas-3x"].path:
-        f"{_GH}/Kasigee/web-isomer-app/7a2dff563e3ef4d08c651f6b5277c185fe3bf8e6/compas-3x.csv",
-    _FILES["compas-3D"].path:
-        f"{_GH}/Kasigee/web-isomer-app/7a2dff563e3ef4d08c651f6b5277c185fe3bf8e6/compas-3D.csv",
-    _FILES["manzhos"].path:
-        f"{_GH}/sergeimanzhos/optGPRNN/2a54e1212e124f6399c499fba00b8993dacb0b96/"
-        "perovskite_ML_data.dat",
-    _FILES["pilania"].path:
-        f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
-        "double_perovskites_gap.csv",
-    _FILES["pilania-lumo"].path:
-        f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
-        "double_perovskites_gap_lumo.csv",
-    _FILES["qm9"].path: None,
-}
-
-
-# ---------------------------------------------------------------------- files
-def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
-    """Return the data folder: ``data_home``, else ``$TAAFS_SK_DATA``, else ``~/taafs_sk_data``.
-
-    Examples
-    --------
-    >>> from taafs_sk.datasets import get_data_home
-    >>> str(get_data_home("/tmp/my_data"))
-    '/tmp/my_data'
-    """
-    if data_home is None:
-        data_home = os.environ.get("TAAFS_SK_DATA", Path("~") / "taafs_sk_data")
-    return Path(data_home).expanduser()
-
-
-def _content(raw: bytes, path: str) -> bytes:
-    return gzip.decompress(raw) if path.endswith(".gz") else raw
-
-
-@functools.lru_cache(maxsize=16)
-def _read_verified(full_path: str, expected: str, mtime_ns: int, size: int) -> bytes:
-    """Read a file and check the sha256 of its (decompressed) content; cached per version."""
-    raw = Path(full_path).read_bytes()
-    try:
-        content = _content(raw, full_path)
-    except (OSError, EOFError, zlib.error) as exc:  # a damaged gzip stream
-        raise ValueError(
-            f"checksum mismatch for {full_path}: it does not decompress ({exc}), so its "
-            f"content cannot have the expected sha256 {expected}. The file is corrupt: "
-            f"delete it to download it again."
-        ) from exc
-    actual = hashlib.sha256(content).hexdigest()
-    if actual != expected:
-        raise ValueError(
-            f"checksum mismatch for {full_path}: expected sha256 {expected} of its "
-            f"{'decompressed ' if full_path.endswith('.gz') else ''}content, got {actual}. "
-            f"The file is corrupt or a different version: delete it to download it again."
-        )
-    return content
-
-
-def _download(url: str, target: Path, expected: str) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed URLs
-            raw = response.read()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise OSError(
-            f"could not download {target.name} from {url} ({exc}). Download it by hand and "
-            f"save it as {target}, or set data_home / TAAFS_SK_DATA to a folder that has it."
-        ) from exc
-    content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    actual = hashlib.sha256(content).hexdigest()
-    if actual != expected:
-        raise ValueError(f"checksum mismatch for {target.name} downloaded from {url}: "
-                         f"expected sha256 {expected}, got {actual}; nothing was saved.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(gzip.compress(content, mtime=0) if target.suffix == ".gz" else content)
-    partial.replace(target)
-
-
-def _fetch(key: str, data_home, download_if_missing: bool) -> bytes:
-    """Return the verified content of a registered file, downloading it if allowed."""
-    spec = _FILES[key]
-    full = get_data_home(data_home) / spec.path
-    url = DATA_URLS.get(spec.path)
-    if not full.is_file():
-        if not download_if_missing or url is None:
-            how = (f"download it from {url}" if url else
-                   "it has no public download URL (set taafs_sk.datasets.DATA_URLS"
-                   f"[{spec.path!r}] to a mirror)")
-            reason = "download_if_missing=False" if url else "no URL"
-            raise FileNotFoundError(
-                f"data file {full} not found ({reason}); {how} and save it there, or point "
-                f"data_home / TAAFS_SK_DATA at a folder holding {spec.path}."
-            )
-        _download(url, full, spec.sha256)
-    stat = full.stat()
-    return _read_verified(str(full), spec.sha256, stat.st_mtime_ns, stat.st_size)
+#: The datasets that :mod:`taafs_sk.studies` and the ``taafs-sk study`` command run on.
+STUDY_DATASETS = ("hydrocarbons", "perovskites", "qm9")
 
 
 def _check_option(name: str, value, allowed) -> None:
@@ -220,7 +83,7 @@ def load_hydrocarbons(level: str = "xtb", *, data_home=None, return_X_y: bool = 
     _check_option("level", level, {"xtb", "dft"})
     _check_option("energy_unit", energy_unit, {"eV", "meV"})
     key = "compas-3x" if level == "xtb" else "compas-3D"
-    raw = _fetch(key, data_home, download_if_missing)
+    raw = fetch(key, data_home, download_if_missing)
     frame = pd.read_csv(io.BytesIO(raw), usecols=[0, 1, 2])
     formula = frame["molecule"].str.extract(r"^hc_(c\d+h\d+)_", expand=False).str.upper()
     target_name = f"Erel_{energy_unit}"
@@ -315,7 +178,7 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
     if source == "pilania" and target != "band_gap":
         raise ValueError("the 'pilania' double-perovskite set has only target='band_gap'; "
                          "use source='manzhos' for target='formation_energy'.")
-    raw = _fetch(source, data_home, download_if_missing)
+    raw = fetch(source, data_home, download_if_missing)
     if source == "manzhos":
         table = pd.read_csv(io.BytesIO(raw), sep="\t", header=None).to_numpy(np.float64)
         frame = pd.DataFrame(table[:, :31], columns=MANZHOS_FEATURES)
@@ -336,7 +199,7 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
     bunch = _bunch(frame, features, target, groups, np.arange(len(frame)), descr,
                    return_X_y, as_frame)
     if source == "pilania" and not return_X_y:
-        lumo = pd.read_csv(io.BytesIO(_fetch("pilania-lumo", data_home, download_if_missing)),
+        lumo = pd.read_csv(io.BytesIO(fetch("pilania-lumo", data_home, download_if_missing)),
                            index_col=0)
         bunch.element_lumo = lumo.set_index("atom")["lumo"].astype(np.float64)
     return bunch
@@ -389,7 +252,7 @@ def load_qm9(target: str = "zpve", *, n_samples: int | None = None, random_state
     """
     _check_option("target", target, _QM9_ENERGIES | set(_QM9_OTHER))
     _check_option("energy_unit", energy_unit, {"eV", "meV", "hartree"})
-    raw = _fetch("qm9", data_home, download_if_missing)
+    raw = fetch("qm9", data_home, download_if_missing)
     table = _qm9_frame(raw)
     if n_samples is not None:
         if not 1 <= n_samples <= len(table):
@@ -429,7 +292,7 @@ def list_datasets(data_home=None) -> pd.DataFrame:
     """
     home = get_data_home(data_home)
     rows = []
-    for spec in _FILES.values():
+    for spec in FILES.values():
         full = home / spec.path
         found = full.is_file()
         rows.append({"name": spec.dataset, "rows": spec.rows, "file": spec.path, "found": found,

@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from .analog import NAFDispersion, NoiseModel, as_torch_model, noise_sweep
 from .analog.hardware import realize_network, recovery_table, retrain_weights
+from .datasets import STUDY_DATASETS
 
 __all__ = ["load_study_data", "noise_tolerance", "naf_inhomogeneity", "basis_comparison"]
 
-DATASETS = ("hydrocarbons", "perovskites", "qm9")
 # Rows used per dataset (subsample of the full table): (quick, full).
 _ROWS = {"hydrocarbons": (400, 6000), "perovskites": (540, None), "qm9": (400, 6000)}
 _TEST_SIZE = 0.2
@@ -43,7 +44,8 @@ def load_study_data(name: str, quick: bool = False, random_state=0, data_home=No
         ``'hydrocarbons'``: COMPAS-3x (GFN2-xTB) relative energies (eV) from SMILES through
         :class:`~taafs_sk.featurizers.HydrocarbonFeaturizer`; ``'perovskites'``: the seed authors'
         double-perovskite table (31 descriptors, band gap in eV), split by composition;
-        ``'qm9'``: QM9 ZPVE (eV) from SMILES through :class:`~taafs_sk.featurizers.MoleculeFeaturizer`.
+        ``'qm9'``: QM9 ZPVE (eV) from SMILES through
+        :class:`~taafs_sk.featurizers.MoleculeFeaturizer`.
     quick : bool, default=False
         Use a small subsample (400 rows for the molecule sets; the perovskite table whole).
         Without it the molecule sets are subsampled to 6,000 rows.
@@ -60,8 +62,9 @@ def load_study_data(name: str, quick: bool = False, random_state=0, data_home=No
     y_train, y_test : ndarray
         Targets in their original units.
     """
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS} or a tuple of arrays; got {name!r}.")
+    if name not in STUDY_DATASETS:
+        raise ValueError(f"dataset must be one of {STUDY_DATASETS} or a tuple of arrays; "
+                         f"got {name!r}.")
     X, y, groups = _load_featurised(name, quick, random_state, data_home)
     if groups is not None:
         splitter = GroupShuffleSplit(n_splits=1, test_size=_TEST_SIZE, random_state=random_state)
@@ -132,10 +135,6 @@ def _fit(estimator, X, y):
     return time.perf_counter() - start
 
 
-def _rmse(pred, y) -> float:
-    return float(np.sqrt(np.mean((np.asarray(pred).ravel() - np.asarray(y).ravel()) ** 2)))
-
-
 def _say(verbose, msg):
     if verbose:
         print(f"[studies] {msg}", file=sys.stderr, flush=True)
@@ -198,7 +197,8 @@ def noise_tolerance(
         est = (_regressor(arch, basis, quick, random_state, len(y_tr)) if estimator is None
                else clone(estimator).set_params(hidden_layer_sizes=arch))
         seconds = _fit(est, X_tr, y_tr)
-        train_rmse, test_rmse = _rmse(est.predict(X_tr), y_tr), _rmse(est.predict(X_te), y_te)
+        train_rmse, test_rmse = (root_mean_squared_error(y_tr, est.predict(X_tr)),
+                                  root_mean_squared_error(y_te, est.predict(X_te)))
         table = noise_sweep(est, X_te, y_te, levels, noise=noise,
                             n_draws=8 if quick else n_draws, X_calib=X_tr,
                             random_state=random_state)
@@ -297,7 +297,8 @@ def naf_inhomogeneity(
         rmse = {}
         for split, X, y in (("train", X_tr, y_tr), ("test", X_te, y_te)):
             for label, m in models.items():
-                rmse[split, label] = np.nan if m is None else _rmse(m.predict(X), y)
+                rmse[split, label] = (np.nan if m is None
+                                      else root_mean_squared_error(y, m.predict(X)))
                 row[f"{split}_rmse_{label}"] = rmse[split, label]
         rec = recovery_table(*(None if np.isnan(rmse["test", m]) else rmse["test", m]
                                for m in ("ideal", "degraded", "retrained", "control")))
@@ -359,8 +360,8 @@ def basis_comparison(
                 "dataset": name, "basis": basis, "repeat": r,
                 "architecture": "-".join(map(str, arch)), "n_params": est.n_params_,
                 "n_epochs": est.n_iter_, "fit_time_s": seconds,
-                "train_rmse": _rmse(est.predict(X_tr), y_tr),
-                "test_rmse": _rmse(est.predict(X_te), y_te),
+                "train_rmse": root_mean_squared_error(y_tr, est.predict(X_tr)),
+                "test_rmse": root_mean_squared_error(y_te, est.predict(X_te)),
                 "noise_ratio": float(sweep["rmse_ratio"].iloc[0]),
             })
             _say(verbose, f"{name} {basis} #{r}: test RMSE {rows[-1]['test_rmse']:.4g}")

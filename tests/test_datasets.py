@@ -42,7 +42,7 @@ FILE_IDS = ["hydrocarbons-xtb", "hydrocarbons-dft", "manzhos-band_gap", "pilania
 
 
 def _path(key: str) -> str:
-    return datasets._FILES[key].path
+    return datasets.FILES[key].path
 
 
 def _copy(data_home, tmp_path, key):
@@ -85,7 +85,7 @@ def test_full_file_loads_with_documented_shapes(bunches, name):
 @pytest.mark.parametrize("name", IDS)
 def test_registered_row_counts_match_the_files(bunches, name):
     key, _, rows, _, _ = LOADERS[name]
-    assert datasets._FILES[key].rows == rows == len(bunches[name].target)
+    assert datasets.FILES[key].rows == rows == len(bunches[name].target)
 
 
 @pytest.mark.parametrize("name", IDS)
