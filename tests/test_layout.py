@@ -1,0 +1,100 @@
+"""The house map of CONTRIBUTING.md, checked against the code: which folder may import which.
+
+Every import counts, including those inside functions (a lazy import is still a dependency).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "taafs_sk"
+
+# Layer -> the layers (besides itself) it may import. Data flows one way:
+# loader -> featurizer -> estimator -> analog wrapper -> study -> plot -> cli.
+ALLOWED = {
+    "exceptions": set(),
+    "featurizers": {"exceptions"},
+    "_data_files": set(),
+    "datasets": {"_data_files"},
+    "nn": {"exceptions"},
+    "taafs": {"nn", "exceptions"},
+    "additive": {"nn", "exceptions"},
+    "analog": {"nn", "taafs", "additive", "exceptions"},
+    "studies": {"analog", "taafs", "additive", "nn", "featurizers", "datasets", "exceptions"},
+    "plotting": {"nn"},
+    "cli": {"studies", "plotting", "datasets", "exceptions"},
+}
+# Third-party packages a layer must not import (nn is torch only; featurizers and the
+# loaders never need torch).
+FORBIDDEN = {
+    "nn": {"sklearn", "skorch"},
+    "featurizers": {"torch", "skorch"},
+    "datasets": {"torch", "skorch"},
+    "_data_files": {"torch", "skorch"},
+}
+ROOT_MODULES = {"__init__", "_legacy"}  # the package's front door may import anything
+
+
+def _layer(path: Path) -> str:
+    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+def _imports(path: Path):
+    """(line, absolute module name) of every import in the file."""
+    package = ".".join(("taafs_sk", *path.relative_to(PACKAGE).with_suffix("").parts))
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module
+            if name == "taafs_sk" or (node.level and not node.module):
+                yield from ((node.lineno, f"{name}.{alias.name}") for alias in node.names)
+            else:
+                yield node.lineno, name
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _layer(p) not in ROOT_MODULES)
+
+
+def test_every_module_has_a_layer():
+    assert {_layer(p) for p in MODULES} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_imports_only_layers_below_it(path):
+    layer = _layer(path)
+    bad = []
+    for line, name in _imports(path):
+        top, _, rest = name.partition(".")
+        if top == "taafs_sk":
+            target = rest.partition(".")[0]
+            if target not in (layer, "__version__") and target not in ALLOWED[layer]:
+                bad.append(f"line {line}: {name}")
+        elif top in FORBIDDEN.get(layer, ()):
+            bad.append(f"line {line}: {name} (third-party, forbidden in {layer})")
+    assert not bad, f"{path.relative_to(PACKAGE)} ({layer}) imports above its layer: {bad}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_module_is_small(path):
+    # STYLE.md: one job per module, <= ~400 lines
+    n_lines = len(path.read_text().splitlines())
+    assert n_lines <= 420, f"{path.relative_to(PACKAGE)} has {n_lines} lines"
+
+
+def test_featurizers_import_without_torch():
+    code = ("import sys, taafs_sk.featurizers, taafs_sk.datasets; "
+            "heavy = {'torch', 'skorch'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
