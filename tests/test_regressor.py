@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline
@@ -15,6 +16,7 @@ from taafs_sk import TAAFSRegressor
 from taafs_sk.exceptions import TrainingDivergedError
 from taafs_sk.nn.activations import count_activation_params
 from taafs_sk.nn.bases import available_bases
+from taafs_sk.taafs.training import build_net, fit_net, loss_curves
 
 ALL_BASES = [*available_bases(), "tanh"]
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=25, batch_size=32, random_state=0)
@@ -199,3 +201,67 @@ def test_bad_input_gets_clear_errors(fitted, toy):
         TAAFSRegressor(**FAST).fit(X[:0], y[:0])
     with pytest.raises(ValueError, match="could not convert string to float"):
         TAAFSRegressor(**FAST).fit(np.array([["a", "b"]] * 5), np.ones(5))
+
+
+# ----------------------------------------------------------- shared skorch set-up (training.py)
+def _small_module():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+
+def _xy(n=120):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    return X, np.sin(X[:, :1]) + 0.1 * X[:, 1:2]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_build_net_never_updates_frozen_parameters(optimizer):
+    module = _small_module()
+    frozen = module[0].weight
+    frozen.requires_grad_(False)
+    frozen.grad = torch.ones_like(frozen)  # a stale gradient must not leak into a step
+    before = frozen.detach().clone()
+    X, y = _xy()
+    extra = {"optimizer__momentum": 0.9} if optimizer == "sgd" else {}
+    net = build_net(module, n_samples=len(X), max_epochs=4, optimizer=optimizer,
+                    weight_decay=0.1, random_state=0, **extra)
+    trained_before = module[2].weight.detach().clone()
+    fit_net(net, X, y, seed=0)
+    assert torch.equal(frozen, before)
+    assert not torch.equal(module[2].weight, trained_before)
+
+
+def test_build_net_routes_param_groups_and_early_stops():
+    module = _small_module()
+    X, y = _xy()
+    net = build_net(module, n_samples=len(X), max_epochs=200, patience=2, lr=0.05,
+                    optimizer__param_groups=[("0.*", {"lr": 0.0})], random_state=0)
+    before = module[0].weight.detach().clone()
+    fit_net(net, X, y, seed=0)
+    train, valid = loss_curves(net)
+    assert torch.equal(module[0].weight, before)  # lr 0 for the first layer
+    assert valid is not None and len(train) < 200  # held-out rows, stopped early
+
+
+def test_build_net_is_reproducible_and_keeps_the_callers_rng():
+    X, y = _xy()
+    preds = []
+    for _ in range(2):
+        net = build_net(_small_module(), n_samples=len(X), max_epochs=3, random_state=0)
+        torch.manual_seed(123)
+        state = torch.random.get_rng_state()
+        fit_net(net, X, y, seed=7)
+        assert torch.equal(torch.random.get_rng_state(), state)
+        preds.append(net.predict(X))
+    np.testing.assert_array_equal(*preds)
+
+
+def test_build_net_divergence_and_bad_optimizer():
+    X, y = _xy()
+    net = build_net(_small_module(), max_epochs=5, lr=1e12, optimizer="sgd",
+                    early_stopping=False, divergence_hint="smaller retrain_lr")
+    with pytest.raises(TrainingDivergedError, match="smaller retrain_lr"):
+        fit_net(net, X, 1e6 * y, seed=0)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        build_net(_small_module(), optimizer="lbfgs2")

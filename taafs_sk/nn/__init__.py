@@ -1,6 +1,7 @@
 """Torch building blocks, with no scikit-learn in them.
 
-- basis families (:class:`Basis` and its subclasses, :func:`make_basis`,
+- basis families (:class:`Basis`, the contract a new family implements, and its built-in
+  subclasses; :func:`register_basis` adds a family by name; :func:`make_basis`,
   :func:`available_bases`);
 - :class:`TAAF`, the trainable activation built from a basis, and the factory that gives each
   layer of a network its activation;
@@ -24,6 +25,8 @@ from .bases import (
     LegendreBasis,
     available_bases,
     make_basis,
+    register_basis,
+    unregister_basis,
 )
 from .fixed import FIXED_ACTIVATIONS, fixed_activation
 from .network import MLP
@@ -51,4 +54,6 @@ __all__ = [
     "fixed_activation",
     "make_activation_factory",
     "make_basis",
+    "register_basis",
+    "unregister_basis",
 ]

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ._fused import NORMALIZATIONS, fused_taaf, normalize
-from .bases import available_bases, make_basis
+from .bases import Basis, available_bases, resolve_basis
 from .fixed import FIXED_ACTIVATIONS
 
 __all__ = [
@@ -46,6 +46,10 @@ def _check_choice(owner: str, name: str, value, options) -> None:
         raise ValueError(f"{name} of {owner} must be one of {list(options)}, got {value!r}.")
 
 
+def _is_fixed(basis) -> bool:
+    return isinstance(basis, str) and basis in FIXED_ACTIVATIONS
+
+
 class TAAF(nn.Module):
     r"""Trainable adaptive activation: :math:`\sum_k c_k B_k(\mathrm{norm}(z)) + b`.
 
@@ -56,10 +60,12 @@ class TAAF(nn.Module):
     n_features : int or None
         Width of the layer. Required when ``per_neuron=True``; a shared activation works on
         any width.
-    basis : str
-        Basis family, one of :func:`taafs_sk.nn.bases.available_bases`.
+    basis : str or Basis
+        Basis family: a name from :func:`taafs_sk.nn.bases.available_bases` (including those
+        added by :func:`~taafs_sk.nn.register_basis`) or a :class:`~taafs_sk.nn.Basis`
+        instance, which is copied (its own ``n_basis`` and options are used).
     n_basis : int, default=8
-        Number of basis functions :math:`K`.
+        Number of basis functions :math:`K` of a basis given by name; ignored for an instance.
     normalization : {'tanh', 'softsign', 'clamp', 'none'}, default='tanh'
         Map from :math:`z` to the basis domain: :math:`\tanh z`; :math:`z/(1+|z|)` (slower
         saturation); :math:`\mathrm{clip}(z/3, -1, 1)` (piecewise linear, flat beyond
@@ -69,13 +75,16 @@ class TAAF(nn.Module):
         Coefficients of shape ``(n_features, n_basis)`` and bias ``(n_features,)`` instead of
         ``(n_basis,)`` and a scalar.
     basis_kwargs : dict, default=None
-        Options of the basis (``order``, ``period``, ``width``, ``alpha``, ``beta``).
+        Options of a basis given by name (``order``, ``period``, ``width``, ``alpha``,
+        ``beta``); must be None for an instance.
     init : {'tanh', 'identity'}, default='tanh'
         Starting shape: the coefficients are the least-squares fit of :math:`\tanh z` or of
         :math:`z` on 601 points of :math:`z \in [-3, 3]`; the bias starts at 0.
     fused : bool, default=True
         Use the fused kernels of :mod:`taafs_sk.nn._fused` (one autograd node, analytic
-        backward). ``False`` evaluates with plain torch operations (the reference).
+        backward) when the basis supplies them (``basis.supports_fused``; every built-in
+        family does). ``False``, or a basis without them, evaluates with plain torch
+        operations (the reference, twice differentiable). ``uses_fused`` tells which.
 
     Attributes
     ----------
@@ -103,7 +112,7 @@ class TAAF(nn.Module):
     def __init__(
         self,
         n_features: int | None,
-        basis: str,
+        basis: str | Basis,
         n_basis: int = 8,
         normalization: str = "tanh",
         per_neuron: bool = False,
@@ -123,7 +132,7 @@ class TAAF(nn.Module):
         self.per_neuron = bool(per_neuron)
         self.init = init
         self.fused = bool(fused)
-        self.basis = make_basis(basis, n_basis, **(basis_kwargs or {}))
+        self.basis = resolve_basis(basis, n_basis, basis_kwargs, owner="TAAF")
         weight = torch.cat([self._initial_coefficients(init), torch.zeros(1)])  # (K + 1,)
         if self.per_neuron:
             weight = weight.repeat(self.n_features, 1)  # (F, K + 1)
@@ -132,6 +141,11 @@ class TAAF(nn.Module):
     @property
     def n_basis(self) -> int:
         return self.basis.n_basis
+
+    @property
+    def uses_fused(self) -> bool:
+        """Whether ``forward`` takes the fused path (``fused`` and a basis that supports it)."""
+        return self.fused and self.basis.supports_fused
 
     @property
     def coefficients(self) -> torch.Tensor:
@@ -152,7 +166,7 @@ class TAAF(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Apply the activation elementwise; ``z`` has shape ``(..., n_features)``."""
-        if self.fused:
+        if self.uses_fused:
             return fused_taaf(z, self.weight, self.basis, self.normalization)
         phi = self.basis(normalize(z, self.normalization))  # (..., F, K)
         if self.per_neuron:
@@ -175,14 +189,14 @@ class ActivationFactory:
         self._shared: nn.Module | None = None
 
     def _new(self, n_features: int | None) -> nn.Module:
-        if self.basis in FIXED_ACTIVATIONS:
+        if _is_fixed(self.basis):
             return FIXED_ACTIVATIONS[self.basis]()
         return TAAF(n_features, self.basis, self.n_basis, self.normalization,
                     per_neuron=self.sharing == "neuron", basis_kwargs=self.basis_kwargs,
                     init=self.init, fused=self.fused)
 
     def __call__(self, layer_index: int, n_features: int) -> nn.Module:
-        if self.sharing in ("layer", "neuron") or self.basis in FIXED_ACTIVATIONS:
+        if self.sharing in ("layer", "neuron") or _is_fixed(self.basis):
             return self._new(n_features)
         if self._shared is None or (self.sharing == "network" and layer_index == 0):
             self._shared = self._new(None)
@@ -190,7 +204,7 @@ class ActivationFactory:
 
 
 def make_activation_factory(
-    basis: str,
+    basis: str | Basis,
     n_basis: int = 8,
     sharing: str = "layer",
     normalization: str = "tanh",
@@ -203,12 +217,13 @@ def make_activation_factory(
 
     Parameters
     ----------
-    basis : str
-        A basis family (:func:`taafs_sk.nn.bases.available_bases`) or a fixed activation
-        (``FIXED_ACTIVATIONS``: 'tanh', 'sigmoid', 'relu', 'silu', 'gelu', 'elu', 'softplus',
-        'leaky_relu', 'identity'); a fixed activation ignores the other arguments.
+    basis : str or Basis
+        A basis family (:func:`taafs_sk.nn.bases.available_bases`, a
+        :class:`~taafs_sk.nn.Basis` instance) or a fixed activation (``FIXED_ACTIVATIONS``:
+        'tanh', 'sigmoid', 'relu', 'silu', 'gelu', 'elu', 'softplus', 'leaky_relu',
+        'identity'); a fixed activation ignores the other arguments.
     n_basis : int, default=8
-        Basis functions per activation.
+        Basis functions per activation (ignored for an instance, which has its own).
     sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
         Which neurons share one set of coefficients (see the module docstring).
     normalization : {'tanh', 'softsign', 'clamp', 'none'}, default='tanh'
@@ -239,18 +254,19 @@ def make_activation_factory(
     True
     """
     valid = [*available_bases(), *FIXED_ACTIVATIONS]
-    if basis not in valid:
-        raise ValueError(f"basis must be one of {valid}, got {basis!r}.")
+    if not isinstance(basis, Basis) and basis not in valid:
+        raise ValueError(f"basis of make_activation_factory must be one of {valid} or a "
+                         f"taafs_sk.nn.Basis instance, got {basis!r}.")
     _check_choice("make_activation_factory", "sharing", sharing, SHARING_SCHEMES)
     _check_choice("make_activation_factory", "normalization", normalization, NORMALIZATIONS)
     _check_choice("make_activation_factory", "init", init, INITS)
-    if basis not in FIXED_ACTIVATIONS:
-        make_basis(basis, n_basis, **(basis_kwargs or {}))  # validates n_basis and options
+    if not _is_fixed(basis):  # validates n_basis and options
+        resolve_basis(basis, n_basis, basis_kwargs, owner="make_activation_factory")
     return ActivationFactory(basis, n_basis, sharing, normalization, basis_kwargs, init, fused)
 
 
 def count_activation_params(
-    basis: str, n_basis: int, sharing: str, hidden_layer_sizes: Sequence[int]
+    basis: str | Basis, n_basis: int, sharing: str, hidden_layer_sizes: Sequence[int]
 ) -> int:
     r"""Trainable parameters that the activations add to an MLP.
 
@@ -268,11 +284,14 @@ def count_activation_params(
     >>> count_activation_params("bspline", 8, "layer", (64, 64))
     18
     """
-    _check_choice("count_activation_params", "basis", basis,
-                  [*available_bases(), *FIXED_ACTIVATIONS])
+    if isinstance(basis, Basis):
+        n_basis = basis.n_basis
+    else:
+        _check_choice("count_activation_params", "basis", basis,
+                      [*available_bases(), *FIXED_ACTIVATIONS])
     _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
     sizes = [int(h) for h in hidden_layer_sizes]
-    if basis in FIXED_ACTIVATIONS or not sizes:
+    if _is_fixed(basis) or not sizes:
         return 0
     per_shape = int(n_basis) + 1
     if sharing in ("global", "network"):

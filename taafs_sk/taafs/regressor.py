@@ -17,36 +17,28 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.dataset import ValidSplit
 
 from ..exceptions import ConvergenceWarning
 from ..nn.activations import (
-    FIXED_ACTIVATIONS,
     NORMALIZATIONS,
     SHARING_SCHEMES,
     make_activation_factory,
 )
-from ..nn.bases import available_bases
+from ..nn.bases import Basis
 from ..nn.network import MLP, evaluate
-from ._iterators import TensorBatchIterator
-from .callbacks import FiniteLossGuard
+from ._params import (
+    BasisNames,
+    check_basis,
+    check_hidden_layer_sizes,
+    pop_registered_basis,
+    prepare_target,
+    registered_basis_state,
+)
+from .training import OPTIMIZERS, build_net, fit_net, loss_curves
 
 __all__ = ["TAAFSRegressor"]
 
-_OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-# Fewer validation rows than this and early stopping monitors the training loss instead.
-_MIN_VALID_ROWS = 5
 _PREDICT_CHUNK = 16384
-
-
-def _silent(*args, **kwargs) -> None:
-    """Picklable sink that drops EarlyStopping's message."""
 
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
@@ -67,19 +59,24 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     ----------
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Width of each hidden layer.
-    basis : str, default='bspline'
-        Basis family of the trainable activations (see :func:`taafs_sk.nn.bases.available_bases`)
-        or a fixed activation (``'tanh'``, ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``,
-        ``'elu'``, ``'softplus'``, ``'leaky_relu'``, ``'identity'``).
+    basis : str or taafs_sk.nn.Basis, default='bspline'
+        Basis family of the trainable activations: a name (see
+        :func:`taafs_sk.nn.bases.available_bases`; names added with
+        :func:`taafs_sk.nn.register_basis` count, as the registry is read at ``fit``), a
+        :class:`taafs_sk.nn.Basis` instance (copied into every activation; its own
+        ``n_basis`` and options are used), or a fixed activation (``'tanh'``,
+        ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``, ``'elu'``, ``'softplus'``,
+        ``'leaky_relu'``, ``'identity'``).
     n_basis : int, default=8
-        Number of basis functions per activation.
+        Number of basis functions per activation (for a basis given by name).
     sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
         Which neurons share one set of coefficients. ``'global'`` and ``'network'`` coincide
         for this single-network model.
     normalization : str, default='tanh'
         Map from the weighted sum to the basis domain :math:`[-1, 1]`.
     basis_kwargs : dict, default=None
-        Extra arguments of the basis (e.g. ``{'alpha': 1, 'beta': 1}`` for Jacobi).
+        Extra arguments of a basis given by name (e.g. ``{'alpha': 1, 'beta': 1}`` for
+        Jacobi); must be None with a Basis instance.
     skip_connection : bool, default=False
         Add a trainable linear path from the inputs to the output. Nearly additive targets
         (molecular energies from count features) need it.
@@ -163,7 +160,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "basis": [StrOptions(set(available_bases()) | set(FIXED_ACTIVATIONS))],
+        "basis": [BasisNames(), Basis],
         "n_basis": [Interval(Integral, 1, None, closed="left")],
         "sharing": [StrOptions(set(SHARING_SCHEMES))],
         "normalization": [StrOptions(set(NORMALIZATIONS))],
@@ -172,7 +169,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -232,7 +229,14 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Train the network on ``X`` (n_samples, n_features) and ``y`` (n_samples[, n_outputs]).
+        """Train the network from scratch (early stopping, if set, holds out some rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (converted to float32 for training).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
 
         Returns
         -------
@@ -248,6 +252,13 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         The first call builds the network (and fixes the target scaling); later calls
         continue training it. No data is held out.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets, with as many outputs as at the first call.
+
         Returns
         -------
         self : TAAFSRegressor
@@ -261,55 +272,23 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             self, X, y, reset=first, multi_output=True, y_numeric=True,
             dtype=[np.float64, np.float32],
         )
-        y2 = self._prepare_target(y, reset=first)
-        hidden = self._check_hidden_layer_sizes()
+        check_basis(self)
+        y2 = prepare_target(self, y, reset=first)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         rng = check_random_state(self.random_state)
         if first:
             self._seed = int(rng.randint(np.iinfo(np.int32).max))
             self._n_partial = 0
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed + (self._n_partial if incremental else 0))
-            Xt = torch.from_numpy(np.array(X, dtype=np.float32, copy=True))
             if first:
                 self.net_ = self._build_net(hidden, X.shape[0], incremental)
                 self.net_.initialize()
             if incremental:
                 self._n_partial += 1
-                self.net_.partial_fit(Xt, y2, epochs=1)
-            else:
-                self.net_.fit(Xt, y2)
+            fit_net(self.net_, X, y2, epochs=1 if incremental else None)
         self._store_fitted_state()
         return self
-
-    def _check_hidden_layer_sizes(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if any(not isinstance(h, Integral) or isinstance(h, bool) or h < 1 for h in sizes):
-            raise ValueError(
-                "hidden_layer_sizes of TAAFSRegressor must be positive integers, "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(h) for h in sizes)
-
-    def _prepare_target(self, y: np.ndarray, reset: bool) -> np.ndarray:
-        if reset:
-            self._y_ndim = y.ndim
-        y2 = y.reshape(len(y), -1)
-        if reset:
-            self.n_outputs_ = y2.shape[1]
-            if self.scale_target:
-                self.y_mean_ = y2.mean(axis=0)
-                scale = y2.std(axis=0)
-                self.y_scale_ = np.where(scale > 0, scale, 1.0)
-            else:
-                self.y_mean_ = np.zeros(self.n_outputs_)
-                self.y_scale_ = np.ones(self.n_outputs_)
-        elif y2.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2.shape[1]} outputs, but TAAFSRegressor was fitted with "
-                f"{self.n_outputs_}."
-            )
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
 
     def _build_module(self, hidden: tuple[int, ...]) -> MLP:
         factory = make_activation_factory(
@@ -325,35 +304,21 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         )
 
     def _build_net(self, hidden, n_samples: int, incremental: bool) -> NeuralNetRegressor:
-        n_valid = int(np.floor(self.validation_fraction * n_samples))
-        use_valid = self.early_stopping and not incremental and n_valid >= _MIN_VALID_ROWS
-        callbacks = [("finite_loss", FiniteLossGuard())]
-        if self.early_stopping and not incremental:
-            callbacks.append((
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_loss" if use_valid else "train_loss",
-                    patience=self.patience, load_best=True, sink=_silent,
-                ),
-            ))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        callbacks.extend(self.callbacks or [])
-        return NeuralNetRegressor(
-            module=self._build_module(hidden),
-            criterion=torch.nn.MSELoss,
-            optimizer=_OPTIMIZERS[self.optimizer],
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
+        return build_net(
+            self._build_module(hidden),
+            n_samples=n_samples,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_valid=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            train_split=ValidSplit(self.validation_fraction, random_state=self._seed)
-            if use_valid else None,
-            callbacks=callbacks,
-            verbose=int(self.verbose > 0),
+            lr=self.lr,
+            optimizer=self.optimizer,
+            weight_decay=self.weight_decay,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            patience=self.patience,
+            incremental=incremental,
+            random_state=self._seed,
+            verbose=self.verbose,
+            callbacks=self.callbacks,
             device=self.device,
         )
 
@@ -361,11 +326,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         self.module_ = self.net_.module_
         self.dtype_ = next(self.module_.parameters()).dtype
         self.history_ = self.net_.history
-        self.loss_curve_ = [float(v) for v in self.history_[:, "train_loss"]]
-        has_valid = "valid_loss" in self.history_[-1]
-        self.validation_loss_curve_ = (
-            [float(v) for v in self.history_[:, "valid_loss"]] if has_valid else None
-        )
+        self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
         self.n_iter_ = len(self.history_)
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
         if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
@@ -423,6 +384,13 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             values = act(grid.contiguous()).cpu().double().numpy()
         per_neuron = bool(getattr(act, "per_neuron", False))
         return z, (values if per_neuron else values[:, :1])
+
+    def __getstate__(self):
+        # registered basis names travel with the estimator (to GridSearchCV workers)
+        return registered_basis_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(pop_registered_basis(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,57 @@
+r"""Basis families on :math:`[-1, 1]` for trainable activation functions.
+
+Each basis is a small :class:`torch.nn.Module`, a subclass of :class:`Basis`, whose
+``forward(u)`` maps a tensor ``u`` of any shape to ``u.shape + (n_basis,)``. Inputs are
+clamped to :math:`[-1, 1]` first, so every finite input gives finite values and gradients.
+
+Besides the reference evaluation (``values``: three-term recurrences, closed forms), every
+built-in basis offers a second, *fused* representation used by :mod:`taafs_sk.nn._fused`:
+``features(u)`` returns a small stack of ``m`` working features ``S`` of shape
+``(m,) + u.shape`` and two fixed matrices, ``maps[0]`` and ``maps[1]`` of shape
+``(n_basis, m)``, with
+
+.. math::
+
+    B_k(u) = \sum_j \mathrm{maps}_{0,kj} S_j(u), \qquad
+    B_k'(u) = \sum_j \mathrm{maps}_{1,kj} S_j(u).
+
+An activation :math:`\sum_k c_k B_k` and its slope are then one small matrix product
+``(c @ maps) @ S``. Polynomial families use powers of ``u`` (the maps hold the exact change of
+basis to monomials), B-splines use powers plus truncated powers at the interior knots,
+Fourier series use harmonics from the angle-addition recurrence and Gaussian RBFs use
+:math:`\phi_k` and :math:`u\phi_k`. ``amplification`` measures how much rounding error the
+change of basis can amplify; the fused code switches to float64 where it is large. A family
+of one's own needs only ``values`` (see :class:`Basis`) and is added by name with
+:func:`register_basis`.
+
+Modules: ``_base`` (the :class:`Basis` contract), ``polynomial``, ``grid`` (B-splines,
+Fourier, Gaussian RBF) and ``_registry`` (:data:`BASES` and the functions on it).
+"""
+
+from ._base import Basis
+from ._registry import (
+    BASES,
+    BUILTIN_BASES,
+    available_bases,
+    make_basis,
+    register_basis,
+    resolve_basis,
+    unregister_basis,
+    user_bases,
+)
+from .grid import BSplineBasis, FourierBasis, GaussianRBFBasis
+from .polynomial import (
+    BesselBasis,
+    Chebyshev1Basis,
+    Chebyshev2Basis,
+    HermiteBasis,
+    JacobiBasis,
+    LegendreBasis,
+)
+
+__all__ = [
+    "Basis", "BSplineBasis", "FourierBasis", "GaussianRBFBasis", "LegendreBasis",
+    "HermiteBasis", "Chebyshev1Basis", "Chebyshev2Basis", "BesselBasis", "JacobiBasis",
+    "BASES", "BUILTIN_BASES", "make_basis", "available_bases", "register_basis",
+    "resolve_basis", "unregister_basis", "user_bases",
+]

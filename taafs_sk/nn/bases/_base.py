@@ -1,0 +1,218 @@
+r"""The :class:`Basis` base class: the contract every basis family implements."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["Basis"]
+
+
+def _check_int(owner: str, name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} of {owner} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _check_real(owner: str, name: str, value, lower: float, strict: bool = True) -> float:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and (value > lower if strict else value >= lower)
+    if not ok:
+        relation = ">" if strict else ">="
+        raise ValueError(f"{name} of {owner} must be a finite number {relation} {lower}, "
+                         f"got {value!r}.")
+    return float(value)
+
+
+def _powers(S: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
+    """Fill ``S[j] = x**j`` for all rows of ``S`` by repeated doubling (log2 many products)."""
+    S[0].fill_(1.0)
+    if len(S) > 1 and x is not None:  # x None: S[1] already holds x
+        S[1].copy_(x)
+    n = 1
+    while n + 1 < len(S):  # rows n+1..2n from rows 1..n times x^n
+        hi = min(2 * n, len(S) - 1)
+        torch.mul(S[1: hi - n + 1], S[n], out=S[n + 1: hi + 1])
+        n = hi
+    return S
+
+
+class Basis(nn.Module):
+    r"""Base class of the basis families: ``u`` (any shape) -> ``u.shape + (n_basis,)``.
+
+    A new family subclasses ``Basis`` and implements :meth:`values`; the rest is optional.
+
+    **Required.** ``__init__(self, n_basis, **options)`` calls ``super().__init__(n_basis)``
+    first (it validates ``n_basis`` against the class attribute ``min_basis``), keeps any
+    tables in ``register_buffer`` (float64 buffers stay float64 under ``.float()``), and
+    stores each option as an attribute of the same name. ``values(u)`` evaluates all
+    ``n_basis`` functions at ``u``, a float32 or float64 tensor of any shape already clamped
+    to :math:`[-1, 1]`, and returns ``u.shape + (n_basis,)`` with torch operations (autograd
+    differentiates them: this *eager* path is also twice differentiable if the operations
+    are). ``forward(u)`` clamps and calls ``values``.
+
+    **Optional: the fused path** (:mod:`taafs_sk.nn._fused`, one autograd node per activation
+    with an analytic backward). Supply both
+
+    - ``features(u)``: for ``u`` in :math:`[-1, 1]` of any shape, a tensor ``S`` of shape
+      ``(m,) + u.shape`` of working features with ``S[0] == 1`` (the activation's bias is
+      mapped onto it), in ``u``'s dtype;
+    - a call ``self.set_fused_maps(values, slopes)`` at the end of ``__init__``, with two
+      arrays of shape ``(n_basis, m)`` such that, for every ``u``,
+
+      .. math::
+
+          B_k(u) = \sum_j \mathrm{values}_{kj} S_j(u), \qquad
+          B_k'(u) = \sum_j \mathrm{slopes}_{kj} S_j(u).
+
+    :meth:`set_fused_maps` checks the shapes, ``S[0] == 1`` and the value rows against
+    :meth:`values` on a grid (a wrong slope row is not detected: it gives wrong gradients;
+    compare with ``TAAF(..., fused=False)``). A basis without them has
+    ``supports_fused == False`` and every :class:`~taafs_sk.nn.TAAF` built on it evaluates
+    eagerly, whatever its ``fused`` flag says.
+
+    Register the class by name with :func:`~taafs_sk.nn.register_basis`, or pass an instance
+    as ``basis`` to :class:`~taafs_sk.nn.TAAF` or :class:`~taafs_sk.TAAFSRegressor`.
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of basis functions, at least ``min_basis``.
+
+    Attributes
+    ----------
+    name : str
+        Class attribute: the registered name (informational; messages use it).
+    min_basis : int
+        Class attribute: the smallest allowed ``n_basis`` (default 1).
+    amplification : float
+        How much the fused representation can amplify rounding errors (1 without one); above
+        :data:`taafs_sk.nn._fused.AMPLIFICATION_LIMIT` the fused features run in float64.
+
+    Examples
+    --------
+    Monomials :math:`1, u, u^2, ...`, eager only, then with the fused contract:
+
+    >>> import torch
+    >>> from taafs_sk.nn import Basis, TAAF
+    >>> class Monomials(Basis):
+    ...     name = "monomials"
+    ...     def values(self, u):
+    ...         return u[..., None] ** torch.arange(self.n_basis, dtype=u.dtype)
+    >>> Monomials(3)(torch.tensor([2.0]))  # clamped to 1
+    tensor([[1., 1., 1.]])
+    >>> import numpy as np
+    >>> class FusedMonomials(Monomials):
+    ...     def __init__(self, n_basis):
+    ...         super().__init__(n_basis)
+    ...         k = np.arange(n_basis)
+    ...         slopes = np.zeros((n_basis, n_basis))
+    ...         slopes[k[1:], k[:-1]] = k[1:]  # d/du u^k = k u^(k-1)
+    ...         self.set_fused_maps(np.eye(n_basis), slopes)
+    ...     def features(self, u):
+    ...         return self.values(u).movedim(-1, 0)
+    >>> Monomials(4).supports_fused, FusedMonomials(4).supports_fused
+    (False, True)
+    >>> TAAF(3, FusedMonomials(4)).uses_fused
+    True
+    """
+
+    __module__ = "taafs_sk.nn.bases"  # its public home, as messages and docs name it
+    name: ClassVar[str] = ""
+    min_basis: ClassVar[int] = 1
+
+    def __init__(self, n_basis: int) -> None:
+        super().__init__()
+        label = self.name or type(self).__name__
+        self.n_basis = _check_int(f"basis {label!r}", "n_basis", n_basis, self.min_basis)
+        self.amplification = 1.0
+
+    def _apply(self, fn, recurse: bool = True):
+        """Move the tables with the module, but never round them: a cast of the network
+        (``.float()``, ``.half()``) keeps every float64 buffer in float64 (each use casts it to
+        the input's dtype), and drops the fused-kernel plans built for the old device."""
+        precise = {k: b for k, b in self._buffers.items()
+                   if b is not None and b.dtype == torch.float64}
+        super()._apply(fn, recurse)
+        for k, old in precise.items():
+            new = self._buffers[k]
+            if new.dtype != torch.float64:
+                self._buffers[k] = old.to(new.device)
+        self.__dict__.pop("_fused_plans", None)
+        return self
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_fused_plans", None)  # caches of device tensors: rebuilt on first use
+        return state
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""
+        return self.values(u.clamp(-1.0, 1.0))
+
+    def values(self, u: torch.Tensor) -> torch.Tensor:
+        """Values at ``u`` (already in [-1, 1]): shape ``u.shape + (n_basis,)``. Required."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement values(u) -> u.shape + (n_basis,)."
+        )
+
+    def features(self, u: torch.Tensor) -> torch.Tensor:
+        """Working features ``(m,) + u.shape`` of the fused representation (``u`` in [-1, 1]).
+
+        Optional, together with :meth:`set_fused_maps`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no fused representation; set_fused_maps was not called."
+        )
+
+    @property
+    def supports_fused(self) -> bool:
+        """Whether the fused path can evaluate this basis (``features`` and maps supplied)."""
+        return "maps" in self._buffers
+
+    def set_fused_maps(self, values: np.ndarray, slopes: np.ndarray) -> None:
+        """Register the fused maps ``(2, n_basis, m)`` and measure the rounding amplification.
+
+        Parameters
+        ----------
+        values, slopes : array-like of shape (n_basis, m)
+            Rows giving :math:`B_k` and :math:`B_k'` on the ``m`` rows of ``features(u)``.
+
+        Raises
+        ------
+        ValueError
+            When the shapes disagree, ``features(u)[0]`` is not 1, or ``values @ features``
+            does not reproduce :meth:`values`.
+        """
+        maps = np.stack([np.asarray(values, float), np.asarray(slopes, float)])
+        owner = type(self).__name__
+        grid = torch.linspace(-1.0, 1.0, 1001, dtype=torch.float64)
+        feats = self.features(grid)
+        if maps.ndim != 3 or maps.shape[1] != self.n_basis or feats.shape != (
+                maps.shape[2], len(grid)):
+            raise ValueError(
+                f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
+                f"({self.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
+                f"{maps.shape[1:]} and features {tuple(feats.shape)} for u of shape (1001,)."
+            )
+        if not torch.allclose(feats[0], torch.ones_like(grid)):
+            raise ValueError(f"{owner}.features(u)[0] must be 1 everywhere (the bias feature).")
+        maps_t = torch.as_tensor(maps, dtype=torch.float64)
+        vals = self.values(grid)  # (G, K)
+        terms = (maps_t[0][:, :, None] * feats[None]).abs().sum(1)  # (K, G)
+        scale = vals.abs().amax(0).clamp_min(1e-12)  # (K,)
+        self.amplification = float((terms.amax(1) / scale).max())
+        error = float(((maps_t[0] @ feats).T - vals).abs().amax(0).div(scale).max())
+        if error > max(1e-6, 1e-12 * self.amplification):
+            raise ValueError(
+                f"{owner}.set_fused_maps: values @ features(u) differs from values(u) by "
+                f"{error:.3g} (relative) on [-1, 1]; fix the value rows or features, or do not "
+                "call set_fused_maps (the eager path is then used)."
+            )
+        self.register_buffer("maps", maps_t)
+
+    def extra_repr(self) -> str:
+        return f"n_basis={self.n_basis}"

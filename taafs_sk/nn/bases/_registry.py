@@ -1,0 +1,222 @@
+"""The registry of basis families by name: :data:`BASES`, :func:`register_basis`,
+:func:`make_basis`, and :func:`resolve_basis` (a name or an instance -> a new module)."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+from ..fixed import FIXED_ACTIVATIONS
+from ._base import Basis
+from .grid import BSplineBasis, FourierBasis, GaussianRBFBasis
+from .polynomial import (
+    BesselBasis,
+    Chebyshev1Basis,
+    Chebyshev2Basis,
+    HermiteBasis,
+    JacobiBasis,
+    LegendreBasis,
+)
+
+__all__ = [
+    "BASES", "BUILTIN_BASES", "available_bases", "make_basis", "register_basis",
+    "resolve_basis", "user_bases", "unregister_basis",
+]
+
+#: Name -> class of every basis family known now: the built-in ones, in the TAAFS paper's
+#: order, then those added by :func:`register_basis`.
+BASES: dict[str, type[Basis]] = {
+    cls.name: cls
+    for cls in (BSplineBasis, FourierBasis, GaussianRBFBasis, LegendreBasis, HermiteBasis,
+                Chebyshev1Basis, Chebyshev2Basis, BesselBasis, JacobiBasis)
+}
+#: Names of the built-in families (they cannot be unregistered).
+BUILTIN_BASES: frozenset[str] = frozenset(BASES)
+
+
+def available_bases() -> list[str]:
+    """Names of the registered basis families, built-in ones first (the TAAFS paper's order).
+
+    Examples
+    --------
+    >>> from taafs_sk.nn.bases import available_bases
+    >>> available_bases()[:3]
+    ['bspline', 'fourier', 'grbf']
+    """
+    return list(BASES)
+
+
+def _same_definition(a: type, b: type) -> bool:
+    """The same class, or a re-execution of its definition (a notebook cell run twice)."""
+    return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
+
+
+def register_basis(name: str, cls: type[Basis], *, overwrite: bool = False) -> type[Basis]:
+    """Make the basis family ``cls`` available by ``name`` everywhere a basis name is accepted.
+
+    After registration, ``TAAF(n, name)``, ``make_basis(name, ...)`` and
+    ``TAAFSRegressor(basis=name)`` use ``cls`` (estimators read the registry when they are
+    fitted). A fitted or unfitted ``TAAFSRegressor`` whose ``basis`` is a registered name
+    carries ``(name, cls)`` in its pickled state and registers it again where it is unpickled,
+    so the name also works in the worker processes of ``GridSearchCV(n_jobs=...)``. The class
+    itself is pickled by reference: it must be importable there (or defined in ``__main__``,
+    which loky/cloudpickle sends by value).
+
+    Parameters
+    ----------
+    name : str
+        The new name. It may not be a fixed activation name (``'tanh'``, ...).
+    cls : subclass of Basis
+        The family; see :class:`Basis` for the contract.
+    overwrite : bool, default=False
+        Allow replacing a built-in family or another class registered under ``name``.
+        Registering the same class again (or a re-run of its definition) is always allowed.
+
+    Returns
+    -------
+    cls : subclass of Basis
+        ``cls`` itself.
+
+    Raises
+    ------
+    TypeError
+        When ``cls`` is not a subclass of :class:`Basis` or ``name`` is not a string.
+    ValueError
+        When ``name`` is empty, a fixed activation, or taken and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn import Basis, TAAF, register_basis, unregister_basis
+    >>> class Cosines(Basis):
+    ...     def values(self, u):
+    ...         k = torch.arange(self.n_basis, dtype=u.dtype)
+    ...         return torch.cos(torch.pi * k * u[..., None] / 2)
+    >>> _ = register_basis("cosines", Cosines)
+    >>> TAAF(4, "cosines", n_basis=5)(torch.zeros(2, 4)).shape
+    torch.Size([2, 4])
+    >>> unregister_basis("cosines")
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name of register_basis must be a str, got {name!r}.")
+    if not (isinstance(cls, type) and issubclass(cls, Basis)):
+        raise TypeError(
+            f"cls of register_basis({name!r}, ...) must be a subclass of "
+            f"taafs_sk.nn.Basis, got {cls!r}; subclass Basis and implement values(u)."
+        )
+    if not name or name != name.strip():
+        raise ValueError(f"name of register_basis must be a non-empty word, got {name!r}.")
+    if name in FIXED_ACTIVATIONS:
+        raise ValueError(
+            f"name {name!r} of register_basis is a fixed activation ({sorted(FIXED_ACTIVATIONS)}"
+            "), which basis= already means; choose another name."
+        )
+    old = BASES.get(name)
+    if old is not None and not overwrite and not _same_definition(old, cls):
+        kind = "built-in basis" if name in BUILTIN_BASES else "basis registered as"
+        raise ValueError(
+            f"name {name!r} of register_basis is taken by the {kind} {old.__qualname__}; "
+            "choose another name or pass overwrite=True."
+        )
+    BASES[name] = cls
+    return cls
+
+
+def unregister_basis(name: str) -> None:
+    """Remove a family added by :func:`register_basis` (built-in ones cannot be removed).
+
+    Raises
+    ------
+    ValueError
+        For a built-in or unknown name.
+    """
+    if name in BUILTIN_BASES or name not in BASES:
+        user = [n for n in BASES if n not in BUILTIN_BASES]
+        raise ValueError(f"unregister_basis: {name!r} is not a user-registered basis; those "
+                         f"are {user}.")
+    del BASES[name]
+
+
+def user_bases() -> dict[str, type[Basis]]:
+    """Name -> class of the families added by :func:`register_basis` (not the built-in ones).
+
+    Examples
+    --------
+    >>> from taafs_sk.nn.bases import user_bases
+    >>> user_bases()
+    {}
+    """
+    return {name: cls for name, cls in BASES.items() if name not in BUILTIN_BASES}
+
+
+def make_basis(name: str, n_basis: int, **kwargs) -> Basis:
+    """Build the basis family ``name`` with ``n_basis`` functions.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_bases`.
+    n_basis : int
+        Number of basis functions.
+    **kwargs
+        Family options: ``order`` (bspline), ``period`` (fourier), ``width`` (grbf),
+        ``alpha`` and ``beta`` (jacobi), or those of a registered family.
+
+    Returns
+    -------
+    basis : Basis
+        The module.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, an impossible ``n_basis`` or an unknown or invalid option.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn.bases import make_basis
+    >>> make_basis("jacobi", 5, alpha=0.5, beta=0.5)(torch.zeros(7, 3)).shape
+    torch.Size([7, 3, 5])
+    """
+    if not isinstance(name, str) or name not in BASES:
+        raise ValueError(f"Unknown basis {name!r}; valid names are {available_bases()} (or "
+                         "register one with taafs_sk.nn.register_basis).")
+    cls = BASES[name]
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        allowed = [p for p in params if p not in ("self", "n_basis")]
+        unknown = sorted(set(kwargs) - set(allowed))
+        if unknown:
+            raise ValueError(f"Unknown option(s) {unknown} for basis {name!r}; it accepts "
+                             f"{allowed or 'no options'}.")
+    return cls(n_basis, **kwargs)
+
+
+def resolve_basis(basis, n_basis: int, basis_kwargs: dict | None = None,
+                  owner: str = "TAAF") -> Basis:
+    """A new basis module from a registered name or a :class:`Basis` instance.
+
+    A name is built with ``n_basis`` and ``basis_kwargs``. An instance is deep-copied (the
+    caller's object is never changed): its own ``n_basis`` and options win, so ``n_basis``
+    is ignored and ``basis_kwargs`` must be empty.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or ``basis_kwargs`` given with an instance.
+    TypeError
+        For anything else than a str or a Basis.
+    """
+    if isinstance(basis, Basis):
+        if basis_kwargs:
+            raise ValueError(
+                f"basis_kwargs of {owner} must be None when basis is a Basis instance "
+                f"({type(basis).__name__}), got {basis_kwargs!r}; pass the options to the "
+                "instance instead."
+            )
+        return copy.deepcopy(basis)
+    if isinstance(basis, str):
+        return make_basis(basis, n_basis, **(basis_kwargs or {}))
+    raise TypeError(f"basis of {owner} must be a basis name ({available_bases()}) or a "
+                    f"taafs_sk.nn.Basis instance, got {basis!r}.")

@@ -1,0 +1,278 @@
+"""Basis families on a uniform grid or spectrum: B-splines, Fourier harmonics, Gaussian RBFs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from numpy.polynomial import Polynomial
+
+from ._base import Basis, _check_int, _check_real, _powers
+
+__all__ = ["BSplineBasis", "FourierBasis", "GaussianRBFBasis"]
+
+
+class BSplineBasis(Basis):
+    r"""B-splines of degree ``order`` on a uniform grid over [-1, 1] with extended knots.
+
+    With :math:`G = K - k` intervals of width :math:`h = 2/G`, the knots are
+    :math:`t_i = -1 + (i - k) h`, :math:`i = 0, ..., K + k`, and
+    :math:`B_i(u) = N_k((u - t_i)/h)` with the cardinal B-spline
+
+    .. math::
+
+        N_k(x) = \frac{1}{k!} \sum_{j < (k+1)/2} (-1)^j \binom{k+1}{j}
+                 \bigl(\tfrac{k+1}{2} - |x - \tfrac{k+1}{2}| - j\bigr)_+^k ,
+
+    a closed form (symmetric truncated-power sum) that is exactly zero outside the support.
+    The functions form a partition of unity on [-1, 1].
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of B-splines; must exceed ``order``.
+    order : int, default=3
+        Polynomial degree :math:`k` (3: cubic splines), at least 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn.bases import BSplineBasis
+    >>> float(BSplineBasis(6)(torch.tensor([0.3])).sum())
+    1.0
+    """
+
+    name = "bspline"
+
+    def __init__(self, n_basis: int, order: int = 3) -> None:
+        self.order = _check_int("basis 'bspline'", "order", order, 1)
+        super().__init__(n_basis)
+        if self.n_basis <= self.order:
+            raise ValueError(f"n_basis of basis 'bspline' must exceed order={self.order}, got "
+                             f"{n_basis!r}; use n_basis >= {self.order + 1} or a lower order.")
+        k, K = self.order, self.n_basis
+        self.h = 2.0 / (K - k)
+        knots = -1.0 + (np.arange(K + k + 1) - k) * self.h
+        dtype = torch.float64
+        self.register_buffer("knots", torch.as_tensor(knots, dtype=dtype))
+        self.register_buffer("interior_knots", torch.as_tensor(knots[k + 1: K], dtype=dtype))
+        self.set_fused_maps(*self._truncated_power_maps(knots))
+
+    def _truncated_power_maps(self, knots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact maps onto ``[u^0..u^k, (u - tau)_+^k, (u - tau)_+^(k-1)]`` on [-1, 1]."""
+        k, K = self.order, self.n_basis
+        n_int = K - k - 1
+        m = k + 1 + 2 * n_int
+        top, low = self._blocks()
+        values, slopes = np.zeros((K, m)), np.zeros((K, m))
+        for i in range(K):
+            for j in range(k + 2):
+                w = (-1) ** j * math.comb(k + 1, j) / (math.factorial(k) * self.h ** k)
+                idx = i + j
+                if idx <= k:  # knot <= -1: a full polynomial (u - t)^k on [-1, 1]
+                    p = Polynomial([-knots[idx], 1.0]) ** k
+                    values[i, : k + 1] += w * p.coef
+                    slopes[i, :k] += w * p.deriv().coef
+                elif idx < K:  # interior knot: truncated powers
+                    values[i, top + idx - k - 1] += w
+                    slopes[i, low + idx - k - 1] += w * k
+        return values, slopes
+
+    def values(self, u: torch.Tensor) -> torch.Tensor:
+        k = self.order
+        c = (k + 1) / 2
+        t = self.knots[: self.n_basis].to(u.dtype)
+        x = c - ((u[..., None] - t) / self.h - c).abs()  # (..., K)
+        out = torch.zeros_like(x)
+        for j in range(math.ceil(c)):
+            out = out + (-1) ** j * math.comb(k + 1, j) * (x - j).clamp_min(0.0) ** k
+        return out / math.factorial(k)
+
+    def _blocks(self) -> tuple[int, int]:
+        """Feature rows where the truncated powers of degree ``k`` and ``k - 1`` start."""
+        k, n_int = self.order, self.n_basis - self.order - 1
+        first, second = k + 1, k + 1 + n_int
+        return (first, second) if k in (1, 3) else (second, first)
+
+    def features(self, u: torch.Tensor) -> torch.Tensor:
+        """``[u^0..u^k]`` and the truncated powers ``(u - tau)_+^k``, ``(u - tau)_+^(k-1)``
+        over the interior knots ``tau`` (block order from ``_blocks``)."""
+        k, n_int = self.order, self.n_basis - self.order - 1
+        S = u.new_empty((k + 1 + 2 * n_int, *u.shape))
+        _powers(S[: k + 1], u)
+        if n_int:
+            tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
+            A, B = S[k + 1: k + 1 + n_int], S[k + 1 + n_int:]
+            torch.sub(u, tau, out=A).clamp_min_(0.0)  # r = (u - tau)_+
+            if k == 1:
+                B.copy_(A > 0)  # A: r, B: step
+            elif k == 3:
+                torch.mul(A, A, out=B)
+                A.mul_(B)  # A: r^3, B: r^2
+            else:
+                r = A.clone()
+                torch.mul(A, A, out=B)  # B: r^2, A: r
+                for _ in range(k - 2):
+                    A.copy_(B)
+                    B.mul_(r)  # B: r^k, A: r^(k-1)
+        return S
+
+    def extra_repr(self) -> str:
+        return f"n_basis={self.n_basis}, order={self.order}"
+
+
+class FourierBasis(Basis):
+    r"""Fourier harmonics :math:`\cos(j\omega u), \sin(j\omega u)`, :math:`j = 1, 2, ...`,
+    interleaved (cos first) and truncated to ``n_basis`` functions, :math:`\omega = 2\pi/P`.
+
+    There is no constant term: the activation's bias plays that role. The fused features are
+    :math:`c^i` and :math:`s\,c^i` with :math:`c = \cos\omega u`, :math:`s = \sin\omega u`,
+    since :math:`\cos j\theta = T_j(\cos\theta)` and
+    :math:`\sin j\theta = \sin\theta\, U_{j-1}(\cos\theta)`: two transcendental
+    evaluations per input instead of ``n_basis``.
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of harmonic functions.
+    period : float, default=4.0
+        Fundamental period :math:`P` in ``u``. The default, twice the length of [-1, 1], lets
+        the series represent non-periodic shapes such as :math:`\tanh`; ``period=2`` is the
+        classical series, which forces equal values at :math:`u = \pm 1`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn.bases import FourierBasis
+    >>> FourierBasis(2, period=4.0)(torch.tensor([1.0], dtype=torch.float64)).round(decimals=4)
+    tensor([[0., 1.]], dtype=torch.float64)
+    """
+
+    name = "fourier"
+
+    def __init__(self, n_basis: int, period: float = 4.0) -> None:
+        self.period = _check_real("basis 'fourier'", "period", period, 0.0)
+        super().__init__(n_basis)
+        self.omega = 2.0 * math.pi / self.period
+        K = self.n_basis
+        nc = self.n_cos = (K + 1) // 2
+        harmonic = np.arange(K) // 2 + 1
+        self.register_buffer("frequencies", torch.as_tensor(self.omega * harmonic,
+                                                            dtype=torch.float64))
+        x = Polynomial([0.0, 1.0])
+        T, U = [x * 0 + 1, x], [x * 0 + 1, 2 * x]  # Chebyshev T_j(c), U_j(c)
+        for _ in range(nc):
+            T.append(2 * x * T[-1] - T[-2])
+            U.append(2 * x * U[-1] - U[-2])
+
+        def row(p: Polynomial, odd: bool) -> np.ndarray:
+            out = np.zeros(2 * nc + 1)  # features [c^0..c^nc, s c^0 .. s c^(nc-1)]
+            coef = p.coef[: nc + 1 - odd]
+            out[(nc + 1 if odd else 0) + np.arange(len(coef))] = coef
+            return out
+
+        values, slopes = np.zeros((K, 2 * nc + 1)), np.zeros((K, 2 * nc + 1))
+        for b, j in enumerate(harmonic):
+            if b % 2 == 0:  # cos(j w u) = T_j(c); slope -j w sin(j w u) = -j w s U_{j-1}(c)
+                values[b], slopes[b] = row(T[j], False), -j * self.omega * row(U[j - 1], True)
+            else:  # sin(j w u) = s U_{j-1}(c); slope j w cos(j w u) = j w T_j(c)
+                values[b], slopes[b] = row(U[j - 1], True), j * self.omega * row(T[j], False)
+        self.set_fused_maps(values, slopes)
+
+    def values(self, u: torch.Tensor) -> torch.Tensor:
+        theta = u[..., None] * self.frequencies.to(u.dtype)
+        is_cos = torch.arange(self.n_basis, device=u.device) % 2 == 0
+        return torch.where(is_cos, torch.cos(theta), torch.sin(theta))
+
+    def features(self, u: torch.Tensor) -> torch.Tensor:
+        """``[c^0, ..., c^nc, s c^0, ..., s c^(nc-1)]``, ``nc = ceil(n_basis / 2)``."""
+        nc = self.n_cos
+        S = u.new_empty((2 * nc + 1, *u.shape))
+        theta = u * self.omega
+        torch.cos(theta, out=S[1])
+        _powers(S[: nc + 1], None)
+        torch.sin(theta, out=S[nc + 1])
+        if nc > 1:
+            torch.mul(S[1:nc], S[nc + 1], out=S[nc + 2:])
+        return S
+
+    def extra_repr(self) -> str:
+        return f"n_basis={self.n_basis}, period={self.period}"
+
+
+class GaussianRBFBasis(Basis):
+    r"""Gaussian radial basis functions :math:`\exp(-((u - \mu_k)/h)^2)` on a uniform grid.
+
+    On a uniform grid :math:`\mu_k = \mu_0 + k\delta`,
+    :math:`\phi_k = \phi_0(u)\, q(u)^k e^{-k^2\delta^2/h^2}` with
+    :math:`q = e^{2\delta(u-\mu_0)/h^2}`: the fused features need two exponentials per input
+    instead of ``n_basis`` (used while :math:`4/h^2 \le 80`, so that nothing overflows in
+    float32; narrower widths use the direct form).
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of centres :math:`\mu_k`, evenly spaced over [-1, 1] (a single one sits at 0).
+    width : float, default=None
+        Width :math:`h`; by default the grid spacing :math:`2/(K-1)` (1 when ``n_basis=1``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn.bases import GaussianRBFBasis
+    >>> GaussianRBFBasis(3)(torch.tensor([0.0]))
+    tensor([[0.3679, 1.0000, 0.3679]])
+    """
+
+    name = "grbf"
+
+    def __init__(self, n_basis: int, width: float | None = None) -> None:
+        super().__init__(n_basis)
+        K = self.n_basis
+        default = 2.0 / (K - 1) if K > 1 else 1.0
+        self.width = default if width is None else _check_real("basis 'grbf'", "width", width, 0)
+        centers = np.linspace(-1.0, 1.0, K) if K > 1 else np.zeros(1)
+        self.register_buffer("centers", torch.as_tensor(centers, dtype=torch.float64))
+        h2 = self.width**2
+        self.delta = 2.0 / (K - 1) if K > 1 else 0.0
+        self.ref = (K - 1) // 2  # the geometric recurrence starts at the middle centre
+        span = max(self.ref, K - 1 - self.ref) * self.delta
+        self.geometric = max(1.3 / h2, span**2 / h2) <= 80.0  # no float32 over/underflow
+        shift = centers - centers[self.ref]
+        gamma = np.exp(-(shift**2) / h2) if self.geometric else np.ones(K)
+        # features [1, F_k, (u - mu_r) F_k], phi_k = gamma_k F_k;
+        # phi_k' = -2 (u - mu_k) / h^2 phi_k = -2 / h^2 ((u - mu_r) - (mu_k - mu_r)) phi_k
+        values = np.hstack([np.zeros((K, 1)), np.diag(gamma), np.zeros((K, K))])
+        slopes = np.hstack([np.zeros((K, 1)), np.diag(2.0 * shift * gamma / h2),
+                            np.diag(-2.0 * gamma / h2)])
+        self.set_fused_maps(values, slopes)
+
+    def values(self, u: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-(((u[..., None] - self.centers.to(u.dtype)) / self.width) ** 2))
+
+    def features(self, u: torch.Tensor) -> torch.Tensor:
+        """``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_r q^(k - r)`` (geometric) or ``phi_k``."""
+        K, h2, r = self.n_basis, self.width**2, self.ref
+        S = u.new_empty((2 * K + 1, *u.shape))
+        S[0].fill_(1.0)
+        d = u - float(self.centers[r])  # u - mu_r
+        F = S[1: K + 1]
+        if self.geometric:
+            torch.exp(d.square().mul_(-1.0 / h2), out=F[r])
+            if K > 1:
+                q = torch.exp(d * (2.0 * self.delta / h2))
+                for j in range(r + 1, K):
+                    torch.mul(F[j - 1], q, out=F[j])
+                if r > 0:
+                    q.reciprocal_()
+                    for j in range(r - 1, -1, -1):
+                        torch.mul(F[j + 1], q, out=F[j])
+        else:
+            mu = (self.centers.to(u.dtype) / self.width).view(-1, *([1] * u.dim()))
+            torch.exp(torch.sub(u * (1.0 / self.width), mu).square_().neg_(), out=F)
+        torch.mul(F, d, out=S[K + 1:])
+        return S
+
+    def extra_repr(self) -> str:
+        return f"n_basis={self.n_basis}, width={self.width:.4g}"
