@@ -1,10 +1,11 @@
-"""Base class shared by the featurizers: matminer's featurizer contract on a scikit-learn
+"""Base class shared by the featurizers: a matminer featurizer that is a scikit-learn
 transformer.
 
 A featurizer turns raw entries (one SMILES string, one formula, or one row of site
 columns) into a fixed-length row of floats. Subclasses write the chemistry; this module
 writes the plumbing: input checks, error handling with row numbers, optional parallel
-featurization, feature names and pandas output.
+featurization, feature names and pandas output, and matminer's batch calls
+(``featurize_many``, ``featurize_dataframe``, ``MultipleFeaturizer``) on the same path.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from matminer.featurizers.base import BaseFeaturizer as MatminerBaseFeaturizer
+from sklearn.base import _fit_context
+from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,8 +31,11 @@ class FeaturizationWarning(UserWarning):
     """Some entries could not be featurized and were returned as rows of NaN."""
 
 
-class BaseFeaturizer(TransformerMixin, BaseEstimator):
+class BaseFeaturizer(MatminerBaseFeaturizer):
     """Turn raw entries into rows of numeric features (base class).
+
+    A subclass of :class:`matminer.featurizers.base.BaseFeaturizer`, and through it of
+    :class:`sklearn.base.BaseEstimator` and :class:`sklearn.base.TransformerMixin`.
 
     The contract for subclasses (matminer's, plus scikit-learn's):
 
@@ -49,8 +55,11 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
       1-D array-like of strings or a one-column 2-D array or DataFrame).
 
     The base class provides ``fit``, ``transform``, ``get_feature_names_out`` (so
-    ``set_output(transform="pandas")`` works), error handling and ``n_jobs``.
-    Subclasses must accept ``on_error`` and ``n_jobs`` in their ``__init__``.
+    ``set_output(transform="pandas")`` works), error handling and ``n_jobs``; matminer's
+    ``featurize_dataframe``, ``fit_featurize_dataframe`` and ``MultipleFeaturizer`` work
+    through :meth:`featurize_many` and :meth:`featurize_wrapper`, which run the same batched
+    path as ``transform``. Subclasses must accept ``on_error`` and ``n_jobs`` in their
+    ``__init__``.
 
     Parameters
     ----------
@@ -79,9 +88,32 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Unlike matminer's ``BaseFeaturizer.transform``, errors are never silently ignored:
-    only :class:`Exception` is caught, and ignoring needs ``on_error='nan'``.
+    Unlike matminer's ``BaseFeaturizer``, errors are never silently ignored: only
+    :class:`Exception` is caught (``KeyboardInterrupt`` and other ``BaseException`` pass
+    through), ``transform`` follows ``on_error`` (matminer's forces ``ignore_errors=True``),
+    and every row set to NaN is reported by a :class:`FeaturizationWarning`. In matminer's
+    calls, ``ignore_errors=False`` (their default) keeps ``on_error``: a bad row raises
+    unless ``on_error='nan'``; an explicit ``ignore_errors=True`` is an opt-out at the call,
+    and gives NaN rows with the warning whatever ``on_error`` says.
+
+    matminer's class lists :class:`~sklearn.base.BaseEstimator` before
+    :class:`~sklearn.base.TransformerMixin`, so this class cannot put the mixin first
+    (scikit-learn's ``check_mixin_order`` would flag it); ``__sklearn_tags__`` restores the
+    transformer tags the mixin would have set. matminer's read-only ``n_jobs`` property is
+    shadowed: ``n_jobs`` is an ordinary parameter, and ``set_n_jobs`` sets it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from taafs_sk.featurizers import MoleculeFeaturizer
+    >>> df = pd.DataFrame({"smiles": ["C", "CCO"]})
+    >>> out = MoleculeFeaturizer().fit_featurize_dataframe(df, "smiles", pbar=False)
+    >>> out[["smiles", "atom C", "bond C-O"]].to_numpy().tolist()
+    [['C', 1.0, 0.0], ['CCO', 2.0, 1.0]]
     """
+
+    #: Shadows matminer's read-only ``n_jobs`` property: here a parameter set in ``__init__``.
+    n_jobs: int | None = None
 
     _parameter_constraints: dict = {
         "on_error": [StrOptions({"raise", "nan"})],
@@ -150,6 +182,13 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
             except Exception as exc:  # noqa: BLE001 - reported per row below
                 failures[i] = exc
         return out, failures
+
+    def _featurize_one(self, entry: Any) -> np.ndarray:
+        """``featurize`` through the batched ``_featurize_many``: one row, or its error."""
+        features, failures = self._featurize_many([entry])
+        if failures:
+            raise failures[0]
+        return features[0]
 
     # ------------------------------------------------------------------ sklearn API
     def _check_input(self, X: Any, *, reset: bool) -> Sequence:
@@ -221,26 +260,123 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
                     for i, exc in res[1].items()}
         return features, failures
 
-    def _report_failures(self, entries: Sequence, failures: dict[int, Exception]) -> None:
+    def _report_failures(self, entries: Sequence, failures: dict[int, Exception], *,
+                         as_nan: bool | None = None, opt_out: str = "",
+                         stacklevel: int = 3) -> None:
+        """Raise a ValueError naming the first failed row, or warn when the rows are NaN
+        (``as_nan``, default ``on_error == 'nan'``); ``opt_out`` extends the advice."""
         if not failures:
             return
         first = min(failures)
         value = entries[first]
         value = value.to_dict() if isinstance(value, pd.Series) else value
         what = f"row {first} ({value!r}): {failures[first]}"
-        if self.on_error == "raise":
+        if not (self.on_error == "nan" if as_nan is None else as_nan):
             more = f" ({len(failures) - 1} more rows failed too)" if len(failures) > 1 else ""
             raise ValueError(
                 f"{type(self).__name__} could not featurize {what}{more}. Fix the input, or "
-                f"pass on_error='nan' to get rows of NaN instead."
+                f"pass on_error='nan'{opt_out} to get rows of NaN instead."
             ) from failures[first]
         warnings.warn(
             f"{type(self).__name__}: {len(failures)} of {len(entries)} rows could not be "
             f"featurized and were set to NaN; first: {what}",
             FeaturizationWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
+    # ------------------------------------------------------------------ matminer API
+    def featurize_many(self, entries: Any, ignore_errors: bool = False,
+                       return_errors: bool = False, pbar: bool = True) -> list[list]:
+        """Featurize many entries (matminer's batch call; ``featurize_dataframe`` uses it).
+
+        Runs the batched path of :meth:`transform` (``n_jobs`` joblib workers), not one
+        :meth:`featurize` call per entry in a process pool.
+
+        Parameters
+        ----------
+        entries : list, tuple, ndarray, Series or DataFrame
+            The entries, as for :meth:`transform`; a 2-D input holds one entry per row
+            (``featurize_dataframe`` passes ``df[col_id].values``).
+        ignore_errors : bool, default=False
+            ``False``: a bad entry follows ``on_error`` (a :class:`ValueError` naming the row
+            and the value, or with ``on_error='nan'`` a row of NaN). ``True``: rows of NaN
+            whatever ``on_error`` says. Rows of NaN always come with a
+            :class:`FeaturizationWarning`; only :class:`Exception` is caught.
+        return_errors : bool, default=False
+            Append to each row the error of its entry (``'ValueError: ...'``, NaN for rows
+            that succeeded), as matminer does; needs ``ignore_errors=True``.
+        pbar : bool, default=True
+            Ignored: the batched path has no progress bar.
+
+        Returns
+        -------
+        features : list of list
+            One list of ``len(feature_labels())`` floats per entry (plus the error).
+        """
+        if return_errors and not ignore_errors:
+            raise ValueError("return_errors=True needs ignore_errors=True (as in matminer); "
+                             f"got ignore_errors={ignore_errors!r}.")
+        if len(entries) == 0:
+            return []
+        check_is_fitted(self, "feature_names_out_")
+        entries = self._as_entries(entries)
+        features, failures = self._run_batches(entries)
+        self._report_failures(entries, failures, as_nan=ignore_errors or self.on_error == "nan",
+                              opt_out=" (or ignore_errors=True to featurize_many or "
+                                      "featurize_dataframe)")
+        rows = features.tolist()
+        if return_errors:
+            rows = [row + [_describe_error(failures[i]) if i in failures else np.nan]
+                    for i, row in enumerate(rows)]
+        return rows
+
+    def featurize_wrapper(self, x: Sequence, return_errors: bool = False,
+                          ignore_errors: bool = False) -> list:
+        """Featurize one entry for matminer (``MultipleFeaturizer`` calls this per entry).
+
+        Parameters
+        ----------
+        x : sequence
+            matminer's argument tuple: ``(entry,)``, or a row of several columns, which is
+            passed to :meth:`featurize` as one tuple.
+        return_errors : bool, default=False
+            Append the error (or NaN), as in :meth:`featurize_many`.
+        ignore_errors : bool, default=False
+            As in :meth:`featurize_many`: a bad entry raises a :class:`ValueError` naming
+            the value unless this or ``on_error='nan'``; NaN rows come with a
+            :class:`FeaturizationWarning`.
+
+        Returns
+        -------
+        features : list
+            The features of the entry (plus the error when ``return_errors``).
+        """
+        entry = x[0] if len(x) == 1 else tuple(x)
+        try:
+            features = [float(value) for value in self.featurize(entry)]
+        except Exception as exc:  # noqa: BLE001 - raised or reported just below
+            if not (ignore_errors or self.on_error == "nan"):
+                raise ValueError(
+                    f"{type(self).__name__} could not featurize {entry!r}: {exc}. Fix the "
+                    "input, or pass on_error='nan' (or ignore_errors=True) to get a row of "
+                    "NaN instead.") from exc
+            warnings.warn(f"{type(self).__name__}: {entry!r} could not be featurized and was "
+                          f"set to NaN: {exc}", FeaturizationWarning, stacklevel=2)
+            features = [np.nan] * len(self.feature_labels())
+            return features + [_describe_error(exc)] if return_errors else features
+        return features + [np.nan] if return_errors else features
+
+    def set_n_jobs(self, n_jobs: int | None) -> None:
+        """Set ``n_jobs`` (matminer's spelling of ``set_params(n_jobs=n_jobs)``).
+
+        Parameters
+        ----------
+        n_jobs : int or None
+            Number of joblib workers, as the ``n_jobs`` parameter.
+        """
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ names and tags
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Return the output feature names.
 
@@ -265,7 +401,13 @@ class BaseFeaturizer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if tags.transformer_tags is None:  # BaseEstimator precedes TransformerMixin (Notes)
+            tags.transformer_tags = TransformerTags()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def _describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

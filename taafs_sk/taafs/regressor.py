@@ -22,6 +22,7 @@ from ..exceptions import ConvergenceWarning
 from ..nn.activations import (
     NORMALIZATIONS,
     SHARING_SCHEMES,
+    activation_grid,
     make_activation_factory,
 )
 from ..nn.bases import Basis
@@ -360,8 +361,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         layer : int, default=0
             Index of the hidden layer.
         z : array-like of shape (n_points,), default=None
-            Pre-activation values; by default 201 points spanning the range the layer saw
-            is unknown after training, so ``[-3, 3]`` is used.
+            Pre-activation values; by default 201 points on ``[-3, 3]``.
 
         Returns
         -------
@@ -376,14 +376,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         if not -n_layers <= layer < n_layers:
             raise ValueError(f"layer must be in [0, {n_layers}), got {layer!r}.")
         z = np.linspace(-3.0, 3.0, 201) if z is None else np.asarray(z, dtype=float).ravel()
-        act = self.module_.activations[layer]
-        width = self.module_.hidden[layer].out_features
-        device = next(self.module_.parameters()).device
-        grid = torch.as_tensor(z, dtype=self.dtype_, device=device)[:, None].expand(-1, width)
-        with torch.no_grad():
-            values = act(grid.contiguous()).cpu().double().numpy()
-        per_neuron = bool(getattr(act, "per_neuron", False))
-        return z, (values if per_neuron else values[:, :1])
+        return z, activation_grid(self.module_.activations[layer], z)
 
     def __getstate__(self):
         # registered basis names travel with the estimator (to GridSearchCV workers)
