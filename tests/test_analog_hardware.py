@@ -10,8 +10,16 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
-from taafs_sk.analog import HardwareNAFRegressor, MeasuredNAF, NAFDispersion, as_torch_model
+from taafs_sk.analog import (
+    HardwareNAFRegressor,
+    MeasuredNAF,
+    NAFDispersion,
+    as_torch_model,
+    realize_network,
+    retrain_weights,
+)
 from taafs_sk.analog.naf import pchip_slopes
+from taafs_sk.exceptions import TrainingDivergedError
 
 
 # ------------------------------------------------------------------------ dispersion
@@ -162,3 +170,82 @@ def test_nominal_activation_must_match(perovskites):
     est = MLPRegressor(hidden_layer_sizes=(8,), activation="relu", max_iter=20)
     with pytest.raises(ValueError, match="'relu' differs from the NAFs' nominal base 'tanh'"):
         HardwareNAFRegressor(est, NAFDispersion("tanh")).fit(X_tr, y_tr)
+
+
+# ------------------------------------------------------------------------ retraining
+@pytest.fixture(scope="module")
+def toy():
+    X = np.random.RandomState(0).normal(size=(200, 3))
+    y = np.tanh(X).sum(1)
+    est = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", max_iter=2000, random_state=0)
+    return X, y, est.fit(X, y)
+
+
+def test_retraining_that_diverges_raises(toy):
+    X, y, est = toy
+    hw = HardwareNAFRegressor(est, NAFDispersion("tanh", 0.1), retrain_epochs=3,
+                              retrain_lr=1e30, random_state=0)
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*retrain_lr"):
+        hw.fit(X, y)
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_retraining_prints_only_when_verbose(toy, capsys, verbose):
+    X, y, est = toy
+    capsys.readouterr()
+    HardwareNAFRegressor(est, NAFDispersion("tanh", 0.1), retrain_epochs=2, verbose=verbose,
+                         random_state=0).fit(X, y)
+    out = capsys.readouterr()
+    if verbose:
+        assert "valid_loss" in out.out  # skorch's epoch table, once per run
+    else:
+        assert out.out == "" and out.err == ""
+
+
+def test_retrain_weights_early_stopping_and_best_epoch(toy):
+    X, y, est = toy
+    model = realize_network(as_torch_model(est).copy(), NAFDispersion("tanh", 0.2), 0)
+    stalled = retrain_weights(model.copy(), X, y, epochs=20, lr=1e-12, patience=2,
+                              random_state=0)
+    assert len(stalled) == 3  # no improvement: stops after `patience` more epochs
+    full = retrain_weights(model.copy(), X, y, epochs=20, lr=1e-12, random_state=0)
+    assert len(full) == 20  # patience=None: every epoch runs (a control trains as long)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_retraining_changes_only_the_weights():
+    from taafs_sk import TAAFSRegressor
+
+    X = np.random.RandomState(1).uniform(-1, 1, size=(150, 2))
+    y = np.sin(3 * X[:, 0]) + X[:, 1]
+    est = TAAFSRegressor((6,), basis="chebyshev1", n_basis=4, max_epochs=5,
+                         random_state=0).fit(X, y)
+    model = as_torch_model(est).copy()
+    acts = [p.detach().clone() for p in model.mlp.activations.parameters()]
+    weights = [p.detach().clone() for p in model.mlp.hidden.parameters()]
+    assert acts, "the TAAF activations should have trainable coefficients"
+    retrain_weights(model, X, y, epochs=3, lr=1e-2, validation_fraction=None, random_state=0)
+    after = list(model.mlp.activations.parameters())
+    for before, now in zip(acts, after, strict=True):
+        torch.testing.assert_close(now, before, rtol=0, atol=0)
+        assert now.requires_grad  # frozen for the run only
+    assert any(not torch.equal(b, a) for b, a in zip(weights, model.mlp.hidden.parameters(),
+                                                      strict=True))
+
+
+def test_retrain_weights_runs_skorch_callbacks(toy):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    X, y, est = toy
+    counter = CountEpochs()
+    retrain_weights(as_torch_model(est).copy(), X, y, epochs=4, callbacks=[counter],
+                    random_state=0)
+    assert counter.epochs == 4

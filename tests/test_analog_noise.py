@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV
@@ -25,6 +26,7 @@ from taafs_sk.analog import (
     noise_sweep,
 )
 from taafs_sk.analog.noise import SITES
+from taafs_sk.exceptions import TrainingDivergedError
 
 
 def _data(n=300, seed=0):
@@ -264,6 +266,36 @@ def test_noise_aware_training_updates_the_estimator(data):
     plain = est.fit(X, y)
     assert not np.allclose(noisy.estimator_.predict(X), plain.predict(X))
     np.testing.assert_allclose(noisy.model_.predict(X), noisy.estimator_.predict(X), atol=1e-12)
+
+
+def test_noise_aware_training_that_diverges_raises(mlp, data):
+    X, y = data
+    noisy = NoiseInjectedRegressor(mlp, train_noise=NoiseModel(0.1), train_epochs=3,
+                                   train_lr=1e30, random_state=0)
+    with pytest.raises(TrainingDivergedError, match="diverged at epoch 1.*train_lr"):
+        noisy.fit(X, y)
+
+
+def test_noise_aware_training_is_silent_unless_verbose(mlp, data, capsys):
+    X, y = data
+    capsys.readouterr()
+    kwargs = dict(train_noise=NoiseModel(0.1), train_epochs=2, random_state=0)
+    NoiseInjectedRegressor(mlp, **kwargs).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    NoiseInjectedRegressor(mlp, verbose=1, **kwargs).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_noise_aware_training_of_taafs_trains_its_own_module(taafs, data):
+    X, y = data
+    noisy = NoiseInjectedRegressor(taafs, NoiseModel(0.0), train_noise=NoiseModel(0.1),
+                                   train_epochs=3, random_state=0).fit(X, y)
+    assert noisy.model_.mlp is noisy.estimator_.module_
+    assert len(noisy.train_loss_curve_) == 3
+    plain = clone(taafs).fit(X, y)
+    assert not np.allclose(noisy.predict(X), plain.predict(X))
 
 
 # ------------------------------------------------------------------------------ sweep

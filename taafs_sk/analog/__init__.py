@@ -9,8 +9,10 @@
 
 from ._adapters import TorchModel, as_torch_model
 from .hardware import HardwareNAFRegressor, realize_network, retrain_weights
+from .injected import NoiseInjectedRegressor
 from .naf import DispersedActivation, MeasuredNAF, NAFDispersion
-from .noise import NoiseInjectedRegressor, NoiseModel, noise_sweep
+from .noise import NoiseModel
+from .sweep import noise_sweep
 
 __all__ = [
     "DispersedActivation",

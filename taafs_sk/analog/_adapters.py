@@ -28,8 +28,9 @@ from torch import nn
 
 from ..nn.fixed import SKLEARN_ACTIVATIONS, fixed_activation
 from ..nn.network import MLP, Hook, evaluate
+from ..taafs import TAAFSRegressor
 
-__all__ = ["TorchModel", "as_torch_model", "SUPPORTED_ESTIMATORS"]
+__all__ = ["TorchModel", "as_torch_model", "final_estimator", "is_taafs", "SUPPORTED_ESTIMATORS"]
 
 SUPPORTED_ESTIMATORS = (
     "TAAFSRegressor",
@@ -190,38 +191,39 @@ def as_torch_model(estimator) -> TorchModel:
 
 def _convert(estimator) -> TorchModel:
     if isinstance(estimator, Pipeline):
-        model = as_torch_model(estimator.steps[-1][1])
+        model = as_torch_model(final_estimator(estimator))
         head = estimator[:-1]
         model.transform = _Compose(head.transform, model.transform)
         return model
-    name = type(estimator).__name__
     if isinstance(estimator, MLPRegressor):
         return _from_sklearn_mlp(estimator)
-    if _is_instance(estimator, "regressor", "TAAFSRegressor"):
+    if isinstance(estimator, TAAFSRegressor):
         check_is_fitted(estimator)
         return TorchModel(
             estimator.module_, estimator.y_mean_, estimator.y_scale_, estimator.dtype_,
             ravel=getattr(estimator, "_y_ndim", 1) == 1,
         )
-    if _is_instance(estimator, "additive_kernel", "AdditiveKernelNN"):
+    from ..additive import AdditiveKernelNN  # lazily: the kernel machinery is only needed here
+
+    if isinstance(estimator, AdditiveKernelNN):
         check_is_fitted(estimator)
         mlp = estimator.to_module()
         return TorchModel(mlp, [0.0], [1.0], next(mlp.parameters()).dtype)
     raise TypeError(
-        f"as_torch_model does not support {name}; supported estimators are "
+        f"as_torch_model does not support {type(estimator).__name__}; supported estimators are "
         f"{', '.join(SUPPORTED_ESTIMATORS)}."
     )
 
 
-def _is_instance(obj, module: str, cls: str) -> bool:
-    """``isinstance`` against a taafs_sk class, imported lazily (optional heavy imports)."""
-    import importlib
+def final_estimator(estimator):
+    """The last step of a ``Pipeline``, or ``estimator`` itself."""
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
 
-    try:
-        target = getattr(importlib.import_module(f"taafs_sk.{module}"), cls)
-    except ImportError:  # pragma: no cover - the module is part of the package
-        return False
-    return isinstance(obj, target)
+
+def is_taafs(estimator) -> bool:
+    """Whether ``estimator`` (or a pipeline's last step) is a ``TAAFSRegressor``: the one
+    supported model whose torch network is the estimator's own (trained in place)."""
+    return isinstance(final_estimator(estimator), TAAFSRegressor)
 
 
 def _from_sklearn_mlp(est: MLPRegressor) -> TorchModel:

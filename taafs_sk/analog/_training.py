@@ -1,9 +1,13 @@
-"""A small minibatch trainer for retraining a torch network with some parameters frozen.
+"""Train a :class:`~taafs_sk.analog.TorchModel` in place through the skorch set-up of
+:class:`~taafs_sk.TAAFSRegressor` (:func:`taafs_sk.taafs.training.build_net`).
 
-Used for retraining on realised hardware activations (``hardware.py``), for the matching
-control run, and for noise-aware fine-tuning (``noise.py``). Kept apart from skorch on
-purpose: these runs train a network that no longer belongs to a skorch net (a copy with
-replaced activations, or a network converted from scikit-learn), with a forward ``hook``.
+The analog wrappers retrain networks that no longer belong to a skorch net: a copy whose
+activations are realised hardware shapes (only its weights are trained), the matching control
+run, and noise-aware fine-tuning (a noise hook in every training step). This module only adapts
+them to ``build_net``: a small wrapper module calls the network with a fresh hook per training
+step and in its own dtype, and the parameters that must not change get
+``requires_grad=False`` for the run. Early stopping, divergence errors, callbacks and the epoch
+table are skorch's, as for every estimator of the package.
 """
 
 from __future__ import annotations
@@ -15,141 +19,104 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
-from ..exceptions import TrainingDivergedError
-from ..nn.network import Hook
+from ..nn.network import MLP, Hook
+from ..taafs.training import build_net, fit_net, loss_curves
+from ._adapters import TorchModel
 
-__all__ = ["train_module", "weight_parameters"]
-
-
-def _keep_best(network, trained, Xv, Tv, best):
-    """``(loss, parameter copies)`` of the better of ``best`` and the current parameters."""
-    with torch.no_grad():
-        network.eval()
-        loss = float(torch.mean((network(Xv) - Tv) ** 2))
-        network.train()
-    if best is None or loss < best[0]:
-        return loss, [p.detach().clone() for p in trained]
-    return best
+__all__ = ["HookedNetwork", "train_model", "weight_parameters"]
 
 
-def weight_parameters(mlp: nn.Module) -> list[nn.Parameter]:
+def weight_parameters(mlp: MLP) -> list[nn.Parameter]:
     """The affine parameters of an ``MLP`` (hidden, output and skip layers), not its
     activations' parameters: what retraining on fixed hardware activation shapes may change."""
     layers = [*mlp.hidden, mlp.output] + ([mlp.skip] if mlp.skip is not None else [])
     return [p for layer in layers for p in layer.parameters()]
 
 
-def train_module(
-    network: nn.Module,
-    X: np.ndarray,
-    T: np.ndarray,
-    *,
-    params: Iterable[nn.Parameter] | None = None,
-    epochs: int = 100,
-    lr: float = 1e-3,
-    batch_size: int = 64,
-    random_state=None,
-    hook_factory: Callable[[torch.Generator], Hook] | None = None,
-    validation_fraction: float | None = None,
-) -> list[float]:
-    """Train ``network`` in place with Adam on the mean squared error to ``T``.
+class HookedNetwork(nn.Module):
+    """``x -> network(x, hook)``: a network with a forward hook as a plain torch module.
 
     Parameters
     ----------
-    network : nn.Module
-        Called as ``network(x)`` or, with ``hook_factory``, ``network(x, hook)``; returns
-        ``(batch, n_outputs)`` or, when the hook adds noise draws, ``(n_draws, batch, n_outputs)``
-        (the loss then averages over the draws).
-    X : ndarray of shape (n_samples, n_features)
-        Network inputs.
-    T : ndarray of shape (n_samples, n_outputs)
-        Targets in network units.
-    params : iterable of nn.Parameter, default=None
-        Parameters to train; all others are frozen for the run. ``None``: all of them.
-    epochs : int, default=100
-        Passes over the data.
-    lr : float, default=1e-3
-        Adam learning rate.
-    batch_size : int, default=64
-        Minibatch size.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the minibatch order and the generator handed to ``hook_factory``.
+    network : taafs_sk.nn.network.MLP
+        Trained in place (it is a submodule, not a copy).
     hook_factory : callable ``(torch.Generator) -> hook``, default=None
-        Builds the forward hook (e.g. noise injection) of each training step.
-    validation_fraction : float, default=None
-        Hold out this fraction of the rows (drawn with the same seed) and, at the end, restore
-        the trained parameters of the epoch with the lowest (noiseless) validation loss.
-        ``None``: train on all rows and keep the last epoch.
+        Builds the hook of each training-mode call (a fresh noise draw per step). Evaluation
+        mode (skorch's validation and prediction) calls the network without a hook.
+    seed : int, default=0
+        Seeds the generator handed to ``hook_factory``.
 
-    Returns
-    -------
-    loss_curve : list of float
-        Mean training loss per epoch.
-
-    Raises
-    ------
-    TrainingDivergedError
-        If a loss or a parameter becomes non-finite.
+    Notes
+    -----
+    Inputs are cast to the network's dtype and outputs back to the input's, so that a
+    float64 network (one converted from scikit-learn) trains on skorch's float32 batches.
+    A hook that adds one leading draw axis gives ``(1, batch, n_outputs)``; it is dropped.
 
     Examples
     --------
-    >>> import numpy as np, torch
-    >>> from taafs_sk.analog._training import train_module
-    >>> net = torch.nn.Linear(2, 1).double()
-    >>> X = np.random.RandomState(0).normal(size=(64, 2)); T = X[:, :1] - X[:, 1:]
-    >>> curve = train_module(net, X, T, epochs=30, lr=0.05, batch_size=16, random_state=0)
-    >>> curve[-1] < 0.01 * curve[0]
-    True
+    >>> import torch
+    >>> from taafs_sk.analog._training import HookedNetwork
+    >>> from taafs_sk.nn.network import MLP
+    >>> mlp = MLP(3, (4,), 1, lambda i, n: torch.nn.Tanh()).double()
+    >>> HookedNetwork(mlp)(torch.zeros(5, 3)).dtype
+    torch.float32
     """
-    all_params = list(network.parameters())
-    dtype = all_params[0].dtype
-    device = all_params[0].device
-    trained = list(all_params if params is None else params)
-    trained_ids = {id(p) for p in trained}
-    saved = [p.requires_grad for p in all_params]
+
+    def __init__(self, network: MLP, hook_factory: Callable[[torch.Generator], Hook] | None = None,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.network = network
+        self.hook_factory = hook_factory
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = next(self.network.parameters()).dtype
+        hook = None
+        if self.training and self.hook_factory is not None:
+            hook = self.hook_factory(self.generator)
+        out = self.network(x.to(dtype), hook)
+        return out.reshape(len(x), -1).to(x.dtype)
+
+
+def train_model(
+    model: TorchModel, X, y, *, params: Iterable[nn.Parameter] | None = None, epochs: int = 100,
+    lr: float = 1e-3, batch_size: int = 64, validation_fraction: float | None = None,
+    patience: int | None = None, hook_factory=None, random_state=None, verbose: int = 0,
+    callbacks: list | None = None, divergence_hint: str = "lower `lr`",
+) -> list[float]:
+    """Train ``model.mlp`` in place (Adam, mean squared error); return the training loss per
+    epoch (network units).
+
+    ``X`` and ``y`` are in the estimator's units; the model's preprocessing and target scaling
+    apply. ``params``: the parameters to train (``None``: all); the others are frozen for the
+    run. ``validation_fraction``: hold out that fraction of the rows, stop after ``patience``
+    epochs without improvement (``None``: never, train all ``epochs``) and restore the best
+    epoch's weights; ``None`` keeps the last epoch. ``random_state`` seeds the validation
+    split, the minibatch order and the noise of ``hook_factory``. Raises
+    :class:`~taafs_sk.exceptions.TrainingDivergedError` (suggesting ``divergence_hint``) if the
+    loss or the weights become non-finite.
+    """
+    mlp = model.mlp
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    Xt = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
-    Tt = torch.as_tensor(np.asarray(T).reshape(len(X), -1), dtype=dtype, device=device)
-    Xv = Tv = best = None
-    n_valid = int((validation_fraction or 0.0) * len(Xt))
-    if 1 <= n_valid < len(Xt):  # too few rows: train on all of them
-        perm = torch.randperm(len(Xt), generator=gen).to(device)
-        Xv, Tv = Xt[perm[:n_valid]], Tt[perm[:n_valid]]
-        Xt, Tt = Xt[perm[n_valid:]], Tt[perm[n_valid:]]
-    optimizer = torch.optim.Adam(trained, lr=lr)
-    was_training = network.training
-    curve: list[float] = []
+    Xn, Tn = model.network_input(X), model.target_to_network(y)
+    net = build_net(
+        HookedNetwork(mlp, hook_factory, seed), n_samples=len(Xn), max_epochs=epochs,
+        batch_size=batch_size, lr=lr, early_stopping=validation_fraction is not None,
+        validation_fraction=0.1 if validation_fraction is None else validation_fraction,
+        patience=epochs if patience is None else patience, random_state=seed,
+        verbose=verbose, callbacks=callbacks, divergence_hint=divergence_hint,
+        device=str(next(mlp.parameters()).device),
+    )
+    all_params = list(mlp.parameters())
+    saved = [p.requires_grad for p in all_params]
+    trained = {id(p) for p in (all_params if params is None else params)}
     try:
         for p in all_params:
-            p.requires_grad_(id(p) in trained_ids)
-        network.train()
-        for epoch in range(epochs):
-            order = torch.randperm(len(Xt), generator=gen).to(device)
-            total = torch.zeros((), dtype=dtype, device=device)
-            for idx in order.split(batch_size):
-                # a fresh hook per step: new noise draws, weight noise included
-                out = (network(Xt[idx]) if hook_factory is None
-                       else network(Xt[idx], hook_factory(gen)))
-                loss = torch.mean((out - Tt[idx]) ** 2)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total = total + loss.detach() * len(idx)
-            curve.append(float(total) / len(Xt))
-            if not np.isfinite(curve[-1]):
-                raise TrainingDivergedError(
-                    f"retraining diverged at epoch {epoch + 1} (loss {curve[-1]}); "
-                    "try a lower learning rate."
-                )
-            if Xv is not None:
-                best = _keep_best(network, trained, Xv, Tv, best)
-        if best is not None:
-            with torch.no_grad():
-                for p, value in zip(trained, best[1], strict=True):
-                    p.copy_(value)
+            p.requires_grad_(id(p) in trained)
+        fit_net(net, Xn, Tn, seed=seed)
     finally:
         for p, flag in zip(all_params, saved, strict=True):
             p.requires_grad_(flag)
-        network.train(was_training)
-    return curve
+        mlp.eval()
+    return loss_curves(net)[0]
+

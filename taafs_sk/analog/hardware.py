@@ -13,15 +13,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
+from sklearn.metrics import root_mean_squared_error
 from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.fixed import SKLEARN_ACTIVATIONS
-from ._adapters import TorchModel, as_torch_model
-from ._training import train_module, weight_parameters
+from ._adapters import TorchModel, as_torch_model, final_estimator, is_taafs
+from ._base import InnerEstimatorMixin
+from ._training import train_model, weight_parameters
 from .naf import NAFDispersion
 
 __all__ = ["HardwareNAFRegressor", "realize_network", "retrain_weights", "recovery_table"]
@@ -52,26 +53,58 @@ def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:
 
 def retrain_weights(
     model: TorchModel, X, y, *, epochs: int = 100, lr: float = 1e-3, batch_size: int = 64,
-    validation_fraction: float | None = 0.1, random_state=None,
+    validation_fraction: float | None = 0.1, patience: int | None = None, random_state=None,
+    verbose: int = 0, callbacks: list | None = None,
 ) -> list[float]:
     """Train ``model``'s affine weights in place, its activations held fixed.
 
-    ``X`` and ``y`` are in the estimator's units (the model applies its own preprocessing and
-    target scaling). With ``validation_fraction`` the weights of the epoch with the lowest
-    validation loss are kept. Returns the training loss per epoch (network units).
+    Trained through the skorch set-up of ``TAAFSRegressor``
+    (:func:`taafs_sk.taafs.training.build_net`): Adam on the mean squared error.
+
+    Parameters
+    ----------
+    model : TorchModel
+        The network to retrain (e.g. from :func:`realize_network`); only the parameters of its
+        affine layers change.
+    X : array-like of shape (n_samples, n_features)
+        Inputs in the estimator's units (the model applies its own preprocessing).
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets in the estimator's units (the model applies its own target scaling).
+    epochs : int, default=100
+        Maximum passes over the data.
+    lr : float, default=1e-3
+        Adam learning rate.
+    batch_size : int, default=64
+        Minibatch size.
+    validation_fraction : float or None, default=0.1
+        Hold out this fraction of the rows and restore the weights of the epoch with the
+        lowest validation loss; ``None`` trains on all rows and keeps the last epoch.
+    patience : int or None, default=None
+        With ``validation_fraction``, stop after this many epochs without improvement.
+        ``None`` runs all ``epochs`` (a control run then trains exactly as long).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and the minibatch order.
+    verbose : int, default=0
+        0 silent, 1 skorch's epoch table, 2 the table and a progress bar.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+
+    Returns
+    -------
+    loss_curve : list of float
+        Mean training loss per epoch, in network units.
+
+    Raises
+    ------
+    TrainingDivergedError
+        If the loss or the weights become non-finite (the message suggests a lower ``lr``).
     """
-    curve = train_module(
-        model.mlp, model.network_input(X), model.target_to_network(y),
-        params=weight_parameters(model.mlp), epochs=epochs, lr=lr, batch_size=batch_size,
-        validation_fraction=validation_fraction, random_state=random_state,
+    return train_model(
+        model, X, y, params=weight_parameters(model.mlp), epochs=epochs, lr=lr,
+        batch_size=batch_size, validation_fraction=validation_fraction, patience=patience,
+        random_state=random_state, verbose=verbose, callbacks=callbacks,
+        divergence_hint="lower learning rate (`lr`, or `retrain_lr` of HardwareNAFRegressor)",
     )
-    model.mlp.eval()
-    return curve
-
-
-def _rmse(pred, y) -> float:
-    y = np.asarray(y, dtype=np.float64)
-    return float(np.sqrt(np.mean((np.asarray(pred).reshape(y.shape) - y) ** 2)))
 
 
 def recovery_table(rmse_ideal, rmse_degraded, rmse_retrained=None, rmse_control=None) -> dict:
@@ -95,7 +128,7 @@ def recovery_table(rmse_ideal, rmse_degraded, rmse_retrained=None, rmse_control=
     }
 
 
-class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
+class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
     """A regressor run on hardware activations: ideal, degraded, retrained and control models.
 
     Parameters
@@ -123,6 +156,9 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
         reference for the recovery.
     random_state : int, RandomState instance or None, default=None
         Seeds the realised shapes and the retraining (the control sees the same minibatches).
+    verbose : int, default=0
+        Progress of the retraining and control runs: 0 silent, 1 skorch's epoch table, 2 the
+        table and a progress bar.
 
     Attributes
     ----------
@@ -163,11 +199,14 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "control": ["boolean"],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
+    _fitted_inner = "ideal_"
 
     def __init__(
         self, estimator, nafs, *, retrain=True, retrain_epochs=100, retrain_lr=1e-3,
         retrain_batch_size=64, validation_fraction=0.1, control=True, random_state=None,
+        verbose=0,
     ):
         self.estimator = estimator
         self.nafs = nafs
@@ -178,10 +217,18 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.control = control
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
         """Fit the ideal model, realise the NAFs, retrain, and train the control.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data of the ideal model, also used to retrain the weights and the control.
+        y : array-like of shape (n_samples,)
+            Target values.
 
         Returns
         -------
@@ -197,7 +244,8 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
         self.retrain_loss_curve_ = self.control_loss_curve_ = None
         kwargs = dict(epochs=self.retrain_epochs, lr=self.retrain_lr,
                       batch_size=self.retrain_batch_size,
-                      validation_fraction=self.validation_fraction, random_state=train_seed)
+                      validation_fraction=self.validation_fraction, random_state=train_seed,
+                      verbose=self.verbose)
         if self.retrain:
             self.retrained_ = self.degraded_.copy()
             self.retrain_loss_curve_ = retrain_weights(self.retrained_, X, y, **kwargs)
@@ -205,16 +253,6 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
             self.control_ = base.copy()
             self.control_loss_curve_ = retrain_weights(self.control_, X, y, **kwargs)
         return self
-
-    @property
-    def n_features_in_(self) -> int:
-        try:
-            check_is_fitted(self)
-        except Exception as exc:
-            raise AttributeError(
-                f"{type(self).__name__} object has no n_features_in_ attribute."
-            ) from exc
-        return self.ideal_.n_features_in_
 
     def predict(self, X) -> np.ndarray:
         """Predictions of the hardware model: retrained if ``retrain`` else degraded."""
@@ -233,29 +271,19 @@ class HardwareNAFRegressor(RegressorMixin, BaseEstimator):
             was not trained or no RMSE was lost.
         """
         check_is_fitted(self)
-        r = {name: None if m is None else _rmse(m.predict(X), y) for name, m in (
-            ("ideal", self.ideal_), ("degraded", self.degraded_),
-            ("retrained", self.retrained_), ("control", self.control_))}
-        return recovery_table(r["ideal"], r["degraded"], r["retrained"], r["control"])
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import get_tags
-
-        tags = super().__sklearn_tags__()
-        tags.input_tags = get_tags(self.estimator).input_tags
-        tags.input_tags.sparse = False  # the torch network takes dense input
-        tags.regressor_tags.poor_score = True
-        return tags
-
+        models = (self.ideal_, self.degraded_, self.retrained_, self.control_)
+        rmse = [None if m is None else float(root_mean_squared_error(y, m.predict(X)))
+                for m in models]
+        return recovery_table(*rmse)
 
 def _check_nominal(estimator, nafs) -> None:
     """Refuse an ideal model whose activation differs from the dispersed nominal one."""
     if not isinstance(nafs, NAFDispersion):
         return
-    inner = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    inner = final_estimator(estimator)
     if isinstance(inner, MLPRegressor):
         nominal = SKLEARN_ACTIVATIONS.get(inner.activation, inner.activation)
-    elif type(inner).__name__ == "TAAFSRegressor":
+    elif is_taafs(inner):
         nominal = inner.basis
     else:
         return
