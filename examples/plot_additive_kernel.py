@@ -2,7 +2,7 @@
 Optimal neuron activations from additive Gaussian-process regression
 =====================================================================
 
-:class:`~taafs_sk.additive.estimator.AdditiveKernelNN` sets its hidden weights by a rule and
+:class:`~taafs_sk.AdditiveKernelNN` sets its hidden weights by a rule and
 computes each neuron's activation in closed form, as the optimum of an additive Gaussian
 process (Manzhos & Ihara, 2023). No weights are trained by gradient descent. The rule is the
 identity rows plus quasi-random (Sobol) directions; by default (``weights="gradient"``) the
@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GroupShuffleSplit
 
-from taafs_sk.additive.estimator import AdditiveKernelNN
+from taafs_sk.additive import AdditiveKernelNN
 from taafs_sk.datasets import load_double_perovskites
 from taafs_sk.plotting import plot_neuron_activations
 

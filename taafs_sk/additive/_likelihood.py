@@ -45,9 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from .kernels import Kernel1D
 
-__all__ = [
-    "Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE", "gradient_metric",
-]
+__all__ = ["Hyperparameters", "MarginalLikelihood", "LOG_BOUNDS", "MIN_LENGTH_SCALE"]
 
 MIN_LENGTH_SCALE = 0.05  # on the [0, 1]-rescaled neuron coordinates
 LOG_BOUNDS = {
@@ -276,29 +274,7 @@ class MarginalLikelihood:
 
     def _shared_start(self, h0: Hyperparameters, n_starts: int, maxiter: int):
         """Stage 1: the best shared ``(l, s, sigma^2)`` (see :meth:`optimize`)."""
-        rows = np.unique(np.linspace(0, len(self.t) - 1, min(len(self.t), _GRID_ROWS)).astype(int))
-        z, t = self.coordinates(h0.feature_scale)[:, rows], self.t[rows]
-        n = self.n_neurons
-
-        seen: dict[float, tuple[float, float, float]] = {}
-
-        def profile(log_ls: float) -> tuple[float, float, float]:
-            """``-log L`` (no constant), ``s`` and ``sigma^2`` at the best ``s`` and noise."""
-            if log_ls in seen:
-                return seen[log_ls]
-            h = Hyperparameters(np.full(n, np.exp(log_ls)), h0.amplitude, h0.noise,
-                                h0.feature_scale)
-            psi = self.kernel.expansion(z, self.effective_length_scale(h)[0], self.n_basis)[0]
-            lam, c2 = _spectrum(psi.reshape(len(t), -1) / np.sqrt(n), t)
-            seen[log_ls] = _profile_variance_and_noise(lam, c2)
-            return seen[log_ls]
-
-        def start(log_ls: float, amp: float, noise: float) -> Hyperparameters:
-            amp = float(np.clip(amp, *np.exp(LOG_BOUNDS["amplitude"])))
-            noise = float(np.clip(noise, *np.exp(LOG_BOUNDS["noise"])))
-            return Hyperparameters(np.full(n, np.exp(log_ls)), np.full(n, amp / n), noise,
-                                   h0.feature_scale)
-
+        profile = _SharedProfile(self, h0)
         grid = np.linspace(np.log(MIN_LENGTH_SCALE), np.log(20.0), _GRID)
         fits = [profile(v) for v in grid]  # a handful of candidate length scales
         scores = np.array([f[0] for f in fits])
@@ -307,7 +283,7 @@ class MarginalLikelihood:
         minima = np.flatnonzero((scores <= padded[:-2]) & (scores <= padded[2:]))
         best = None
         for i in minima[np.argsort(scores[minima])][:n_starts]:
-            if len(rows) == len(self.t):
+            if profile.exact:
                 # the grid saw every row, so its profile is the likelihood itself: a bounded
                 # scalar search of it in the basin is exact and needs no gradient
                 res = optimize.minimize_scalar(
@@ -315,14 +291,47 @@ class MarginalLikelihood:
                     bounds=(grid[max(i - 1, 0)], grid[min(i + 1, _GRID - 1)]),
                 )
                 value, amp, noise = profile(res.x)
-                cand = start(res.x, amp, noise), value + 0.5 * len(t) * np.log(2 * np.pi)
+                cand = profile.start(res.x, amp, noise), value + profile.constant
             else:
-                h = start(grid[i], fits[i][1], fits[i][2])
+                h = profile.start(grid[i], fits[i][1], fits[i][2])
                 res = self._minimize(self.pack(h, False, False), False, False, h, maxiter)
                 cand = self.unpack(res.x, False, False, h), res.fun
             if best is None or cand[1] < best[1]:
                 best = cand
         return best
+
+
+class _SharedProfile:
+    """``-log L`` of one shared length scale at the best shared variance and noise, on (at
+    most :data:`_GRID_ROWS` evenly spaced) rows of ``ml``'s data; memoised."""
+
+    def __init__(self, ml: MarginalLikelihood, h0: Hyperparameters) -> None:
+        m = len(ml.t)
+        self.rows = np.unique(np.linspace(0, m - 1, min(m, _GRID_ROWS)).astype(int))
+        self.z, self.t = ml.coordinates(h0.feature_scale)[:, self.rows], ml.t[self.rows]
+        self.ml, self.h0 = ml, h0
+        self.exact = len(self.rows) == m  # the profile is the likelihood itself
+        self.constant = 0.5 * len(self.t) * np.log(2 * np.pi)  # left out of the profile
+        self._seen: dict[float, tuple[float, float, float]] = {}
+
+    def __call__(self, log_ls: float) -> tuple[float, float, float]:
+        """``-log L`` (no constant), ``s`` and ``sigma^2`` at the best ``s`` and noise."""
+        if log_ls not in self._seen:
+            ml, h0, n = self.ml, self.h0, self.ml.n_neurons
+            h = Hyperparameters(np.full(n, np.exp(log_ls)), h0.amplitude, h0.noise,
+                                h0.feature_scale)
+            psi = ml.kernel.expansion(self.z, ml.effective_length_scale(h)[0], ml.n_basis)[0]
+            lam, c2 = _spectrum(psi.reshape(len(self.t), -1) / np.sqrt(n), self.t)
+            self._seen[log_ls] = _profile_variance_and_noise(lam, c2)
+        return self._seen[log_ls]
+
+    def start(self, log_ls: float, amp: float, noise: float) -> Hyperparameters:
+        """Shared hyperparameters from a profile point, clipped to :data:`LOG_BOUNDS`."""
+        n = self.ml.n_neurons
+        amp = float(np.clip(amp, *np.exp(LOG_BOUNDS["amplitude"])))
+        noise = float(np.clip(noise, *np.exp(LOG_BOUNDS["noise"])))
+        return Hyperparameters(np.full(n, np.exp(log_ls)), np.full(n, amp / n), noise,
+                               self.h0.feature_scale)
 
 
 def _spectrum(psi: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -376,109 +385,3 @@ def _symmetric_inverse(chol: np.ndarray) -> np.ndarray:
     inv, _ = lapack.dpotri(chol, lower=1)  # lower triangle; the upper one is zero
     inv += np.tril(inv, -1).T
     return inv
-
-
-def gradient_metric(
-    xs: np.ndarray,
-    t: np.ndarray,
-    rng: np.random.RandomState,
-    n_steps: int = 3,
-    max_rows: int = _GRID_ROWS,
-) -> np.ndarray:
-    r"""Square root of the expected gradient outer product of cheap isotropic GPs.
-
-    A Gaussian process with one isotropic RBF kernel over all features,
-    :math:`k(x, x') = s \exp(-|x - x'|^2 / 2 l^2) + \sigma^2 \delta`, is fitted to ``t`` on
-    (at most ``max_rows`` randomly chosen) rows of ``xs``; ``l`` comes from a grid of
-    :data:`_GRID` values scaled to the RMS pair distance, each scored by the exact
-    likelihood profile over ``s`` and :math:`\sigma^2` (one eigendecomposition each). The
-    gradients :math:`g_j = \nabla f(x_j)` of its posterior mean give
-    :math:`C = \frac{1}{M}\sum_j g_j g_j^T`, whose leading eigenvectors span the directions
-    along which the target changes (the active subspace). Each further step refits the GP on
-    the inputs mapped by the current :math:`C^{1/2}` (a learned Mahalanobis metric, as ARD
-    would give, but with off-diagonal terms) and recomputes :math:`C` with the chain rule.
-
-    Parameters
-    ----------
-    xs : ndarray of shape (M, D)
-        Inputs rescaled to [0, 1].
-    t : ndarray of shape (M,)
-        Centred (and scaled) targets.
-    rng : RandomState
-        Chooses the row subset.
-    n_steps : int, default=3
-        Fits of the isotropic GP.
-    max_rows : int, default=512
-        Rows (at most) the GPs see.
-
-    Returns
-    -------
-    root : ndarray of shape (D, D)
-        Symmetric :math:`C^{1/2}`, scaled to unit largest eigenvalue, its eigenvalues floored
-        at ``1e-3`` so that no direction is lost; the identity if the gradients vanish.
-    """
-    m, d = xs.shape
-    if m < 3 or not np.any(t):
-        return np.eye(d)
-    if m > max_rows:
-        rows = np.sort(rng.choice(m, max_rows, replace=False))
-        xs, t = xs[rows], t[rows]
-        m = max_rows
-    root, start = np.eye(d), None
-    for _ in range(n_steps):
-        grad, start = _isotropic_gradients(xs @ root, t, start)
-        grad = grad @ root  # chain rule, root symmetric
-        lam, vec = linalg.eigh(grad.T @ grad / m, check_finite=False)
-        top = lam.max(initial=0.0)
-        if not np.isfinite(top) or top <= 0.0:
-            return root
-        lam = np.maximum(lam / top, 1e-6)  # eigenvalues of C: a floor of 1e-3 on its root
-        root = (vec * np.sqrt(lam)) @ vec.T
-    return root
-
-
-def _isotropic_gradients(
-    xs: np.ndarray, t: np.ndarray, start: int | None = None
-) -> tuple[np.ndarray, int]:
-    """Posterior-mean gradients ``(M, D)`` at the training points of a GP with an isotropic
-    RBF kernel, its length scale from a grid scaled to the RMS pair distance, and the index
-    of that grid point.
-
-    Without ``start`` every grid point is scored; with it, the search walks downhill on the
-    grid from index ``start`` (the profile is unimodal in practice, so it ends at the same
-    point with a fraction of the eigendecompositions).
-    """
-    sq = (xs * xs).sum(1)
-    dist2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * xs @ xs.T, 0.0)
-    rms = np.sqrt(max(dist2.mean(), 1e-300))
-    grid = rms * np.exp(np.linspace(np.log(0.05), np.log(8.0), _GRID))
-    values: dict[int, float] = {}
-    lowest: list = [None, None]  # the index with the lowest value so far, and its arrays
-
-    def score(i: int) -> float:
-        if i not in values:
-            kmat = np.exp(-0.5 * dist2 / grid[i] ** 2)
-            lam, vec = linalg.eigh(kmat, check_finite=False)
-            lam = np.maximum(lam, 0.0)
-            proj = vec.T @ t
-            values[i], amp, noise = _profile_variance_and_noise(lam, proj**2)
-            if lowest[0] is None or values[i] < values[lowest[0]]:
-                lowest[:] = i, (kmat, lam, vec, proj, amp, noise)
-        return values[i]
-
-    if start is None:
-        best = min(range(_GRID), key=score)
-    else:
-        best = start
-        while True:
-            steps = [j for j in (best - 1, best + 1) if 0 <= j < _GRID]
-            nxt = min(steps, key=score)
-            if score(nxt) >= score(best):
-                break
-            best = nxt
-    assert lowest[0] == best  # every point evaluated on the way is at least as high
-    kmat, lam, vec, proj, amp, noise = lowest[1]
-    alpha = vec @ (proj / (amp * lam + noise))
-    weighted = amp * kmat * alpha[None, :]  # weighted[j, i] = s k(x_j, x_i) alpha_i
-    grad = (weighted @ xs - weighted.sum(1)[:, None] * xs) / grid[best] ** 2
-    return grad, best

@@ -13,36 +13,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..nn.network import MLP
-from ..nn.tabulated import TabulatedActivation
-from ._directions import refine_directions, sobol_directions
-from ._likelihood import Hyperparameters, MarginalLikelihood, gradient_metric
-from ._solvers import ExactSolver, InducingSolver, neuron_outputs
-from .kernels import KERNELS, Kernel1D, make_kernel
+from . import kernels as _kernels
+from ._directions import initial_directions, refine_directions
+from ._export import NeuronActivation, to_mlp
+from ._likelihood import Hyperparameters, MarginalLikelihood
+from ._solvers import ExactSolver, InducingSolver
+from .kernels import Kernel1D, KernelNames, make_kernel
 
 __all__ = ["AdditiveKernelNN"]
 
 AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
 HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
-
-
-class NeuronActivation:
-    """One neuron's activation ``phi(z) = sum_q coef[q] k(z, centers[q]; l)``.
-
-    Maps a numpy array of rescaled coordinates (any shape) to an array of the same shape,
-    in target units. Picklable, unlike a closure.
-    """
-
-    def __init__(self, kernel: Kernel1D, centers, coef, length_scale: float) -> None:
-        self.kernel, self.centers, self.coef = kernel, centers, coef
-        self.length_scale = float(length_scale)
-
-    def __call__(self, z) -> np.ndarray:
-        z = np.asarray(z, dtype=float)
-        phi, _ = neuron_outputs(
-            self.kernel, z.reshape(1, -1), self.centers[None], self.coef[None],
-            np.array([self.length_scale]),
-        )
-        return phi.reshape(z.shape)
 
 
 class AdditiveKernelNN(RegressorMixin, BaseEstimator):
@@ -79,11 +60,13 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         Notes), so that the mixed neurons point where the target changes and not along
         irrelevant features; ``"random"``: Gaussian random unit directions; an array is used
         as given (``n_neurons`` must then be ``None`` or its number of rows).
-    kernel : {'matern52', 'rbf', 'polynomial'}, default='matern52'
-        The 1-D kernel ``k`` (see :mod:`taafs_sk.additive.kernels`). Matern 5/2 was 2-9 % more
-        accurate than the squared exponential on the three perovskite benchmarks, at about
-        1.5x the fit time. ``"polynomial"`` gives
-        quadratic activations, like a transistor's square-law transfer curve.
+    kernel : {'matern52', 'rbf', 'polynomial'}, str or Kernel1D, default='matern52'
+        The 1-D kernel ``k``: a built-in name (see :mod:`taafs_sk.additive.kernels`), a name
+        added with :func:`~taafs_sk.additive.register_kernel`, or a
+        :class:`~taafs_sk.additive.Kernel1D` instance (its docstring gives the contract a new
+        kernel implements). Names are looked up when ``fit`` runs. ``"matern52"`` is rougher
+        than ``"rbf"`` and its likelihood expansion needs more features; ``"polynomial"``
+        gives quadratic activations, like a transistor's square-law transfer curve.
     length_scale : float or array-like of shape (N,), default=1.0
         Length scale(s) in rescaled units. Used as given with ``optimize=False``; with
         ``optimize=True`` a grid of shared length scales is searched instead (see Notes).
@@ -104,8 +87,8 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         determination), so that irrelevant features stop blurring the mixed (Sobol) neurons.
         Often much more accurate, but the ``D`` extra hyperparameters cost many more
         likelihood evaluations and, fitted by maximum likelihood, make the predictive
-        intervals too narrow for inputs unlike the training data. Ignored for the
-        non-stationary ``"polynomial"`` kernel.
+        intervals too narrow for inputs unlike the training data. Ignored for
+        non-stationary kernels (``Kernel1D.stationary`` false) such as ``"polynomial"``.
     n_restarts_optimizer : int, default=2
         Extra refinements of the shared-hyperparameter stage, from further local minima (if
         any) of the likelihood profile over the grid of length scales.
@@ -127,9 +110,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         (by the spread of their activations) of the mixed, non-axis neurons by fresh Sobol
         directions (mapped as for ``weights="gradient"`` when that is chosen) and keeps the
         change if the log marginal likelihood, at the current hyperparameters, improves.
-        The hyperparameters are not re-optimised afterwards: on the halide band gap that
-        shrank the noise to the chosen directions and the 95% intervals covered only 83-88%
-        of new compositions (93-95% without). Needs ``optimize=True``.
+        The hyperparameters are not re-optimised afterwards, because that shrinks the noise
+        to the chosen directions and makes the predictive intervals too narrow (see the user
+        guide). Needs ``optimize=True``.
     normalize_y : bool, default=True
         Divide the centred targets by their standard deviation before fitting.
     random_state : int, RandomState instance or None, default=None
@@ -160,6 +143,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         Of the standardised training targets (DTC approximation for the inducing solver).
     solver_ : str
         ``"exact"`` or ``"inducing"``.
+    kernel_ : Kernel1D
+        The 1-D kernel used: a copy of ``kernel`` or the registered class's instance.
+    model_ : object
+        The fitted solver, which holds the representation of the activations.
     n_inducing_ : int or None
     intercept_ : float
         Mean of the training targets.
@@ -180,28 +167,21 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     with tabulated activations for the analog-hardware studies.
 
     *Hyperparameters.* For the marginal likelihood every 1-D kernel is replaced by ``m``
-    features (exact for ``"polynomial"``, the Hilbert-space expansion of Solin & Sarkka for
-    the stationary kernels, about ``1e-7`` accurate for ``"rbf"``), so that ``K`` is a single
-    matrix product ``Psi Psi^T`` and the gradient with respect to all hyperparameters costs
-    two more products instead of one ``M x M`` kernel block per neuron. First a grid of 12
-    shared length scales (0.05 to 20) is scored, each with the exact optimum over prior
-    variance and noise from one eigendecomposition; the best ones are refined (by a bounded
-    scalar search of that exact profile when the grid saw every row, i.e. up to 512 samples,
-    else by L-BFGS-B); then come the ``ard`` and ``per_neuron`` stages. Optimised length
-    scales on ``z`` are kept above about 0.05 (smoothly, ``l = sqrt(l_raw^2 + 0.05^2)``),
-    where the expansion is accurate.
+    features (:meth:`Kernel1D.expansion <taafs_sk.additive.Kernel1D.expansion>`: exact for
+    ``"polynomial"``, the Hilbert-space expansion of Solin & Sarkka for stationary kernels),
+    so that ``K`` is one matrix product ``Psi Psi^T`` and the gradient with respect to all
+    hyperparameters costs two more. A grid of shared length scales, each with the exact
+    optimum over prior variance and noise from one eigendecomposition, starts the search;
+    then come the ``ard`` and ``per_neuron`` stages (:mod:`taafs_sk.additive._likelihood`).
+    Length scales on ``z`` are kept smoothly above 0.05, where the expansion is accurate.
     The final solve, ``predict`` and ``log_marginal_likelihood_value_`` use the exact kernel.
 
-    *Gradient directions.* ``weights="gradient"`` first fits a GP with a single isotropic
-    RBF kernel over all rescaled features to (at most 512 rows of) the data, its length
-    scale from a grid of 12 scored by the exact likelihood profile, and takes the average
-    outer product :math:`C` of its posterior-mean gradients (eigenvalues floored at ``1e-6``
-    of the largest). Two more such fits, each on the inputs mapped by the current
-    :math:`C^{1/2}`, sharpen it (a Mahalanobis metric learned by outer products of
-    gradients). :math:`C^{1/2}` then weights the quasi-random mixed directions, much as ARD
-    scales would, at the cost of 36 eigendecompositions of at most ``512 x 512`` instead of
-    ``D`` more likelihood hyperparameters. The Monte-Carlo steps of ``optimize_weights``
-    draw their fresh directions the same way.
+    *Gradient directions.* ``weights="gradient"`` fits cheap GPs with one isotropic RBF kernel
+    over all rescaled features to (at most 512 rows of) the data and maps the quasi-random
+    mixed directions by :math:`C^{1/2}`, :math:`C` the average outer product of their
+    posterior-mean gradients (:func:`taafs_sk.additive._directions.gradient_metric`), much as
+    ARD scales would, without ``D`` more likelihood hyperparameters. The Monte-Carlo steps of
+    ``optimize_weights`` draw their fresh directions the same way.
 
     References
     ----------
@@ -217,7 +197,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from taafs_sk.additive.estimator import AdditiveKernelNN
+    >>> from taafs_sk.additive import AdditiveKernelNN
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, (200, 3))
     >>> y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
@@ -231,7 +211,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_neurons": [Interval(Integral, 1, None, closed="left"), None],
         "weights": [StrOptions({"sobol", "gradient", "random", "identity"}), "array-like"],
-        "kernel": [StrOptions(set(KERNELS))],
+        "kernel": [KernelNames(), Kernel1D],
         "length_scale": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "optimize": ["boolean"],
@@ -250,7 +230,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         n_neurons: int | None = None,
         *,
         weights="gradient",
-        kernel: str = "matern52",
+        kernel: str | Kernel1D = "matern52",
         length_scale=1.0,
         alpha: float = 1e-5,
         optimize: bool = True,
@@ -278,48 +258,25 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.normalize_y = normalize_y
         self.random_state = random_state
 
-    def _directions(
-        self, xs: np.ndarray, t: np.ndarray, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Unit hidden directions ``(N, d)`` in the rescaled input space ``xs``, and the
-        matrix that maps Sobol points to mixed directions (``None``: the identity)."""
-        d = xs.shape[1]
-        metric = None
-        if not isinstance(self.weights, str):
-            w = np.asarray(self.weights, dtype=float)
-            if w.ndim != 2 or w.shape[1] != d or self.n_neurons not in (None, w.shape[0]):
-                raise ValueError(
-                    f"AdditiveKernelNN: weights must have shape (n_neurons, n_features) = "
-                    f"({self.n_neurons or 'N'}, {d}); got {w.shape}."
-                )
-        elif self.weights == "identity":
-            if self.n_neurons not in (None, d):
-                raise ValueError(
-                    f"AdditiveKernelNN: weights='identity' needs n_neurons=None or {d} "
-                    f"(n_features); got n_neurons={self.n_neurons}. Use weights='gradient' "
-                    "for more."
-                )
-            w = np.eye(d)
-        else:
-            n = self.n_neurons or (4 if self.solver_ == "exact" else 2) * d
-            if self.weights == "random":
-                w = rng.normal(size=(n, d))
-            else:
-                w = sobol_directions(n - min(n, d), d, rng)
-                if self.weights == "gradient" and len(w):
-                    metric = gradient_metric(xs, t, rng)
-                    w = w @ metric
-                w = np.vstack([np.eye(d)[:n], w])
-        norm = np.linalg.norm(w, axis=1, keepdims=True)
-        if not np.all(np.isfinite(w)) or np.any(norm == 0):
-            raise ValueError("AdditiveKernelNN: every hidden direction must be finite and nonzero.")
-        return w / norm, metric
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y) -> AdditiveKernelNN:
-        """Fit the hidden coordinates, hyperparameters and activations to ``(X, y)``."""
+        """Fit the hidden coordinates, hyperparameters and activations to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs; each feature is rescaled to [0, 1] on them.
+        y : array-like of shape (n_samples,)
+            Training targets.
+
+        Returns
+        -------
+        self : AdditiveKernelNN
+            The fitted estimator.
+        """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         rng = check_random_state(self.random_state)
+        self.kernel_ = make_kernel(self.kernel)
         x_min = X.min(0)
         x_range = _safe_range(X.max(0) - x_min)
         xs = (X - x_min) / x_range
@@ -329,40 +286,19 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.solver_ = self.solver
         if self.solver == "auto":
             self.solver_ = "exact" if len(y) <= AUTO_EXACT_MAX else "inducing"
-        directions, metric = self._directions(xs, t, rng)
-        kernel = make_kernel(self.kernel)
-        ml, h = self._hyperparameters(kernel, xs, directions, metric, t, rng)
-        # neuron coordinates rescaled to [0, 1] on the training data: z = (y - lo) / span
-        a, b = ml.affine(h.feature_scale)  # the likelihood's coordinates: xs @ a.T + b
-        proj = xs @ a.T + b  # (M, N)
-        lo = proj.min(0)
-        span = _safe_range(np.ptp(proj, axis=0))
-        w_xs = a / span[:, None]  # acts on xs
-        self.hidden_weights_ = w_xs / x_range
-        self.hidden_bias_ = (b - lo) / span - self.hidden_weights_ @ x_min
-        self.directions_ = w_xs / np.linalg.norm(w_xs, axis=1, keepdims=True)
-        self.feature_scale_ = h.feature_scale
+        directions, metric = initial_directions(
+            self.weights, self.n_neurons, self.solver_, xs, t, rng
+        )
+        ml, h = self._hyperparameters(xs, directions, metric, t, rng)
+        span = self._set_hidden_layer(ml, h, xs, x_min, x_range)
         h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
         z = self._coordinates(X)
-        if self.solver_ == "exact":
-            model = ExactSolver(kernel, z).fit(t, h)
-            self.n_inducing_ = None
-        else:
-            # resolution needed where the data is: l against the central 90% of coordinates
-            width = np.subtract(*np.quantile(z, [0.95, 0.05], axis=1)) / 0.9
-            resolution = (h.length_scale / np.where(width > 0, width, 1.0)).min()
-            self.n_inducing_ = self.n_inducing or int(
-                np.clip(np.ceil(2.5 / resolution) + 1, 16, 64)
-            )
-            model = InducingSolver(kernel, self.n_inducing_, h).fit(z, t, rng, self.optimize)
-        self._finish(model, kernel, z)
+        self._finish(self._solve(z, t, h, rng), z)
         return self
 
-    def _coordinates(self, X: np.ndarray) -> np.ndarray:
-        return (X @ self.hidden_weights_.T + self.hidden_bias_).T
-
-    def _hyperparameters(self, kernel, xs, directions, metric, t, rng):
+    def _hyperparameters(self, xs, directions, metric, t, rng):
         """Likelihood on (a subset of) the data and the chosen hyperparameters."""
+        kernel = self.kernel_
         n, d = directions.shape
         ls = np.broadcast_to(np.asarray(self.length_scale, dtype=float), (n,)).copy()
         h = Hyperparameters(ls, np.full(n, 1.0 / n), float(self.alpha), np.ones(d))
@@ -382,7 +318,35 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
         return ml, h
 
-    def _finish(self, model, kernel: Kernel1D, z: np.ndarray) -> None:
+    def _set_hidden_layer(self, ml, h, xs, x_min, x_range) -> np.ndarray:
+        """Hidden weights and biases from the likelihood's coordinates, rescaled to [0, 1] on
+        the training data (``z = (y - lo) / span``); returns ``span``."""
+        a, b = ml.affine(h.feature_scale)  # the likelihood's coordinates: xs @ a.T + b
+        proj = xs @ a.T + b  # (M, N)
+        lo = proj.min(0)
+        span = _safe_range(np.ptp(proj, axis=0))
+        w_xs = a / span[:, None]  # acts on xs
+        self.hidden_weights_ = w_xs / x_range
+        self.hidden_bias_ = (b - lo) / span - self.hidden_weights_ @ x_min
+        self.directions_ = w_xs / np.linalg.norm(w_xs, axis=1, keepdims=True)
+        self.feature_scale_ = h.feature_scale
+        return span
+
+    def _solve(self, z, t, h, rng):
+        """The fitted exact or inducing solver for coordinates ``z`` and targets ``t``."""
+        if self.solver_ == "exact":
+            self.n_inducing_ = None
+            return ExactSolver(self.kernel_, z).fit(t, h)
+        # resolution needed where the data is: l against the central 90% of coordinates
+        width = np.subtract(*np.quantile(z, [0.95, 0.05], axis=1)) / 0.9
+        resolution = (h.length_scale / np.where(width > 0, width, 1.0)).min()
+        self.n_inducing_ = self.n_inducing or int(np.clip(np.ceil(2.5 / resolution) + 1, 16, 64))
+        return InducingSolver(self.kernel_, self.n_inducing_, h).fit(z, t, rng, self.optimize)
+
+    def _coordinates(self, X: np.ndarray) -> np.ndarray:
+        return (X @ self.hidden_weights_.T + self.hidden_bias_).T
+
+    def _finish(self, model, z: np.ndarray) -> None:
         h = model.hyper_
         centers, coef = model.representation()
         if not np.all(np.isfinite(coef)):
@@ -394,7 +358,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.length_scale_, self.amplitude_, self.alpha_ = h.length_scale, h.amplitude, h.noise
         self.log_marginal_likelihood_value_ = model.log_marginal_likelihood_
         self.activation_functions_ = [
-            NeuronActivation(kernel, centers[i], coef[i] * self.y_scale_, h.length_scale[i])
+            NeuronActivation(model.kernel, centers[i], coef[i] * self.y_scale_, h.length_scale[i])
             for i in range(len(coef))
         ]
         phi, _ = model.predict(z)
@@ -402,7 +366,21 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
 
     def predict(self, X, return_std: bool = False):
         """Predict targets; with ``return_std`` also the predictive standard deviation of a
-        noisy observation (posterior of the latent function plus the noise ``alpha_``)."""
+        noisy observation (posterior of the latent function plus the noise ``alpha_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Inputs.
+        return_std : bool, default=False
+            Also return the predictive standard deviation.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+        y_std : ndarray of shape (n_samples,)
+            Only with ``return_std``.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         phi, var = self.model_.predict(self._coordinates(X), return_var=return_std)
@@ -423,42 +401,20 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         ``X`` of shape ``(..., n_features_in_)`` to ``(..., 1)``.
         """
         check_is_fitted(self)
-        grid = np.linspace(-margin, 1.0 + margin, n_grid)
-        values, slopes = self._tabulate(grid)
-        act = TabulatedActivation(grid, values, slopes)
-        n, d = self.hidden_weights_.shape
-        net = MLP(d, (n,), 1, lambda i, width: act)
-        with torch.no_grad():
-            net.hidden[0].weight.copy_(torch.as_tensor(self.hidden_weights_))
-            net.hidden[0].bias.copy_(torch.as_tensor(self.hidden_bias_))
-            net.output.weight.fill_(self.y_scale_)
-            net.output.bias.fill_(self.intercept_)
-        return net.to(dtype)
+        return to_mlp(self, dtype, n_grid, margin)
 
-    def _tabulate(self, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Values and slopes of every activation (standardised units) on ``grid``."""
-        centers, coef = self.model_.representation()
-        kernel, ls = make_kernel(self.kernel), self.length_scale_
-        zg = np.broadcast_to(grid, (len(coef), len(grid)))
-        values, _ = neuron_outputs(kernel, zg, centers, coef, ls)
-        slopes = np.empty_like(values)
-        step = max(1, 2**22 // (len(coef) * centers.shape[1]))
-        for i in range(0, len(grid), step):
-            dk = kernel.derivative(zg[:, i : i + step], centers, ls)
-            slopes[:, i : i + step] = np.einsum("npq,nq->np", dk, coef)
-        return values, slopes
+    def __getstate__(self) -> dict:
+        # the user-registered kernels travel with the estimator, so that a name can be fitted
+        # where the registration did not run (e.g. in GridSearchCV's worker processes)
+        registered = _kernels.registrations()
+        state = super().__getstate__()
+        return {**state, "_registered_kernels": registered} if registered else state
+
+    def __setstate__(self, state: dict) -> None:
+        _kernels.restore_registrations(state.pop("_registered_kernels", {}))
+        super().__setstate__(state)
 
 
 def _safe_range(r: np.ndarray) -> np.ndarray:
     """Ranges with zeros (constant columns) replaced by one."""
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
-
-
-def __getattr__(name: str):
-    # plot_neuron_activations lives in taafs_sk.plotting (which imports pandas); it is also
-    # reachable from here, where users of AdditiveKernelNN look for it
-    if name == "plot_neuron_activations":
-        from ..plotting import plot_neuron_activations
-
-        return plot_neuron_activations
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,128 +1,28 @@
-"""One-dimensional kernels for the additive-kernel network, vectorised over neurons.
+"""One-dimensional kernels for the additive-kernel network, and the registry of kernel names.
 
-Each kernel is a function ``kappa(s)`` of a scaled *pair statistic*
-``s = pair(a, b) / length_scale**2``, with ``pair = (a - b)**2`` for the stationary kernels and
-``a * b`` for the polynomial one. The solvers need ``kappa`` (Gram blocks) and the
-tabulation in ``to_module`` the derivative with respect to ``a``,
-``kappa'(s) * pair_da(a, b) / length_scale**2``.
-
-Arrays carry a leading neuron axis: ``a`` of shape ``(N, P)``, ``b`` of shape ``(N, Q)`` and
-``length_scale`` of shape ``(N,)`` give Gram blocks of shape ``(N, P, Q)``.
-
-For the marginal likelihood every kernel also has a finite *feature expansion* on [0, 1],
-``k(a, b; l) ~ sum_q psi_q(a; l) psi_q(b; l)`` (:meth:`Kernel1D.expansion`): exact for the
-polynomial kernel (three monomials) and the Hilbert-space (Laplacian eigenfunction)
-approximation for the stationary ones, ``psi_q(z) = sqrt(S(w_q) / L) sin(w_q (z - 1/2 + L))``
-with ``w_q = pi q / (2 L)`` on ``[1/2 - L, 1/2 + L]``, ``L = 1/2 + c l`` and ``S`` the
-spectral density (Solin & Sarkka, Stat. Comput. 30, 419 (2020)). Gram matrices of ``M`` points
-then cost ``O(M^2 m)`` matrix-product flops instead of ``M^2`` transcendental evaluations.
+The built-in kernels are :class:`RBF1D` (``"rbf"``), :class:`Matern52_1D` (``"matern52"``) and
+:class:`Polynomial1D` (``"polynomial"``). :class:`Kernel1D` (defined in
+:mod:`taafs_sk.additive._kernel_base`) documents what a new kernel implements;
+:func:`register_kernel` makes its name known to every :class:`~taafs_sk.AdditiveKernelNN`,
+and :func:`make_kernel` resolves a name or checks an instance.
 """
 
 from __future__ import annotations
 
+import copy
+import pickle
+import warnings
+
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 
-__all__ = ["Kernel1D", "RBF1D", "Matern52_1D", "Polynomial1D", "KERNELS", "make_kernel"]
+from ._kernel_base import Kernel1D, missing_methods
 
-
-class Kernel1D:
-    """Base class: ``k(a, b; l) = value(pair(a, b) / l**2)``.
-
-    Subclasses define :meth:`pair`, :meth:`pair_da`, :meth:`value` and :meth:`value_and_ds`,
-    and for the feature expansion either :meth:`log_spectral` (stationary kernels) or
-    :meth:`expansion` itself.
-    """
-
-    name = ""
-    stationary = True
-
-    @staticmethod
-    def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Length-scale-free pair statistic, shape ``a.shape + b.shape[-1:]``."""
-        raise NotImplementedError
-
-    @staticmethod
-    def value(s: np.ndarray) -> np.ndarray:
-        """Kernel value from the scaled statistic ``s = pair / l**2``."""
-        raise NotImplementedError
-
-    @staticmethod
-    def value_and_ds(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Kernel value ``kappa(s)`` and its derivative ``kappa'(s)``."""
-        raise NotImplementedError
-
-    @staticmethod
-    def pair_da(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Derivative of :meth:`pair` with respect to ``a``, shape ``(N, P, Q)``."""
-        return 2.0 * (a[..., :, None] - b[..., None, :])
-
-    def derivative(self, a: np.ndarray, b: np.ndarray, length_scale: np.ndarray) -> np.ndarray:
-        """Derivative ``dk(a, b) / da``, shape ``(N, P, Q)``."""
-        ls2 = np.asarray(length_scale, dtype=float).reshape(-1, 1, 1) ** 2
-        _, ds = self.value_and_ds(self.pair(a, b) / ls2)
-        return ds * self.pair_da(a, b) / ls2
-
-    def __call__(self, a: np.ndarray, b: np.ndarray, length_scale: np.ndarray) -> np.ndarray:
-        """Gram blocks ``k(a[n, p], b[n, q]; l[n])`` of shape ``(N, P, Q)``."""
-        ls = np.asarray(length_scale, dtype=float).reshape(-1, 1, 1)
-        return self.value(self.pair(a, b) / ls**2)
-
-    def diag(self, a: np.ndarray, length_scale: np.ndarray) -> np.ndarray:
-        """``k(a, a)`` of shape ``(N, P)``."""
-        ls = np.asarray(length_scale, dtype=float).reshape(-1, 1)
-        return self.value(self.pair(a[..., None], a[..., None])[..., 0, 0] / ls**2)
-
-    # -- finite feature expansion (stationary kernels: Hilbert-space approximation) ---------
-    domain = 4.0  # half-width of the expansion domain beyond [0, 1], in length scales
-    basis_per_inverse_length = 2.6  # basis functions per 1 / length_scale for ~1e-7 accuracy
-    weight_cutoff = 1e-14  # features lighter than this (relative to the first) are dropped
-
-    @staticmethod
-    def log_spectral(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``log g(u)`` and ``d log g / d log u`` with spectral density ``S(w) = l g(l w)``."""
-        raise NotImplementedError
-
-    def n_basis(self, min_length_scale: float) -> int:
-        """Size ``m`` of the expansion that is accurate down to ``min_length_scale``."""
-        return max(8, int(np.ceil(self.basis_per_inverse_length / min_length_scale)))
-
-    def expansion(
-        self, z: np.ndarray, length_scale: np.ndarray, n_basis: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Features with ``k(z_i, z_j; l_n) ~ sum_q psi[i, n, q] psi[j, n, q]`` for ``z`` in [0, 1].
-
-        ``z`` is ``(N, M)`` and ``length_scale`` ``(N,)``. Returns ``psi`` and
-        ``dpsi_dz = d psi / dz``, each of shape ``(M, N, m)``, and ``a`` ``(N, m)``
-        and ``b`` ``(M, N)`` that give the derivative with respect to ``log(length_scale)``,
-        ``psi * a[None] + dpsi_dz * b[..., None]`` (so that gradient sums need no third array).
-        ``m <= n_basis``: the stationary kernels leave out the features whose spectral weight
-        is below :attr:`weight_cutoff` of the largest for every neuron.
-        """
-        ls = np.asarray(length_scale, dtype=float)
-        half = 0.5 + self.domain * ls  # (N,)
-        q = np.arange(1, n_basis + 1)
-        omega = (0.5 * np.pi / half)[:, None] * q  # (N, m)
-        log_g, dlog_g = self.log_spectral(ls[:, None] * omega)
-        # drop the frequencies whose spectral weight is below weight_cutoff of the largest for
-        # every neuron: long length scales need few features
-        useful = log_g - log_g[:, :1] > np.log(self.weight_cutoff)
-        n_keep = max(1, int(useful.sum(1).max()))
-        omega, log_g, dlog_g = omega[:, :n_keep], log_g[:, :n_keep], dlog_g[:, :n_keep]
-        amp = np.sqrt(ls[:, None] / half[:, None] * np.exp(log_g))  # sqrt(S / L), (N, m)
-        c = z.T - 0.5  # (M, N)
-        theta = (0.5 * np.pi / half) * (c + half)  # the q-th feature's phase is q * theta
-        # sin(q theta) and cos(q theta) for all q at once, as powers of exp(i theta)
-        rot = np.cumprod(
-            np.broadcast_to(np.exp(1j * theta)[..., None], c.shape + (n_keep,)), axis=2
-        )
-        psi = rot.imag * amp
-        dpsi_dz = rot.real * (amp * omega)
-        shrink = self.domain * ls / half  # d log L / d log l
-        a = 0.5 * (1.0 + dlog_g * (0.5 / half)[:, None] - shrink[:, None])
-        return psi, dpsi_dz, a, -c * shrink
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+__all__ = [
+    "Kernel1D", "RBF1D", "Matern52_1D", "Polynomial1D", "KERNELS", "make_kernel",
+    "register_kernel",
+    "KernelNames",
+]
 
 
 class RBF1D(Kernel1D):
@@ -133,10 +33,6 @@ class RBF1D(Kernel1D):
     """
 
     name = "rbf"
-
-    @staticmethod
-    def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (a[..., :, None] - b[..., None, :]) ** 2
 
     @staticmethod
     def value(s: np.ndarray) -> np.ndarray:
@@ -170,10 +66,6 @@ class Matern52_1D(Kernel1D):
     """
 
     name = "matern52"
-
-    @staticmethod
-    def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return (a[..., :, None] - b[..., None, :]) ** 2
 
     @staticmethod
     def value(s: np.ndarray) -> np.ndarray:
@@ -254,15 +146,80 @@ class Polynomial1D(Kernel1D):
         return psi, dpsi_dz, a, np.zeros_like(zt)
 
 
+#: Kernel name -> :class:`Kernel1D` subclass; read by ``AdditiveKernelNN.fit``. Add to it with
+#: :func:`register_kernel`.
 KERNELS: dict[str, type[Kernel1D]] = {
     "rbf": RBF1D,
     "matern52": Matern52_1D,
     "polynomial": Polynomial1D,
 }
+_BUILTIN = dict(KERNELS)
 
 
-def make_kernel(name: str) -> Kernel1D:
-    """Return the 1-D kernel called ``name`` (one of :data:`KERNELS`).
+def register_kernel(name: str, cls: type[Kernel1D], *, overwrite: bool = False) -> type[Kernel1D]:
+    """Make the kernel class ``cls`` available as ``AdditiveKernelNN(kernel=name)``.
+
+    The name is known to every estimator at once: ``fit`` reads :data:`KERNELS` when it runs.
+    A pickled :class:`~taafs_sk.AdditiveKernelNN` carries the registered
+    ``(name, cls)`` pairs (those whose class pickles by reference, i.e. is importable) and
+    registers them again where it is unpickled, for example in the worker processes of
+    ``GridSearchCV(n_jobs=2)``, so that a grid over names works there; a process that gives a
+    name to another class keeps it, with a warning.
+
+    Parameters
+    ----------
+    name : str
+        The new kernel name.
+    cls : type
+        A subclass of :class:`Kernel1D` that implements its contract and can be constructed
+        without arguments.
+    overwrite : bool, default=False
+        Replace a built-in kernel or an earlier registration of ``name``.
+
+    Returns
+    -------
+    cls : type
+        The registered class.
+
+    Examples
+    --------
+    >>> from taafs_sk.additive import KERNELS, RBF1D, register_kernel
+    >>> class Gaussian1D(RBF1D):
+    ...     pass
+    >>> register_kernel("gaussian", Gaussian1D).__name__
+    'Gaussian1D'
+    >>> del KERNELS["gaussian"]
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"register_kernel: name must be a non-empty str; got {name!r}.")
+    if not (isinstance(cls, type) and issubclass(cls, Kernel1D)):
+        hint = " (pass the class, not an instance)" if isinstance(cls, Kernel1D) else ""
+        raise TypeError(
+            f"register_kernel: cls must be a subclass of taafs_sk.additive.Kernel1D; got "
+            f"{cls!r}{hint}."
+        )
+    _check_contract(cls, f"register_kernel({name!r}, {cls.__name__})")
+    current = KERNELS.get(name)
+    if current is not None and current is not cls and not overwrite:
+        kind = "a built-in kernel" if name in _BUILTIN else f"registered to {current.__name__}"
+        raise ValueError(
+            f"register_kernel: {name!r} is {kind}; pass overwrite=True to replace it or choose "
+            f"another name (taken: {sorted(KERNELS)})."
+        )
+    try:
+        cls()
+    except TypeError as exc:
+        raise TypeError(
+            f"register_kernel: {cls.__name__} must be constructible without arguments, as "
+            f"make_kernel({name!r}) does; {exc}. Pass an instance as kernel= instead."
+        ) from exc
+    KERNELS[name] = cls
+    return cls
+
+
+def make_kernel(kernel: str | Kernel1D) -> Kernel1D:
+    """Return the 1-D kernel called ``kernel`` (a key of :data:`KERNELS`), or a copy of the
+    :class:`Kernel1D` instance ``kernel`` after checking its contract.
 
     Examples
     --------
@@ -272,8 +229,76 @@ def make_kernel(name: str) -> Kernel1D:
     >>> round(float(k(np.array([[0.0]]), np.array([[1.0]]), np.array([1.0]))[0, 0, 0]), 12)
     0.606530659713
     """
-    if name not in KERNELS:
+    if isinstance(kernel, Kernel1D):
+        _check_contract(type(kernel), f"kernel={kernel!r}")
+        return copy.deepcopy(kernel)
+    if isinstance(kernel, type) and issubclass(kernel, Kernel1D):
+        name = kernel.__name__
+        raise TypeError(f"kernel={name} is a class; pass an instance, kernel={name}().")
+    if not isinstance(kernel, str) or kernel not in KERNELS:
         raise ValueError(
-            f"Unknown 1-D kernel {name!r}; valid kernels are {sorted(KERNELS)}."
+            f"Unknown 1-D kernel {kernel!r}; valid kernels are {sorted(KERNELS)}, or a Kernel1D "
+            "instance. Add a name with taafs_sk.additive.register_kernel(name, cls)."
         )
-    return KERNELS[name]()
+    return KERNELS[kernel]()
+
+
+class KernelNames(StrOptions):
+    """Parameter constraint: a name in :data:`KERNELS` *when it is checked* (in ``fit``), so
+    that :func:`register_kernel` reaches every estimator, also those already made."""
+
+    def __init__(self) -> None:
+        super().__init__(set())
+
+    @property
+    def options(self) -> set[str]:
+        return set(KERNELS)
+
+    @options.setter
+    def options(self, value) -> None:  # StrOptions.__init__ assigns it; the registry rules
+        pass
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (add one with taafs_sk.additive.register_kernel)"
+
+
+def _check_contract(cls: type[Kernel1D], owner: str) -> None:
+    missing = missing_methods(cls)
+    if missing:
+        raise TypeError(
+            f"{owner}: {cls.__name__} does not define {', '.join(missing)}; see the Kernel1D "
+            "docstring for what a 1-D kernel implements."
+        )
+
+
+def registrations() -> dict[str, type[Kernel1D]]:
+    """The registered kernels that are not built-in ones and pickle by reference (a class
+    defined inside a function does not), for the state of a pickled estimator."""
+    user = {n: c for n, c in KERNELS.items() if _BUILTIN.get(n) is not c}
+    out = {}
+    for name, cls in user.items():
+        try:
+            pickle.dumps(cls)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            continue
+        out[name] = cls
+    return out
+
+
+def restore_registrations(kernels: dict[str, type[Kernel1D]]) -> None:
+    """Register each ``name: cls`` again, for an unpickled estimator, unless this process
+    already gives the name to another user class (then warn and keep that one)."""
+    for name, cls in kernels.items():
+        current = KERNELS.get(name)
+        if current is None or current is _BUILTIN.get(name):
+            KERNELS[name] = cls
+        elif current is not cls:
+            warnings.warn(
+                f"AdditiveKernelNN: the unpickled estimator knew kernel {name!r} as "
+                f"{cls.__module__}.{cls.__qualname__}, but here it is registered to "
+                f"{current.__module__}.{current.__qualname__}, which fit will use. Call "
+                f"register_kernel({name!r}, {cls.__qualname__}, overwrite=True) to use the "
+                "former.",
+                UserWarning,
+                stacklevel=3,
+            )
