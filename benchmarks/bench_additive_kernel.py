@@ -18,8 +18,8 @@ evidence for what a purely additive model in rule-set directions can reach
 takes about 56 CPU minutes).
 
 Part 3 (scaling): fit time and peak traced memory of the inducing solver on QM9 ZPVE for
-M = 2k, 8k, 32k and all 63,768 molecules, with ``featurizers.MoleculeFeaturizer`` when it is
-importable, else a clearly labelled stand-in feature set of rdkit counts; many count
+M = 2k, 8k, 32k and all 63,768 molecules, with ``taafs_sk.featurizers.MoleculeFeaturizer`` when
+it is importable, else a clearly labelled stand-in feature set of rdkit counts; many count
 columns are reduced to ``--qm9-components`` partial-least-squares components (fitted on the
 training pool, outside the timed fits).
 
@@ -167,7 +167,7 @@ def _qm9_features(smiles: np.ndarray) -> tuple[np.ndarray, str]:
     if MoleculeFeaturizer is None:
         return _standin_features(smiles), "STAND-IN rdkit counts (MoleculeFeaturizer missing)"
     return np.asarray(MoleculeFeaturizer().fit_transform(smiles), dtype=float), \
-        "featurizers.MoleculeFeaturizer"
+        "taafs_sk.featurizers.MoleculeFeaturizer"
 
 
 def _standin_features(smiles: np.ndarray) -> np.ndarray:

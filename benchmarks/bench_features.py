@@ -10,10 +10,10 @@ featurization throughput), make the fixed 80/20 split (``train_test_split``,
 * ``MLPRegressor`` (two hidden layers of 256, early stopping) on standardised features with a
   standardised target (``TransformedTargetRegressor``).
 
-Datasets: QM9 ZPVE (63,768 molecules, :class:`taafs_sk.featurizers.MoleculeFeaturizer`), COMPAS-3x
-(39,482 hydrocarbons, :class:`taafs_sk.featurizers.HydrocarbonFeaturizer`) and the Pilania oxide double
-perovskites (1,306, :class:`taafs_sk.featurizers.DoublePerovskiteFeaturizer` with Pilania's
-elemental LUMO table). Errors are printed in
+Datasets: QM9 ZPVE (63,768 molecules, :class:`taafs_sk.featurizers.MoleculeFeaturizer`),
+COMPAS-3x (39,482 hydrocarbons, :class:`taafs_sk.featurizers.HydrocarbonFeaturizer`) and the
+Pilania oxide double perovskites (1,306, :class:`taafs_sk.featurizers.DoublePerovskiteFeaturizer`
+with Pilania's elemental LUMO table). Errors are printed in
 meV for QM9 and in eV otherwise.
 
 Reference figures (issue 3, from ``../shared/reference/baselines.py``: simple features):
