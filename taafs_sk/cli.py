@@ -104,13 +104,6 @@ def _data_home(path: str | None):
 
 # -------------------------------------------------------------------- commands
 def _run_study(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import plot_study
-
     func_name, stem = STUDIES[args.kind]
     out = Path(args.out or Path("results") / f"{args.kind}-{args.dataset}")
     mode = "quick" if args.quick else "full"
@@ -132,23 +125,34 @@ def _run_study(args: argparse.Namespace) -> int:
             df = func(args.dataset, **kwargs)
         elapsed = time.perf_counter() - start
     _log(f"{args.kind} study finished in {elapsed:.1f} s ({len(df)} rows)")
-
     _print_table(df, args.kind)
-    csv = out / f"{stem}_{args.dataset}.csv"
+    _save_study(df, args.kind, args.dataset, out / f"{stem}_{args.dataset}")
+    return 0
+
+
+def _save_study(df, kind: str, dataset: str, prefix: Path) -> None:
+    """Write the table as ``<prefix>.csv`` and its plots as ``<prefix><suffix>.png``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_study
+
+    csv = prefix.with_name(prefix.name + ".csv")
     df.to_csv(csv, index=False)
     pngs = []
-    for suffix, kwargs in _PLOTS[args.kind](df):
-        ax = plot_study(args.kind, df, **kwargs)
-        ax.set_title(f"{args.dataset}: {ax.get_title()}".rstrip(": "), fontsize="medium")
-        png = out / f"{stem}_{args.dataset}{suffix}.png"
+    for suffix, kwargs in _PLOTS[kind](df):
+        ax = plot_study(kind, df, **kwargs)
+        ax.set_title(f"{dataset}: {ax.get_title()}".rstrip(": "), fontsize="medium")
+        png = prefix.with_name(f"{prefix.name}{suffix}.png")
         ax.figure.savefig(png, dpi=120)
         plt.close(ax.figure)
         pngs.append(png)
-    print(f"\nResults in {out.resolve()}:")
+    print(f"\nResults in {prefix.parent.resolve()}:")
     print(f"  table: {csv.name}")
     for png in pngs:
         print(f"  plot:  {png.name}")
-    return 0
 
 
 # Columns shown on the console (all of them go to the CSV).
