@@ -126,7 +126,17 @@ class TorchModel(nn.Module):
         return torch.as_tensor(X, dtype=self.dtype, device=device)
 
     def predict(self, X) -> np.ndarray:
-        """Noiseless predictions in target units, like the estimator's ``predict``."""
+        """Noiseless predictions in target units, like the estimator's ``predict``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, as given to ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
         Xn = self.network_input(X)
         width = max((self.mlp.in_features, *self.mlp.hidden_layer_sizes))
         out = evaluate(self.mlp, Xn, max(1, _CHUNK_ELEMENTS // width))

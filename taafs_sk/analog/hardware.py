@@ -255,7 +255,17 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X) -> np.ndarray:
-        """Predictions of the hardware model: retrained if ``retrain`` else degraded."""
+        """Predictions of the hardware model: retrained if ``retrain`` else degraded.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, as given to ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
         check_is_fitted(self)
         return (self.retrained_ if self.retrained_ is not None else self.degraded_).predict(X)
 

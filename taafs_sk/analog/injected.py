@@ -185,7 +185,17 @@ class NoiseInjectedRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator)
         return noisy_draws(self.model_, self.noise_, X, n, seed, self.estimator_.predict)
 
     def predict(self, X) -> np.ndarray:
-        """One noisy pass (``predict_mode='single'``) or the mean over ``n_draws`` passes."""
+        """One noisy pass (``predict_mode='single'``) or the mean over ``n_draws`` passes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, as given to ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
         if self.predict_mode == "mean":
             return self.predict_draws(X).mean(axis=0)
         return self.predict_draws(X, n_draws=1)[0]

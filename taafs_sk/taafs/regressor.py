@@ -342,6 +342,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         """Predict targets for ``X``.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs, as given to ``fit``.
+
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
