@@ -40,6 +40,10 @@ def test_models_pickled_with_0_1_load_and_predict_the_same():
     for name, model in bundle["models"].items():
         np.testing.assert_allclose(model.predict(bundle["X"]), bundle["predictions"][name],
                                    rtol=1e-6, atol=1e-6, err_msg=name)
+    for name, (featurizer, data, features) in bundle["featurizers"].items():
+        assert type(featurizer).__module__.startswith("taafs_sk.featurizers"), name
+        np.testing.assert_array_equal(np.asarray(featurizer.transform(data)), features,
+                                      err_msg=name)
 
 
 def test_new_paths_do_not_warn():
