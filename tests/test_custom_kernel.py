@@ -197,10 +197,12 @@ def test_incomplete_kernel_is_refused_at_fit(toy):
 @pytest.mark.parametrize(
     "name, cls, error, match",
     [
-        ("rbf", Matern32_1D, ValueError, "'rbf' is a built-in kernel; pass overwrite=True"),
-        ("other", object, TypeError, "cls must be a subclass of taafs_sk.additive.Kernel1D"),
+        ("rbf", Matern32_1D, ValueError,
+         "'rbf' of register_kernel is taken by the built-in kernel RBF1D; pass overwrite=True"),
+        ("other", object, TypeError, "must be a subclass of taafs_sk.additive.Kernel1D"),
         ("other", Matern32_1D(), TypeError, "pass the class, not an instance"),
-        ("", Matern32_1D, TypeError, "name must be a non-empty str"),
+        ("", Matern32_1D, ValueError, "name of register_kernel must be a non-empty word"),
+        (3, Matern32_1D, TypeError, "name of register_kernel must be a str"),
     ],
 )
 def test_register_kernel_refuses(name, cls, error, match):

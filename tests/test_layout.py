@@ -18,12 +18,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "taafs_sk"
 # loader -> featurizer -> estimator -> analog wrapper -> study -> plot -> cli.
 ALLOWED = {
     "exceptions": set(),
+    "_registry": set(),
+    "_validation": set(),
     "featurizers": {"exceptions"},
     "_data_files": set(),
     "datasets": {"_data_files"},
-    "nn": {"exceptions"},
-    "taafs": {"nn", "exceptions"},
-    "additive": {"nn", "exceptions"},
+    "nn": {"exceptions", "_registry"},
+    "taafs": {"nn", "exceptions", "_registry", "_validation"},
+    "additive": {"nn", "exceptions", "_registry", "_validation"},
     "analog": {"nn", "taafs", "additive", "exceptions"},
     "studies": {"analog", "taafs", "additive", "nn", "featurizers", "datasets", "exceptions"},
     "plotting": {"nn"},
@@ -36,6 +38,8 @@ FORBIDDEN = {
     "featurizers": {"torch", "skorch"},
     "datasets": {"torch", "skorch"},
     "_data_files": {"torch", "skorch"},
+    "_registry": {"torch", "skorch", "sklearn"},
+    "_validation": {"torch", "skorch"},
 }
 ROOT_MODULES = {"__init__", "_legacy"}  # the package's front door may import anything
 

@@ -13,12 +13,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..nn.network import MLP
-from . import kernels as _kernels
 from ._directions import initial_directions, refine_directions
 from ._export import NeuronActivation, to_mlp
 from ._likelihood import Hyperparameters, MarginalLikelihood
 from ._solvers import ExactSolver, InducingSolver
-from .kernels import Kernel1D, KernelNames, make_kernel
+from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
 
 __all__ = ["AdditiveKernelNN"]
 
@@ -211,7 +210,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_neurons": [Interval(Integral, 1, None, closed="left"), None],
         "weights": [StrOptions({"sobol", "gradient", "random", "identity"}), "array-like"],
-        "kernel": [KernelNames(), Kernel1D],
+        "kernel": [kernel_names(), Kernel1D],
         "length_scale": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "optimize": ["boolean"],
@@ -406,13 +405,11 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     def __getstate__(self) -> dict:
         # the user-registered kernels travel with the estimator, so that a name can be fitted
         # where the registration did not run (e.g. in GridSearchCV's worker processes)
-        registered = _kernels.registrations()
-        state = super().__getstate__()
-        return {**state, "_registered_kernels": registered} if registered else state
+        return KERNEL_REGISTRY.add_to_state(super().__getstate__(), "_registered_kernels")
 
     def __setstate__(self, state: dict) -> None:
-        _kernels.restore_registrations(state.pop("_registered_kernels", {}))
-        super().__setstate__(state)
+        super().__setstate__(
+            KERNEL_REGISTRY.restore_from_state(state, "_registered_kernels", "AdditiveKernelNN"))
 
 
 def _safe_range(r: np.ndarray) -> np.ndarray:

@@ -10,18 +10,16 @@ and :func:`make_kernel` resolves a name or checks an instance.
 from __future__ import annotations
 
 import copy
-import pickle
-import warnings
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
+from .._registry import Registry
+from .._validation import RegisteredNames
 from ._kernel_base import Kernel1D, missing_methods
 
 __all__ = [
-    "Kernel1D", "RBF1D", "Matern52_1D", "Polynomial1D", "KERNELS", "make_kernel",
-    "register_kernel",
-    "KernelNames",
+    "KERNELS", "KERNEL_REGISTRY", "Kernel1D", "Matern52_1D", "Polynomial1D", "RBF1D",
+    "kernel_names", "make_kernel", "register_kernel",
 ]
 
 
@@ -146,14 +144,33 @@ class Polynomial1D(Kernel1D):
         return psi, dpsi_dz, a, np.zeros_like(zt)
 
 
+def _check_registrable(cls: type[Kernel1D], owner: str) -> None:
+    """A registered kernel fulfils the contract and can be made without arguments."""
+    _check_contract(cls, owner)
+    try:
+        cls()
+    except TypeError as exc:
+        raise TypeError(
+            f"{owner}: {cls.__name__} must be constructible without arguments, as "
+            f"make_kernel(name) does; {exc}. Pass an instance as kernel= instead."
+        ) from exc
+
+
+KERNEL_REGISTRY = Registry(
+    Kernel1D,
+    {"rbf": RBF1D, "matern52": Matern52_1D, "polynomial": Polynomial1D},
+    what="kernel", register_name="register_kernel", base_path="taafs_sk.additive.Kernel1D",
+    check=_check_registrable,
+)
 #: Kernel name -> :class:`Kernel1D` subclass; read by ``AdditiveKernelNN.fit``. Add to it with
 #: :func:`register_kernel`.
-KERNELS: dict[str, type[Kernel1D]] = {
-    "rbf": RBF1D,
-    "matern52": Matern52_1D,
-    "polynomial": Polynomial1D,
-}
-_BUILTIN = dict(KERNELS)
+KERNELS: dict[str, type[Kernel1D]] = KERNEL_REGISTRY.classes
+
+
+def kernel_names() -> RegisteredNames:
+    """The constraint on ``kernel`` names: those in :data:`KERNELS` when ``fit`` runs."""
+    return RegisteredNames(KERNEL_REGISTRY.names,
+                           hint="add one with taafs_sk.additive.register_kernel")
 
 
 def register_kernel(name: str, cls: type[Kernel1D], *, overwrite: bool = False) -> type[Kernel1D]:
@@ -174,12 +191,18 @@ def register_kernel(name: str, cls: type[Kernel1D], *, overwrite: bool = False) 
         A subclass of :class:`Kernel1D` that implements its contract and can be constructed
         without arguments.
     overwrite : bool, default=False
-        Replace a built-in kernel or an earlier registration of ``name``.
+        Replace a built-in kernel or an earlier registration of ``name``. Registering the
+        same class again (or a re-run of its definition) is always allowed.
 
     Returns
     -------
     cls : type
         The registered class.
+
+    Notes
+    -----
+    The rules are those of every plug-in family of taafs-sk (:mod:`taafs_sk._registry`):
+    basis families of :class:`~taafs_sk.TAAFSRegressor` register the same way.
 
     Examples
     --------
@@ -190,31 +213,7 @@ def register_kernel(name: str, cls: type[Kernel1D], *, overwrite: bool = False) 
     'Gaussian1D'
     >>> del KERNELS["gaussian"]
     """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"register_kernel: name must be a non-empty str; got {name!r}.")
-    if not (isinstance(cls, type) and issubclass(cls, Kernel1D)):
-        hint = " (pass the class, not an instance)" if isinstance(cls, Kernel1D) else ""
-        raise TypeError(
-            f"register_kernel: cls must be a subclass of taafs_sk.additive.Kernel1D; got "
-            f"{cls!r}{hint}."
-        )
-    _check_contract(cls, f"register_kernel({name!r}, {cls.__name__})")
-    current = KERNELS.get(name)
-    if current is not None and current is not cls and not overwrite:
-        kind = "a built-in kernel" if name in _BUILTIN else f"registered to {current.__name__}"
-        raise ValueError(
-            f"register_kernel: {name!r} is {kind}; pass overwrite=True to replace it or choose "
-            f"another name (taken: {sorted(KERNELS)})."
-        )
-    try:
-        cls()
-    except TypeError as exc:
-        raise TypeError(
-            f"register_kernel: {cls.__name__} must be constructible without arguments, as "
-            f"make_kernel({name!r}) does; {exc}. Pass an instance as kernel= instead."
-        ) from exc
-    KERNELS[name] = cls
-    return cls
+    return KERNEL_REGISTRY.register(name, cls, overwrite=overwrite)
 
 
 def make_kernel(kernel: str | Kernel1D) -> Kernel1D:
@@ -243,25 +242,6 @@ def make_kernel(kernel: str | Kernel1D) -> Kernel1D:
     return KERNELS[kernel]()
 
 
-class KernelNames(StrOptions):
-    """Parameter constraint: a name in :data:`KERNELS` *when it is checked* (in ``fit``), so
-    that :func:`register_kernel` reaches every estimator, also those already made."""
-
-    def __init__(self) -> None:
-        super().__init__(set())
-
-    @property
-    def options(self) -> set[str]:
-        return set(KERNELS)
-
-    @options.setter
-    def options(self, value) -> None:  # StrOptions.__init__ assigns it; the registry rules
-        pass
-
-    def __str__(self) -> str:
-        return f"{super().__str__()} (add one with taafs_sk.additive.register_kernel)"
-
-
 def _check_contract(cls: type[Kernel1D], owner: str) -> None:
     missing = missing_methods(cls)
     if missing:
@@ -269,36 +249,3 @@ def _check_contract(cls: type[Kernel1D], owner: str) -> None:
             f"{owner}: {cls.__name__} does not define {', '.join(missing)}; see the Kernel1D "
             "docstring for what a 1-D kernel implements."
         )
-
-
-def registrations() -> dict[str, type[Kernel1D]]:
-    """The registered kernels that are not built-in ones and pickle by reference (a class
-    defined inside a function does not), for the state of a pickled estimator."""
-    user = {n: c for n, c in KERNELS.items() if _BUILTIN.get(n) is not c}
-    out = {}
-    for name, cls in user.items():
-        try:
-            pickle.dumps(cls)
-        except (pickle.PicklingError, AttributeError, TypeError):
-            continue
-        out[name] = cls
-    return out
-
-
-def restore_registrations(kernels: dict[str, type[Kernel1D]]) -> None:
-    """Register each ``name: cls`` again, for an unpickled estimator, unless this process
-    already gives the name to another user class (then warn and keep that one)."""
-    for name, cls in kernels.items():
-        current = KERNELS.get(name)
-        if current is None or current is _BUILTIN.get(name):
-            KERNELS[name] = cls
-        elif current is not cls:
-            warnings.warn(
-                f"AdditiveKernelNN: the unpickled estimator knew kernel {name!r} as "
-                f"{cls.__module__}.{cls.__qualname__}, but here it is registered to "
-                f"{current.__module__}.{current.__qualname__}, which fit will use. Call "
-                f"register_kernel({name!r}, {cls.__qualname__}, overwrite=True) to use the "
-                "former.",
-                UserWarning,
-                stacklevel=3,
-            )

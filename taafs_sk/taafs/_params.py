@@ -8,39 +8,24 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import StrOptions
 
-from ..nn.bases import BASES, Basis, available_bases, register_basis, user_bases
+from .._validation import RegisteredNames
+from ..nn.bases import BASIS_REGISTRY, Basis, available_bases
 from ..nn.fixed import FIXED_ACTIVATIONS
 
-try:  # joblib >= 1.6 requires it; by value for classes defined in __main__
-    import cloudpickle
-except ImportError:  # pragma: no cover - plain pickle: classes by reference only
-    import pickle as cloudpickle
-
 __all__ = [
-    "BasisNames", "check_basis", "check_hidden_layer_sizes", "pop_registered_basis",
+    "basis_names", "check_basis", "check_hidden_layer_sizes", "pop_registered_basis",
     "prepare_target", "registered_basis_state",
 ]
 
 _STATE_KEY = "_registered_basis"
 
 
-class BasisNames(StrOptions):
-    """The basis names valid *now*: registered families, then fixed activations.
-
-    ``StrOptions`` with options read from :data:`taafs_sk.nn.bases.BASES` at each check, so a
-    family registered after import is accepted and the error message lists it.
-    """
-
-    def __init__(self) -> None:  # not StrOptions.__init__: the options are not stored
-        self.hidden = False
-        self.type = str
-        self.deprecated = set()
-
-    @property
-    def options(self) -> list[str]:
-        return [*available_bases(), *FIXED_ACTIVATIONS]
+def basis_names() -> RegisteredNames:
+    """The constraint on ``basis`` names: registered families, then fixed activations, read
+    from the registry at each check (so a family registered after import is accepted)."""
+    return RegisteredNames(lambda: [*available_bases(), *FIXED_ACTIVATIONS],
+                           hint="add one with taafs_sk.nn.register_basis")
 
 
 def check_basis(estimator) -> None:
@@ -64,31 +49,13 @@ def check_hidden_layer_sizes(sizes, owner: str = "TAAFSRegressor") -> tuple[int,
 
 
 def registered_basis_state(state: dict) -> dict:
-    """``state`` plus the user-registered basis families, each cloudpickled on its own (a
-    class that cannot be pickled is left out)."""
-    carried = {}
-    for name, cls in user_bases().items():
-        try:
-            carried[name] = cloudpickle.dumps(cls)
-        except Exception:  # noqa: BLE001 - e.g. a local class under plain pickle rules
-            continue
-    return {**state, _STATE_KEY: carried} if carried else state
+    """``state`` plus the user-registered basis families (to ``GridSearchCV`` workers)."""
+    return BASIS_REGISTRY.add_to_state(state, _STATE_KEY)
 
 
 def pop_registered_basis(state: dict) -> dict:
-    """Register the families carried by a pickled state that are not known here yet (a
-    fresh worker process), and return the state without them. A family whose class cannot
-    be restored here (its module is missing) is skipped: ``fit`` then names the valid ones."""
-    state = dict(state)
-    for name, blob in state.pop(_STATE_KEY, {}).items():
-        if name in BASES:
-            continue
-        try:
-            cls = cloudpickle.loads(blob)
-        except Exception:  # noqa: BLE001 - ImportError, AttributeError, ...
-            continue
-        register_basis(name, cls)
-    return state
+    """Register the families a pickled state carries and return the state without them."""
+    return BASIS_REGISTRY.restore_from_state(state, _STATE_KEY, "TAAFSRegressor")
 
 
 def prepare_target(estimator, y: np.ndarray, reset: bool) -> np.ndarray:

@@ -28,7 +28,7 @@ from ..nn.activations import (
 from ..nn.bases import Basis
 from ..nn.network import MLP, evaluate
 from ._params import (
-    BasisNames,
+    basis_names,
     check_basis,
     check_hidden_layer_sizes,
     pop_registered_basis,
@@ -161,7 +161,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "basis": [BasisNames(), Basis],
+        "basis": [basis_names(), Basis],
         "n_basis": [Interval(Integral, 1, None, closed="left")],
         "sharing": [StrOptions(set(SHARING_SCHEMES))],
         "normalization": [StrOptions(set(NORMALIZATIONS))],

@@ -31,6 +31,7 @@ Fourier, Gaussian RBF) and ``_registry`` (:data:`BASES` and the functions on it)
 from ._base import Basis
 from ._registry import (
     BASES,
+    BASIS_REGISTRY,
     BUILTIN_BASES,
     available_bases,
     make_basis,
@@ -52,6 +53,6 @@ from .polynomial import (
 __all__ = [
     "Basis", "BSplineBasis", "FourierBasis", "GaussianRBFBasis", "LegendreBasis",
     "HermiteBasis", "Chebyshev1Basis", "Chebyshev2Basis", "BesselBasis", "JacobiBasis",
-    "BASES", "BUILTIN_BASES", "make_basis", "available_bases", "register_basis",
-    "resolve_basis", "unregister_basis", "user_bases",
+    "BASES", "BASIS_REGISTRY", "BUILTIN_BASES", "make_basis", "available_bases",
+    "register_basis", "resolve_basis", "unregister_basis", "user_bases",
 ]

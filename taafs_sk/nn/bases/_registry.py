@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import inspect
 
+from ..._registry import Registry
 from ..fixed import FIXED_ACTIVATIONS
 from ._base import Basis
 from .grid import BSplineBasis, FourierBasis, GaussianRBFBasis
@@ -19,19 +20,24 @@ from .polynomial import (
 )
 
 __all__ = [
-    "BASES", "BUILTIN_BASES", "available_bases", "make_basis", "register_basis",
-    "resolve_basis", "user_bases", "unregister_basis",
+    "BASES", "BASIS_REGISTRY", "BUILTIN_BASES", "available_bases", "make_basis",
+    "register_basis", "resolve_basis", "user_bases", "unregister_basis",
 ]
 
+BASIS_REGISTRY = Registry(
+    Basis,
+    {cls.name: cls
+     for cls in (BSplineBasis, FourierBasis, GaussianRBFBasis, LegendreBasis, HermiteBasis,
+                 Chebyshev1Basis, Chebyshev2Basis, BesselBasis, JacobiBasis)},
+    what="basis", register_name="register_basis", base_path="taafs_sk.nn.Basis",
+    reserved={name: "a fixed activation, which basis= already means"
+              for name in FIXED_ACTIVATIONS},
+)
 #: Name -> class of every basis family known now: the built-in ones, in the TAAFS paper's
 #: order, then those added by :func:`register_basis`.
-BASES: dict[str, type[Basis]] = {
-    cls.name: cls
-    for cls in (BSplineBasis, FourierBasis, GaussianRBFBasis, LegendreBasis, HermiteBasis,
-                Chebyshev1Basis, Chebyshev2Basis, BesselBasis, JacobiBasis)
-}
-#: Names of the built-in families (they cannot be unregistered).
-BUILTIN_BASES: frozenset[str] = frozenset(BASES)
+BASES: dict[str, type[Basis]] = BASIS_REGISTRY.classes
+#: Names of the built-in families.
+BUILTIN_BASES: frozenset[str] = frozenset(BASIS_REGISTRY.builtin)
 
 
 def available_bases() -> list[str]:
@@ -43,12 +49,7 @@ def available_bases() -> list[str]:
     >>> available_bases()[:3]
     ['bspline', 'fourier', 'grbf']
     """
-    return list(BASES)
-
-
-def _same_definition(a: type, b: type) -> bool:
-    """The same class, or a re-execution of its definition (a notebook cell run twice)."""
-    return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
+    return BASIS_REGISTRY.names()
 
 
 def register_basis(name: str, cls: type[Basis], *, overwrite: bool = False) -> type[Basis]:
@@ -84,6 +85,11 @@ def register_basis(name: str, cls: type[Basis], *, overwrite: bool = False) -> t
     ValueError
         When ``name`` is empty, a fixed activation, or taken and ``overwrite`` is False.
 
+    Notes
+    -----
+    The rules are those of every plug-in family of taafs-sk (:mod:`taafs_sk._registry`):
+    kernels of :class:`~taafs_sk.AdditiveKernelNN` register the same way.
+
     Examples
     --------
     >>> import torch
@@ -97,44 +103,19 @@ def register_basis(name: str, cls: type[Basis], *, overwrite: bool = False) -> t
     torch.Size([2, 4])
     >>> unregister_basis("cosines")
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name of register_basis must be a str, got {name!r}.")
-    if not (isinstance(cls, type) and issubclass(cls, Basis)):
-        raise TypeError(
-            f"cls of register_basis({name!r}, ...) must be a subclass of "
-            f"taafs_sk.nn.Basis, got {cls!r}; subclass Basis and implement values(u)."
-        )
-    if not name or name != name.strip():
-        raise ValueError(f"name of register_basis must be a non-empty word, got {name!r}.")
-    if name in FIXED_ACTIVATIONS:
-        raise ValueError(
-            f"name {name!r} of register_basis is a fixed activation ({sorted(FIXED_ACTIVATIONS)}"
-            "), which basis= already means; choose another name."
-        )
-    old = BASES.get(name)
-    if old is not None and not overwrite and not _same_definition(old, cls):
-        kind = "built-in basis" if name in BUILTIN_BASES else "basis registered as"
-        raise ValueError(
-            f"name {name!r} of register_basis is taken by the {kind} {old.__qualname__}; "
-            "choose another name or pass overwrite=True."
-        )
-    BASES[name] = cls
-    return cls
+    return BASIS_REGISTRY.register(name, cls, overwrite=overwrite)
 
 
 def unregister_basis(name: str) -> None:
-    """Remove a family added by :func:`register_basis` (built-in ones cannot be removed).
+    """Remove a family added by :func:`register_basis`; a replaced built-in name gets its
+    built-in family back.
 
     Raises
     ------
     ValueError
-        For a built-in or unknown name.
+        For a name that is not a user registration.
     """
-    if name in BUILTIN_BASES or name not in BASES:
-        user = [n for n in BASES if n not in BUILTIN_BASES]
-        raise ValueError(f"unregister_basis: {name!r} is not a user-registered basis; those "
-                         f"are {user}.")
-    del BASES[name]
+    BASIS_REGISTRY.unregister(name)
 
 
 def user_bases() -> dict[str, type[Basis]]:
@@ -146,7 +127,7 @@ def user_bases() -> dict[str, type[Basis]]:
     >>> user_bases()
     {}
     """
-    return {name: cls for name, cls in BASES.items() if name not in BUILTIN_BASES}
+    return BASIS_REGISTRY.user()
 
 
 def make_basis(name: str, n_basis: int, **kwargs) -> Basis:
