@@ -7,6 +7,7 @@ The estimators are importable from the top level. The families live in subpackag
 - :mod:`taafs_sk.taafs`: :class:`TAAFSRegressor` and its skorch glue;
 - :mod:`taafs_sk.additive`: :class:`AdditiveKernelNN` and its 1-D kernels;
 - :mod:`taafs_sk.analog`: circuit noise and hardware activation shapes;
+- :mod:`taafs_sk.atomistic`: :class:`TAAFSPotential`, interatomic potentials for ASE;
 - :mod:`taafs_sk.featurizers`: chemistry to features (no torch);
 - :mod:`taafs_sk.datasets`, :mod:`taafs_sk.studies`, :mod:`taafs_sk.plotting`.
 
@@ -20,7 +21,8 @@ from . import _legacy
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from .additive import AdditiveKernelNN
-    from .datasets import load_double_perovskites, load_hydrocarbons, load_qm9
+    from .atomistic import TAAFSPotential
+    from .datasets import load_double_perovskites, load_hydrocarbons, load_pwmlff, load_qm9
     from .exceptions import TrainingDivergedError
     from .nn import available_bases
     from .taafs import TAAFSRegressor
@@ -30,21 +32,25 @@ __version__ = "0.2.0.dev0"
 _LAZY = {
     "TAAFSRegressor": "taafs_sk.taafs",
     "AdditiveKernelNN": "taafs_sk.additive",
+    "TAAFSPotential": "taafs_sk.atomistic",
     "TrainingDivergedError": "taafs_sk.exceptions",
     "available_bases": "taafs_sk.nn",
     "load_hydrocarbons": "taafs_sk.datasets",
     "load_double_perovskites": "taafs_sk.datasets",
     "load_qm9": "taafs_sk.datasets",
+    "load_pwmlff": "taafs_sk.datasets",
 }
 
 __all__ = [
     "AdditiveKernelNN",
+    "TAAFSPotential",
     "TAAFSRegressor",
     "TrainingDivergedError",
     "__version__",
     "available_bases",
     "load_double_perovskites",
     "load_hydrocarbons",
+    "load_pwmlff",
     "load_qm9",
 ]
 

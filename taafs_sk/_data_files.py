@@ -7,6 +7,7 @@ import functools
 import gzip
 import hashlib
 import os
+import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -43,13 +44,24 @@ FILES = {
                               55),
     "qm9": _DataFile("qm9", "qm9_zpve/qm9_union.csv.gz",
                      "213d6fe120aa5ee214427fd8e13fc4baab75fbc67147dfd824899527e894effd", 63768),
+    # PWMLFF example DFT trajectories (extended XYZ; rows = frames)
+    "pwmlff-cu": _DataFile("pwmlff md (cu)", "pwmlff_md/cu.extxyz.gz",
+                           "8422fe62a9d217c7e1082009a4ddd0ec79fd62c1c1fd2736a17d1c8257e0832b",
+                           200),
+    "pwmlff-hfo2": _DataFile("pwmlff md (hfo2)", "pwmlff_md/hfo2.extxyz.gz",
+                             "85ea8a6f7940a924fcbcaa88244d549122c4b16aaf7ec18f5bd0740410a8f42e",
+                             150),
+    "pwmlff-ec": _DataFile("pwmlff md (ec)", "pwmlff_md/ec.extxyz.gz",
+                           "6e8d7b846aa95a2bab6992535af483b7d58c9f6b9b57c9c1bc4c541d50f67554",
+                           200),
 }
 
 _GH = "https://raw.githubusercontent.com"
 #: Download URL of each data file (key: path relative to the data folder). The files are
 #: fetched as published (uncompressed) and gzipped locally when the local name ends in
 #: ``.gz``. Replace an entry to use a mirror, or a ``file://`` URL. The QM9 union has no
-#: single public origin (it merges four published samples), so it has no default URL.
+#: single public origin (it merges four published samples), so it has no default URL; nor
+#: have the PWMLFF trajectories (converted from PWmat MOVEMENT files, see load_pwmlff).
 DATA_URLS: dict[str, str | None] = {
     FILES["compas-3x"].path:
         f"{_GH}/Kasigee/web-isomer-app/7a2dff563e3ef4d08c651f6b5277c185fe3bf8e6/compas-3x.csv",
@@ -65,6 +77,10 @@ DATA_URLS: dict[str, str | None] = {
         f"{_GH}/Zhang-NJ-Lab/Datasets/02c69072520ce5be65e2e51b0d237e8dc90d9a53/"
         "double_perovskites_gap_lumo.csv",
     FILES["qm9"].path: None,
+    # converted from PWMLFF's MOVEMENT files (see load_pwmlff); no published extxyz
+    FILES["pwmlff-cu"].path: None,
+    FILES["pwmlff-hfo2"].path: None,
+    FILES["pwmlff-ec"].path: None,
 }
 
 
@@ -80,7 +96,13 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """
     if data_home is None:
         data_home = os.environ.get("TAAFS_SK_DATA", Path("~") / "taafs_sk_data")
-    return Path(data_home).expanduser()
+    if not isinstance(data_home, (str, os.PathLike)):
+        raise TypeError(f"data_home must be a path (str or os.PathLike) or None, got "
+                        f"{data_home!r} ({type(data_home).__name__}).")
+    home = Path(data_home).expanduser()
+    if home.exists() and not home.is_dir():
+        raise ValueError(f"data_home must be a folder, got {str(home)!r}, which is a file.")
+    return home
 
 
 def _content(raw: bytes, path: str) -> bytes:
@@ -110,23 +132,36 @@ def _read_verified(full_path: str, expected: str, mtime_ns: int, size: int) -> b
 
 
 def _download(url: str, target: Path, expected: str) -> None:
+    """Download ``url`` to ``target``, atomically: the bytes go to a temporary file in the
+    target's folder, are verified, and only then renamed to ``target``. On any failure
+    (network error half way, a damaged gzip stream, a wrong checksum, a full disk) no file
+    is left behind and an existing ``target`` is never touched."""
     try:
         with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed URLs
             raw = response.read()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError, ValueError, EOFError) as exc:
         raise OSError(
             f"could not download {target.name} from {url} ({exc}). Download it by hand and "
             f"save it as {target}, or set data_home / TAAFS_SK_DATA to a folder that has it."
         ) from exc
-    content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    try:
+        content = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"the file downloaded from {url} for {target} is a damaged gzip "
+                         f"stream ({exc}); nothing was saved.") from exc
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
         raise ValueError(f"checksum mismatch for {target.name} downloaded from {url}: "
                          f"expected sha256 {expected}, got {actual}; nothing was saved.")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(gzip.compress(content, mtime=0) if target.suffix == ".gz" else content)
-    partial.replace(target)
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(gzip.compress(content, mtime=0) if target.suffix == ".gz" else content)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def fetch(key: str, data_home, download_if_missing: bool) -> bytes:

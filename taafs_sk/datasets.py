@@ -20,7 +20,8 @@ from sklearn.utils import Bunch
 from ._data_files import DATA_URLS, FILES, fetch, get_data_home
 
 __all__ = ["DATA_URLS", "STUDY_DATASETS", "get_data_home", "list_datasets",
-           "load_double_perovskites", "load_hydrocarbons", "load_qm9"]
+           "load_double_perovskites", "load_element_lumo", "load_hydrocarbons", "load_pwmlff",
+           "load_qm9"]
 
 HARTREE_IN_EV = 27.211386245988  # CODATA 2018
 #: The datasets that :mod:`taafs_sk.studies` and the ``taafs-sk study`` command run on.
@@ -65,7 +66,8 @@ def load_hydrocarbons(level: str = "xtb", *, data_home=None, return_X_y: bool = 
     data : Bunch
         ``data`` (SMILES, ndarray of str objects or DataFrame), ``target``, ``groups``
         (formula, e.g. ``'C32H16'``), ``ids`` (molecule names), ``feature_names``,
-        ``target_names``, ``frame`` (when ``as_frame``) and ``DESCR``.
+        ``target_names``, ``target_units`` (``[energy_unit]``), ``frame`` (when
+        ``as_frame``) and ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
     Notes
@@ -95,10 +97,12 @@ def load_hydrocarbons(level: str = "xtb", *, data_home=None, return_X_y: bool = 
              f"polybenzenoid hydrocarbons; target: energy relative to the lowest isomer of the "
              f"same formula ({energy_unit}). Licence CC BY-NC-SA; doi:10.1039/D4CP01027B.")
     return _bunch(frame, ["smiles"], target_name, frame["formula"].to_numpy(dtype=object),
-                  frame["molecule"].to_numpy(dtype=object), descr, return_X_y, as_frame)
+                  frame["molecule"].to_numpy(dtype=object), descr, return_X_y, as_frame,
+                  target_unit=energy_unit)
 
 
-def _bunch(frame, feature_names, target_name, groups, ids, descr, return_X_y, as_frame):
+def _bunch(frame, feature_names, target_name, groups, ids, descr, return_X_y, as_frame,
+           target_unit=""):
     data = frame[feature_names]
     target = frame[target_name]
     if not as_frame:
@@ -109,7 +113,7 @@ def _bunch(frame, feature_names, target_name, groups, ids, descr, return_X_y, as
         return data, target
     return Bunch(data=data, target=target, groups=groups, ids=ids,
                  feature_names=list(feature_names), target_names=[target_name],
-                 frame=frame if as_frame else None, DESCR=descr)
+                 target_units=[target_unit], frame=frame if as_frame else None, DESCR=descr)
 
 
 # ---------------------------------------------------------------------- perovskites
@@ -147,7 +151,8 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
     elements ``a_1, b_1, a_2, b_2`` (object array in that order, or a DataFrame), target the
     GLLB-SC band gap (eV), ``groups`` the formula. It has no formation energy. Its bunch also
     holds ``element_lumo``: Pilania's per-element LUMO energies (eV, a :class:`pandas.Series`
-    indexed by symbol), for ``DoublePerovskiteFeaturizer(element_lumo=...)``.
+    indexed by symbol, also from :func:`load_element_lumo`), for
+    ``DoublePerovskiteFeaturizer(element_lumo=...)``.
 
     Parameters
     ----------
@@ -162,9 +167,12 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
     -------
     data : Bunch
         ``data``, ``target``, ``groups``, ``ids`` (row number), ``feature_names``,
-        ``target_names``, ``frame`` (when ``as_frame``; the manzhos frame also has ``block``,
-        0 or 1) and ``DESCR``.
+        ``target_names``, ``target_units`` (``['eV']``; ``['eV/atom']`` for the formation
+        energy), ``frame`` (when ``as_frame``; the manzhos frame also has ``block``, 0 or 1),
+        ``DESCR``, and for ``'pilania'`` ``element_lumo`` (see above).
     (data, target) : tuple if ``return_X_y`` is True
+        Only the features and the target, as in scikit-learn; the ``'pilania'`` features
+        then need :func:`load_element_lumo` for the LUMO table.
 
     Examples
     --------
@@ -197,12 +205,38 @@ def load_double_perovskites(source: str = "manzhos", target: str = "band_gap", *
         descr = ("Pilania et al. (2016) double perovskite oxides, 1306 rows; GLLB-SC band gap "
                  "(eV). doi:10.1038/srep19375")
     bunch = _bunch(frame, features, target, groups, np.arange(len(frame)), descr,
-                   return_X_y, as_frame)
+                   return_X_y, as_frame,
+                   target_unit="eV/atom" if target == "formation_energy" else "eV")
     if source == "pilania" and not return_X_y:
-        lumo = pd.read_csv(io.BytesIO(fetch("pilania-lumo", data_home, download_if_missing)),
-                           index_col=0)
-        bunch.element_lumo = lumo.set_index("atom")["lumo"].astype(np.float64)
+        bunch.element_lumo = load_element_lumo(data_home=data_home,
+                                               download_if_missing=download_if_missing)
     return bunch
+
+
+def load_element_lumo(*, data_home=None, download_if_missing: bool = True) -> pd.Series:
+    """Pilania et al.'s per-element LUMO energies (eV), for the oxide double perovskites.
+
+    Parameters
+    ----------
+    data_home, download_if_missing
+        As in :func:`load_hydrocarbons`.
+
+    Returns
+    -------
+    element_lumo : pandas.Series
+        LUMO energy (eV) indexed by element symbol, named ``'lumo'``: the
+        ``element_lumo`` of :class:`~taafs_sk.featurizers.DoublePerovskiteFeaturizer` and of
+        ``load_double_perovskites('pilania')``.
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import load_element_lumo
+    >>> load_element_lumo()["Ti"] < 0  # doctest: +SKIP
+    True
+    """
+    lumo = pd.read_csv(io.BytesIO(fetch("pilania-lumo", data_home, download_if_missing)),
+                       index_col=0)
+    return lumo.set_index("atom")["lumo"].astype(np.float64)
 
 
 # ---------------------------------------------------------------------- QM9
@@ -240,7 +274,8 @@ def load_qm9(target: str = "zpve", *, n_samples: int | None = None, random_state
     -------
     data : Bunch
         ``data`` (SMILES), ``target``, ``groups`` (None), ``ids`` (``mol_id``),
-        ``feature_names``, ``target_names`` (e.g. ``['zpve_eV']``), ``frame`` and ``DESCR``.
+        ``feature_names``, ``target_names`` (e.g. ``['zpve_eV']``), ``target_units`` (e.g.
+        ``['eV']``), ``frame`` and ``DESCR``.
     (data, target) : tuple if ``return_X_y`` is True
 
     Examples
@@ -271,7 +306,87 @@ def load_qm9(target: str = "zpve", *, n_samples: int | None = None, random_state
     descr = (f"QM9 (uniform random 47.6% subset, {len(frame)} molecules); target {target} "
              f"({unit}). Ramakrishnan et al., Sci. Data 1, 140022 (2014).")
     return _bunch(frame, ["smiles"], target_name, None, frame["mol_id"].to_numpy(dtype=object),
-                  descr, return_X_y, as_frame)
+                  descr, return_X_y, as_frame, target_unit=unit)
+
+
+# ---------------------------------------------------------------------- PWMLFF MD
+#: System of :func:`load_pwmlff` -> its file key.
+PWMLFF_SYSTEMS = {"cu": "pwmlff-cu", "hfo2": "pwmlff-hfo2", "ec": "pwmlff-ec"}
+#: The test frames of each system's split (the rest is the training set).
+_PWMLFF_TEST = {"cu": lambda a, k: a.info["source"] == "1_500_MOVEMENT",
+                "hfo2": lambda a, k: a.info["source"] == "mvm_init_002_50",
+                "ec": lambda a, k: k >= 150}
+
+
+def load_pwmlff(system: str = "cu", split: str = "all", *, data_home=None,
+                download_if_missing: bool = True):
+    """Load a DFT (PWmat) molecular-dynamics trajectory from the PWMLFF examples.
+
+    =========  =====================================================================
+    ``'cu'``   fcc Cu72, 200 frames: 100 at 300 K then 100 at 500 K (1 fs steps)
+    ``'hfo2'`` monoclinic Hf32O64, 150 frames from three MD runs of 50 frames
+    ``'ec'``   one ethylene carbonate molecule C3H4O3 in a periodic box, 200 frames
+    =========  =====================================================================
+
+    Each frame is an ``ase.Atoms`` (``pbc=True``, the DFT cell) whose calculator holds the
+    potential energy (eV, PWmat's absolute scale: about -4967.8 eV/atom for Cu) and forces
+    (eV/Å); ``info["source"]`` names the MD run and ``info["frame"]`` the frame in it.
+
+    Frames are consecutive MD steps, so never split them at random (neighbouring frames are
+    nearly identical). ``split`` gives the training/test split used in this project's
+    benchmarks: Cu, train on the 300 K run (``source == '0_300_MOVEMENT'``, 100 frames) and
+    test on the 500 K run (100); HfO2, train on runs ``mvm_init_000_50`` and ``_001_50``
+    (100), test on ``_002_50`` (50); EC (one run), train on the first 150 frames and test on
+    the last 50 (contiguous blocks).
+
+    Parameters
+    ----------
+    system : {'cu', 'hfo2', 'ec'}, default='cu'
+        Which trajectory.
+    split : {'all', 'train', 'test'}, default='all'
+        All frames in file order, or the training or test part of the split above.
+    data_home : str or path-like, default=None
+        Data folder (see :func:`get_data_home`); the file is ``pwmlff_md/<system>.extxyz.gz``.
+    download_if_missing : bool, default=True
+        Download a missing file from :data:`DATA_URLS` (no public URL by default).
+
+    Returns
+    -------
+    frames : list of ase.Atoms
+
+    Notes
+    -----
+    Needs ``ase`` (``pip install taafs-sk[atomistic]``). From PWMLFF (LonxunQuantum,
+    github.com/LonxunQuantum/PWMLFF, commit d3cb359): ``example/Cu/*_MOVEMENT``,
+    ``example/HfO2/mvms/*``, ``example/EC/EC_MOVEMENT``, converted with ``dpdata``
+    (``fmt="pwmat/movement"``) to extended XYZ.
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import load_pwmlff
+    >>> frames = load_pwmlff("cu")  # doctest: +SKIP
+    >>> len(frames), frames[0].get_chemical_formula()  # doctest: +SKIP
+    (200, 'Cu72')
+    """
+    _check_option("system", system, set(PWMLFF_SYSTEMS))
+    _check_option("split", split, {"all", "train", "test"})
+    try:
+        import ase.io
+    except ImportError as exc:
+        raise ImportError("load_pwmlff needs ase: pip install taafs-sk[atomistic]") from exc
+    key = PWMLFF_SYSTEMS[system]
+    try:
+        raw = fetch(key, data_home, download_if_missing)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"{exc} The file is the PWMLFF example trajectory for {system!r} converted to "
+            "extended XYZ (see the Notes of taafs_sk.datasets.load_pwmlff for how to make it)."
+        ) from exc
+    frames = ase.io.read(io.StringIO(raw.decode()), index=":", format="extxyz")
+    if split == "all":
+        return frames
+    is_test = _PWMLFF_TEST[system]
+    return [a for k, a in enumerate(frames) if is_test(a, k) == (split == "test")]
 
 
 # ---------------------------------------------------------------------- listing

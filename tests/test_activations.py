@@ -57,14 +57,14 @@ def test_identity_init_is_exact_under_clamp_normalization(basis):
     torch.testing.assert_close(_on_grid(act, 4), Z[:, None].expand(-1, 4), rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("init", ["tanh", "identity"])
+@pytest.mark.parametrize("init", ["tanh", "silu", "identity"])
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
 @pytest.mark.parametrize("basis", BASES)
 def test_initial_coefficients_are_the_least_squares_fit(basis, normalization, init):
     act = TAAF(None, basis, 7, normalization=normalization, init=init)
     z = Z.double()
     phi = act.basis(normalize(z, normalization)).double()  # (G, K)
-    target = torch.tanh(z) if init == "tanh" else z
+    target = {"tanh": torch.tanh, "silu": F.silu, "identity": lambda v: v}[init](z)
     residual = phi @ act.coefficients.detach().double() - target
     normal_eq = phi.T @ residual  # zero at the least-squares solution
     assert float(normal_eq.abs().max()) < 1e-4 * float((phi.T @ target).abs().max())
@@ -73,7 +73,7 @@ def test_initial_coefficients_are_the_least_squares_fit(basis, normalization, in
 
 @pytest.mark.parametrize("basis", ["bspline", "legendre"])
 def test_per_neuron_taaf_starts_with_identical_rows(basis):
-    act = TAAF(5, basis, 6, per_neuron=True)
+    act = TAAF(5, basis, 6, sharing="neuron")
     assert act.weight.shape == (5, 7)
     assert torch.equal(act.weight, act.weight[:1].expand(5, -1))
 
@@ -190,19 +190,19 @@ def test_factory_validates_basis_options_before_building(kwargs, param):
         make_activation_factory(**kwargs)
 
 
-@pytest.mark.parametrize("n_features", [None, 0, -2, 2.5, True])
-def test_per_neuron_taaf_needs_a_positive_width(n_features):
-    with pytest.raises(ValueError, match="n_features"):
-        TAAF(n_features, "legendre", per_neuron=True)
+@pytest.mark.parametrize("num_features", [None, 0, -2, 2.5, True])
+def test_per_neuron_taaf_needs_a_positive_width(num_features):
+    with pytest.raises(ValueError, match="num_features"):
+        TAAF(num_features, "legendre", sharing="neuron")
 
 
 # -------------------------------------------------------------------------- gradients
 @pytest.mark.parametrize("fused", [True, False])
-@pytest.mark.parametrize("per_neuron", [False, True])
+@pytest.mark.parametrize("sharing", ["layer", "neuron"])
 @pytest.mark.parametrize("basis", BASES)
-def test_gradients_flow_to_every_coefficient_and_the_bias(basis, per_neuron, fused):
+def test_gradients_flow_to_every_coefficient_and_the_bias(basis, sharing, fused):
     gen = torch.Generator().manual_seed(0)
-    act = TAAF(4, basis, 6, per_neuron=per_neuron, fused=fused)
+    act = TAAF(4, basis, 6, sharing=sharing, fused=fused)
     z = torch.rand(256, 4, generator=gen) * 6 - 3
     loss = (act(z) - torch.randn(256, 4, generator=gen)).square().mean()
     loss.backward()
@@ -213,12 +213,12 @@ def test_gradients_flow_to_every_coefficient_and_the_bias(basis, per_neuron, fus
 
 
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
-@pytest.mark.parametrize("per_neuron", [False, True])
+@pytest.mark.parametrize("sharing", ["layer", "neuron"])
 @pytest.mark.parametrize("basis", BASES)
-def test_fused_and_reference_taaf_agree(basis, per_neuron, normalization):
+def test_fused_and_reference_taaf_agree(basis, sharing, normalization):
     gen = torch.Generator().manual_seed(1)
-    fused = TAAF(3, basis, 6, normalization, per_neuron=per_neuron, fused=True).double()
-    eager = TAAF(3, basis, 6, normalization, per_neuron=per_neuron, fused=False).double()
+    fused = TAAF(3, basis, 6, normalization, sharing=sharing, fused=True).double()
+    eager = TAAF(3, basis, 6, normalization, sharing=sharing, fused=False).double()
     with torch.no_grad():
         eager.weight.copy_(fused.weight + 0.1 * torch.randn(fused.weight.shape, generator=gen,
                                                             dtype=torch.float64))
@@ -243,7 +243,7 @@ def test_an_optimizer_step_changes_the_activation():
 
 
 def test_coefficients_and_bias_are_views_of_weight():
-    act = TAAF(3, "legendre", 4, per_neuron=True)
+    act = TAAF(3, "legendre", 4, sharing="neuron")
     with torch.no_grad():
         act.weight[:, -1] = 2.0
         act.weight[:, 0] = 5.0
@@ -253,7 +253,7 @@ def test_coefficients_and_bias_are_views_of_weight():
 
 
 # --------------------------------------------------------------------- activation_grid
-@pytest.mark.parametrize(("module", "width"), [(TAAF(4, "grbf", 5, per_neuron=True), 4),
+@pytest.mark.parametrize(("module", "width"), [(TAAF(4, "grbf", 5, sharing="neuron"), 4),
                                                (TAAF(None, "fourier", 5), 1),
                                                (torch.nn.Tanh(), 1)])
 def test_activation_grid_shape_values_and_mode(module, width):

@@ -54,9 +54,11 @@ def test_quick_noise_study_is_reproducible_table(quick_noise_study, capsys):
     assert len(table) > 0
 
 
-def _fake_studies(monkeypatch, table: pd.DataFrame, calls: list):
-    def study(dataset, *, quick=False, random_state=0):
+def _fake_studies(monkeypatch, table: pd.DataFrame, calls: list, kwargs: list | None = None):
+    def study(dataset, *, quick=False, random_state=0, **options):
         calls.append((dataset, quick, random_state))
+        if kwargs is not None:
+            kwargs.append(options)
         return table
 
     fake = types.ModuleType("taafs_sk.studies")
@@ -91,12 +93,87 @@ def test_every_command_has_help(argv, capsys):
     assert "usage: taafs-sk" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("kind", ["noise", "naf", "bases"])
+def test_every_study_help_shows_an_example_that_parses(kind, capsys, monkeypatch, tmp_path):
+    assert cli.main(["study", kind, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert f"usage: taafs-sk study {kind}" in out and "example:" in out
+    example = out.split("example:")[1].split("\n\n")[0].replace("\\\n", " ").split()
+    assert example[:3] == ["taafs-sk", "study", kind]
+    calls, kwargs = [], []
+    _fake_studies(monkeypatch, pd.DataFrame({"basis": ["tanh"], "test_rmse": [0.4],
+                                             "level": [0.0], "rmse_mean": [0.4],
+                                             "spread": [0.0], "rmse_ideal": [0.4]}),
+                  calls, kwargs)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(example[1:] + ["--quiet"]) == 0
+    assert len(kwargs[0]) >= 4  # the example sets study options
+
+
+NOISE_ARGV = ["study", "noise", "--dataset", "perovskites", "--quick", "--levels", "0,0.1",
+              "--sizes", "4,8", "--depths", "2", "--noise-kind", "additive,multiplicative",
+              "--noise-where", "weights", "--draws", "3", "--epochs", "7", "--basis", "sigmoid",
+              "--n-jobs", "2", "--seed", "3"]
+
+
+def test_study_options_reach_the_study_function(monkeypatch, tmp_path, data_home):
+    calls, kwargs = [], []
+    _fake_studies(monkeypatch, pd.DataFrame({"level": [0.0, 0.1], "rmse_mean": [0.3, 0.4]}),
+                  calls, kwargs)
+    argv = [*NOISE_ARGV, "--out", str(tmp_path), "--data-home", str(data_home), "--quiet"]
+    assert cli.main(argv) == 0
+    assert calls == [("perovskites", True, 3)]
+    assert kwargs == [{
+        "levels": (0.0, 0.1), "sizes": (4, 8), "depths": (2,), "n_draws": 3, "max_epochs": 7,
+        "basis": "sigmoid", "n_jobs": 2, "data_home": str(data_home.resolve()),
+        "noise": [{"kind": "additive", "where": "weights"},
+                  {"kind": "multiplicative", "where": "weights"}],
+    }]
+
+
+def test_naf_and_bases_options_reach_the_study_function(monkeypatch, tmp_path):
+    calls, kwargs = [], []
+    table = pd.DataFrame({"spread": [0.0], "rmse_ideal": [0.3], "basis": ["tanh"],
+                          "test_rmse": [0.3]})
+    _fake_studies(monkeypatch, table, calls, kwargs)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["study", "naf", "--dataset", "qm9", "--spreads", "0,0.3",
+                     "--realizations", "4", "--architecture", "8-4", "--retrain-epochs", "5",
+                     "--retrain-lr", "0.01", "--no-retrain", "--base", "sigmoid", "--quiet"]) == 0
+    assert cli.main(["study", "bases", "--dataset", "qm9", "--bases", "tanh,bspline",
+                     "--repeats", "2", "--noise-level", "0.1", "--draws", "4", "--quiet"]) == 0
+    assert kwargs == [
+        {"spreads": (0.0, 0.3), "n_realizations": 4, "architecture": (8, 4),
+         "retrain_epochs": 5, "retrain_lr": 0.01, "retrain": False, "base": "sigmoid"},
+        {"bases": ("tanh", "bspline"), "repeats": 2, "noise_level": 0.1, "n_draws": 4},
+    ]
+
+
+def test_without_options_the_study_gets_only_the_common_arguments(monkeypatch, tmp_path):
+    calls, kwargs = [], []
+    _fake_studies(monkeypatch, pd.DataFrame({"level": [0.0], "rmse_mean": [0.3]}), calls,
+                  kwargs)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["study", "noise", "--dataset", "qm9"]) == 0
+    assert kwargs == [{"verbose": 1}]  # every other default is the study function's own
+
+
 @pytest.mark.parametrize("argv, words", [
     (["study", "noise", "--dataset", "moon"], "invalid choice: 'moon'"),
     (["study", "colour", "--dataset", "qm9"], "invalid choice: 'colour'"),
     (["study", "noise"], "--dataset"),
     (["study", "noise", "--dataset", "qm9", "--seed", "x"], "invalid int value"),
     ([], "required"),
+    (["study", "noise", "--dataset", "qm9", "--levels", "0,-0.1"], "'-0.1' in '0,-0.1'"),
+    (["study", "noise", "--dataset", "qm9", "--levels", "0,,1"], "comma-separated"),
+    (["study", "noise", "--dataset", "qm9", "--draws", "0"], "--draws: '0'"),
+    (["study", "noise", "--dataset", "qm9", "--sizes", "8", "--architectures", "8"],
+     "exclude each other"),
+    (["study", "noise", "--dataset", "qm9", "--depths", "2"], "--depths needs --sizes"),
+    (["study", "noise", "--dataset", "qm9", "--n-jobs", "0"], "number of jobs"),
+    (["study", "naf", "--dataset", "qm9", "--architecture", "8-x"], "'x' in architecture"),
+    (["study", "naf", "--dataset", "qm9", "--retrain-lr", "-1"], "not a number > 0"),
+    (["study", "bases", "--dataset", "qm9", "--repeats", "1.5"], "not an integer"),
 ])
 def test_bad_arguments_are_one_line_with_status_2(argv, words, capsys):
     assert cli.main(argv) == 2
@@ -142,3 +219,18 @@ def test_datasets_lists_names_sizes_and_folder(data_home, capsys):
     for name in ("hydrocarbons", "perovskites", "qm9"):
         assert name in out
     assert "63,768" in out  # the QM9 subset's row count
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["study", "bases", "--bases", "tanh,nope"], "bases got 'nope'"),
+    (["study", "naf", "--base", "bspline"], "base got 'bspline'"),
+    (["study", "noise", "--noise-where", "wires"], "where"),
+])
+def test_unknown_names_fail_before_training_in_one_line(argv, words, data_home, tmp_path,
+                                                        capsys):
+    status = cli.main([*argv, "--dataset", "perovskites", "--quick", "--quiet",
+                       "--data-home", str(data_home), "--out", str(tmp_path)])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and err.startswith("taafs-sk: error:")
+    assert not list(tmp_path.glob("*.csv"))

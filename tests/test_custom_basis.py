@@ -79,14 +79,14 @@ def toy():
 # ------------------------------------------------------------------------- the contract
 def test_fused_basis_takes_the_fused_path_and_matches_eager():
     torch.manual_seed(0)
-    fused = TAAF(4, Monomials(5), per_neuron=True)
-    eager = TAAF(4, Monomials(5), per_neuron=True, fused=False)
+    fused = TAAF(4, Monomials(5), sharing="neuron")
+    eager = TAAF(4, Monomials(5), sharing="neuron", fused=False)
     eager.load_state_dict(fused.state_dict())
     fused.double(), eager.double()
     z = torch.randn(7, 4, dtype=torch.float64, requires_grad=True)
     y_f, y_e = fused(z), eager(z)
     assert fused.uses_fused and not eager.uses_fused
-    assert "TAAFNeuronFunction" in type(y_f.grad_fn).__name__
+    assert "TAAFFunction" in type(y_f.grad_fn).__name__
     g = torch.randn_like(y_f)
     grads_f = torch.autograd.grad(y_f, (z, fused.weight), g)
     grads_e = torch.autograd.grad(y_e, (z, eager.weight), g)

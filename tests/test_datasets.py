@@ -233,7 +233,7 @@ def test_default_data_home_is_in_the_home_folder(monkeypatch, tmp_path):
 
 def test_list_datasets_reports_found_files_and_urls(data_home, tmp_path):
     present = list_datasets(data_home)
-    assert present["found"].all() and len(present) == 6
+    assert present["found"].all() and len(present) == len(datasets.FILES)
     missing = list_datasets(tmp_path)
     assert not missing["found"].any()
     manzhos = missing.set_index("file").loc[_path("manzhos")]
@@ -337,3 +337,90 @@ def test_pilania_bunch_carries_the_element_lumo_table(data_home):
     assert len(lumo) == 55 and lumo.index.is_unique
     assert set(np.unique(bunch.data)) <= set(lumo.index)  # every site element has a LUMO
     assert lumo["Li"] == pytest.approx(-1.091181)
+
+
+# ------------------------------------------------- failed downloads leave nothing behind
+class _DroppedConnection:
+    """A response whose body breaks off half way (as a reset connection does)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self):
+        raise ConnectionResetError("connection reset by peer after 512 of 4096 bytes")
+
+
+def test_download_failing_half_way_leaves_no_file(monkeypatch, tmp_path):
+    from taafs_sk import _data_files
+
+    monkeypatch.setattr(_data_files.urllib.request, "urlopen", _DroppedConnection)
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="could not download") as info:
+        load_double_perovskites("pilania", data_home=home)
+    assert "connection reset" in str(info.value)
+    assert not home.exists() or not [p for p in home.rglob("*") if p.is_file()]
+
+
+def test_write_failing_half_way_leaves_no_temporary_file(monkeypatch, data_home, tmp_path):
+    from taafs_sk import _data_files
+
+    monkeypatch.setitem(DATA_URLS, _path("manzhos"), _published(data_home, tmp_path, "manzhos"))
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_data_files.os, "replace", full_disk)
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="No space left"):
+        load_double_perovskites(data_home=home)
+    assert not [p for p in home.rglob("*") if p.is_file()]
+
+
+def test_damaged_gzip_download_saves_nothing(monkeypatch, tmp_path):
+    source = tmp_path / "broken.csv.gz"
+    payload = np.random.RandomState(0).bytes(4096)
+    source.write_bytes(gzip.compress(payload)[:2000])  # cut off mid-stream
+    monkeypatch.setitem(DATA_URLS, _path("compas-3D"), source.as_uri())
+    home = tmp_path / "home"
+    with pytest.raises(ValueError, match="damaged gzip stream"):
+        load_hydrocarbons("dft", data_home=home)
+    assert not [p for p in home.rglob("*") if p.is_file()]
+
+
+def test_corrupt_file_is_reported_with_both_checksums_and_left_alone(
+    monkeypatch, data_home, tmp_path
+):
+    import hashlib
+
+    copy = _copy(data_home, tmp_path, "manzhos")
+    content = bytearray(copy.read_bytes())
+    content[100] ^= 0x01
+    copy.write_bytes(bytes(content))
+    # a working mirror is available, yet the corrupt file must not be replaced silently
+    monkeypatch.setitem(DATA_URLS, _path("manzhos"), _published(data_home, tmp_path, "manzhos"))
+    with pytest.raises(ValueError, match="checksum mismatch") as info:
+        load_double_perovskites(data_home=tmp_path, download_if_missing=True)
+    message = str(info.value)
+    assert str(copy) in message
+    assert datasets.FILES["manzhos"].sha256 in message
+    assert hashlib.sha256(bytes(content)).hexdigest() in message
+    assert copy.read_bytes() == bytes(content)  # nothing overwritten
+
+
+@pytest.mark.parametrize("bad, error", [(3, TypeError), (["a"], TypeError)])
+def test_data_home_of_the_wrong_type_is_refused(bad, error):
+    with pytest.raises(error, match="data_home"):
+        get_data_home(bad)
+
+
+def test_data_home_that_is_a_file_is_refused(tmp_path):
+    path = tmp_path / "file.txt"
+    path.write_text("x")
+    with pytest.raises(ValueError, match="data_home must be a folder"):
+        load_double_perovskites(data_home=path)

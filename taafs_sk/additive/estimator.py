@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import check_count, check_real, warn_user
 from ..nn.network import MLP
 from ._directions import initial_directions, refine_directions
 from ._export import NeuronActivation, to_mlp
@@ -111,7 +112,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         change if the log marginal likelihood, at the current hyperparameters, improves.
         The hyperparameters are not re-optimised afterwards, because that shrinks the noise
         to the chosen directions and makes the predictive intervals too narrow (see the user
-        guide). Needs ``optimize=True``.
+        guide). Needs ``optimize=True``: with ``optimize=False`` the directions stay as
+        ``weights`` gives them, and a positive ``optimize_weights`` is ignored with a
+        ``UserWarning`` (set ``optimize_weights=0`` to silence it).
     normalize_y : bool, default=True
         Divide the centred targets by their standard deviation before fitting.
     random_state : int, RandomState instance or None, default=None
@@ -274,6 +277,12 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        if not self.optimize and self.optimize_weights > 0:
+            warn_user(
+                f"AdditiveKernelNN: optimize_weights={self.optimize_weights} is ignored with "
+                "optimize=False (the directions are refined at optimised hyperparameters "
+                "only); set optimize_weights=0 to silence this warning."
+            )
         rng = check_random_state(self.random_state)
         self.kernel_ = make_kernel(self.kernel)
         x_min = X.min(0)
@@ -398,8 +407,34 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         cubic Hermite on ``n_grid`` points over ``[-margin, 1 + margin]``, linear beyond); the
         output layer has weights ``y_scale_`` and bias ``intercept_``. The module maps raw
         ``X`` of shape ``(..., n_features_in_)`` to ``(..., 1)``.
+
+        .. warning::
+           The module agrees with :meth:`predict` (to the tabulation error) only while every
+           neuron coordinate ``z = hidden_weights_ @ x + hidden_bias_`` lies in
+           ``[-margin, 1 + margin]``; the training data span ``[0, 1]``. Beyond, each
+           activation continues along its end slope (linear extrapolation), whereas
+           ``predict`` evaluates the kernel expansion, which decays to the mean for stationary
+           kernels: inputs a few standard deviations outside the training range can differ
+           markedly. Widen ``margin`` (with a larger ``n_grid``) to cover them.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float64
+            Dtype of the module's parameters and tables.
+        n_grid : int, default=1025
+            Points of each activation's table.
+        margin : float, default=0.5
+            The table covers ``[-margin, 1 + margin]`` in neuron coordinates.
+
+        Returns
+        -------
+        taafs_sk.nn.network.MLP
         """
         check_is_fitted(self)
+        check_count("n_grid", n_grid, minimum=2)
+        check_real("margin", margin, minimum=0.0)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}.")
         return to_mlp(self, dtype, n_grid, margin)
 
     def __getstate__(self) -> dict:

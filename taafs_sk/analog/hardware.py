@@ -15,17 +15,24 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.metrics import root_mean_squared_error
 from sklearn.neural_network import MLPRegressor
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.fixed import SKLEARN_ACTIVATIONS
 from ._adapters import TorchModel, as_torch_model, final_estimator, is_taafs
 from ._base import InnerEstimatorMixin
+from ._checks import check_torch_model
 from ._training import train_model, weight_parameters
 from .naf import NAFDispersion
+from .shapes import disperse_network
 
-__all__ = ["HardwareNAFRegressor", "realize_network", "retrain_weights", "recovery_table"]
+__all__ = ["HardwareNAFRegressor", "realize_network", "retrain_weights", "recovery_table",
+           "check_nominal", "MIN_LOSS"]
+
+#: Smallest RMSE lost to dispersion, relative to the reference RMSE, for which a recovery
+#: fraction is reported (below it the ratio of two small differences is noise: NaN).
+MIN_LOSS = 0.02
 
 
 def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:
@@ -44,6 +51,10 @@ def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:
     -------
     degraded : TorchModel
     """
+    check_torch_model(model, "model", "realize_network")
+    if getattr(nafs, "base", "") is None:
+        raise ValueError("realize_network: NAFDispersion(base=None) disperses the model's own "
+                         "activations; use disperse_network(model, nafs, X_train).")
     rng = check_random_state(random_state)
     degraded = model.copy()
     for i, width in enumerate(degraded.mlp.hidden_layer_sizes):
@@ -99,6 +110,7 @@ def retrain_weights(
     TrainingDivergedError
         If the loss or the weights become non-finite (the message suggests a lower ``lr``).
     """
+    check_torch_model(model, "model", "retrain_weights")
     return train_model(
         model, X, y, params=weight_parameters(model.mlp), epochs=epochs, lr=lr,
         batch_size=batch_size, validation_fraction=validation_fraction, patience=patience,
@@ -107,18 +119,32 @@ def retrain_weights(
     )
 
 
-def recovery_table(rmse_ideal, rmse_degraded, rmse_retrained=None, rmse_control=None) -> dict:
+def recovery_table(rmse_ideal, rmse_degraded, rmse_retrained=None, rmse_control=None,
+                   min_loss: float = MIN_LOSS) -> dict:
     """Recovery fractions from RMSEs.
 
     ``recovery = (degraded - retrained) / (degraded - ideal)`` and ``recovery_vs_control`` the
-    same with the control in place of the ideal model (NaN where undefined).
+    same with the control in place of the ideal model. NaN where undefined: no retrained
+    model, or less than ``min_loss`` (relative) lost to dispersion,
+    ``degraded - reference < min_loss * reference``; there the ratio of two small differences
+    is dominated by training noise (values such as 7 or -0.8).
+
+    Examples
+    --------
+    >>> from taafs_sk.analog.hardware import recovery_table
+    >>> recovery_table(1.0, 1.5, 1.1)["recovery"]
+    0.8
+    >>> recovery_table(1.0, 1.001, 0.99)["recovery"]
+    nan
     """
 
     def frac(target):
         if rmse_retrained is None or target is None:
             return float("nan")
         lost = rmse_degraded - target
-        return float((rmse_degraded - rmse_retrained) / lost) if lost != 0 else float("nan")
+        if not lost > min_loss * abs(target):
+            return float("nan")
+        return round(float((rmse_degraded - rmse_retrained) / lost), 12)
 
     return {
         "rmse_ideal": rmse_ideal, "rmse_degraded": rmse_degraded,
@@ -138,7 +164,10 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
         e.g. ``TAAFSRegressor(basis='tanh')`` or ``MLPRegressor(activation='tanh')``); any
         estimator :func:`~taafs_sk.analog.as_torch_model` accepts. Cloned in :meth:`fit`.
     nafs : NAFDispersion or MeasuredNAF
-        Source of the realised per-neuron shapes.
+        Source of the realised per-neuron shapes. A named ``NAFDispersion`` base must be the
+        ideal model's activation (refused otherwise); ``base=None`` disperses the model's own
+        fitted activations (a trainable TAAF, an ``AdditiveKernelNN``'s neurons), offsets
+        relative to each neuron's output range on the training data.
     retrain : bool, default=True
         Retrain the weights on the realised shapes (``retrained_``); :meth:`predict` then uses
         the retrained model, otherwise the degraded one.
@@ -234,12 +263,12 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : HardwareNAFRegressor
         """
-        _check_nominal(self.estimator, self.nafs)
+        check_nominal(self.estimator, self.nafs, type(self).__name__)
         rng = check_random_state(self.random_state)
         naf_seed, train_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         self.ideal_ = clone(self.estimator).fit(X, y)
         base = as_torch_model(self.ideal_).copy()
-        self.degraded_ = realize_network(base, self.nafs, random_state=naf_seed)
+        self.degraded_ = disperse_network(base, self.nafs, X, random_state=naf_seed)
         self.retrained_ = self.control_ = None
         self.retrain_loss_curve_ = self.control_loss_curve_ = None
         kwargs = dict(epochs=self.retrain_epochs, lr=self.retrain_lr,
@@ -286,20 +315,35 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
                 for m in models]
         return recovery_table(*rmse)
 
-def _check_nominal(estimator, nafs) -> None:
-    """Refuse an ideal model whose activation differs from the dispersed nominal one."""
-    if not isinstance(nafs, NAFDispersion):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
+        return tags
+
+
+def check_nominal(estimator, nafs, owner: str = "HardwareNAFRegressor") -> None:
+    """Refuse an ideal model whose activation differs from the dispersed nominal one.
+
+    A named ``NAFDispersion.base`` replaces every hidden activation by a dispersed copy of
+    that base, which is only the hardware version of the model if the model was trained with
+    it: a ``TAAFSRegressor`` with another (trainable) basis and an ``AdditiveKernelNN`` (whose
+    neurons are fitted functions) are refused; ``base=None`` disperses the model's own shapes.
+    """
+    if not isinstance(nafs, NAFDispersion) or nafs.base is None:
         return
     inner = final_estimator(estimator)
     if isinstance(inner, MLPRegressor):
         nominal = SKLEARN_ACTIVATIONS.get(inner.activation, inner.activation)
     elif is_taafs(inner):
         nominal = inner.basis
+    elif type(inner).__name__ == "AdditiveKernelNN":
+        nominal = "the fitted AdditiveKernelNN neuron functions"
     else:
         return
     if nominal != nafs.base:
         raise ValueError(
-            f"HardwareNAFRegressor: the ideal model's activation {nominal!r} differs from the "
-            f"NAFs' nominal base {nafs.base!r}; train the ideal model with base "
-            f"{nafs.base!r} (e.g. TAAFSRegressor(basis={nafs.base!r}))."
+            f"{owner}: the ideal model's activation {nominal!r} differs from the NAFs' "
+            f"nominal base {nafs.base!r}; train the ideal model with base {nafs.base!r} (e.g. "
+            f"TAAFSRegressor(basis={nafs.base!r})), or disperse the model's own activations "
+            "with NAFDispersion(base=None, ...)."
         )

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import as_torch_model, is_taafs
 from ._base import InnerEstimatorMixin
+from ._checks import check_count
 from ._training import train_model
 from .noise import NoiseModel, noisy_draws
 
@@ -179,7 +180,8 @@ class NoiseInjectedRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator)
             At ``level=0`` every draw equals ``estimator_.predict(X)`` exactly.
         """
         check_is_fitted(self)
-        n = self.n_draws if n_draws is None else int(n_draws)
+        n = self.n_draws if n_draws is None else check_count(
+            n_draws, "n_draws", "NoiseInjectedRegressor.predict_draws")
         seed = (self._rng.randint(np.iinfo(np.int32).max) if random_state is None
                 else check_random_state(random_state).randint(np.iinfo(np.int32).max))
         return noisy_draws(self.model_, self.noise_, X, n, seed, self.estimator_.predict)

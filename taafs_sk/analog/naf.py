@@ -13,8 +13,6 @@ any leading dimensions) holding the per-neuron shapes in buffers, so that it rep
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
@@ -23,6 +21,7 @@ from torch import nn
 
 from ..nn.fixed import FIXED, fixed_activation
 from ..nn.tabulated import TabulatedActivation
+from ._checks import check_count, check_spread
 
 __all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
 
@@ -87,8 +86,13 @@ class NAFDispersion(BaseEstimator):
 
     Parameters
     ----------
-    base : {'sigmoid', 'tanh', 'relu', 'softplus', 'silu', 'gelu', 'elu'}, default='sigmoid'
-        Nominal activation (train the ideal model with the same one).
+    base : {'sigmoid', 'tanh', 'relu', 'softplus', 'silu', 'gelu', 'elu'} or None, \
+default='sigmoid'
+        Nominal activation (train the ideal model with the same one). ``None``: the nominal
+        shape of each neuron is the model's own fitted activation (a TAAF, an
+        ``AdditiveKernelNN`` neuron), dispersed in place by
+        :func:`~taafs_sk.analog.disperse_network`; :math:`\Delta_g` is then each neuron's
+        output range on the training data. :meth:`realize` needs a named base.
     spread : float, default=0.05
         Relative spread :math:`\sigma`.
     params : tuple of {'gain', 'shift', 'scale', 'offset'}, default=all four
@@ -114,13 +118,16 @@ class NAFDispersion(BaseEstimator):
         self.random_state = random_state
 
     def _validate(self) -> None:
-        if self.base not in BASES:
+        if self.base is not None and self.base not in BASES:
             raise ValueError(
-                f"NAFDispersion: base must be one of {sorted(BASES)}; got {self.base!r}."
+                f"NAFDispersion: base must be one of {sorted(BASES)} or None; got "
+                f"{self.base!r}."
             )
-        if not isinstance(self.spread, Real) or self.spread < 0:
-            raise ValueError(
-                f"NAFDispersion: spread must be a non-negative number; got {self.spread!r}."
+        check_spread(self.spread, "spread", "NAFDispersion")
+        if isinstance(self.params, str) or not all(isinstance(p, str) for p in self.params):
+            raise TypeError(
+                f"NAFDispersion: params must be a tuple of names from {_PARAMS}; got "
+                f"{self.params!r}."
             )
         unknown = set(self.params) - set(_PARAMS)
         if unknown:
@@ -143,13 +150,43 @@ class NAFDispersion(BaseEstimator):
         -------
         activation : DispersedActivation
         """
-        self._validate()
-        rng = check_random_state(self.random_state if random_state is None else random_state)
-        eps = rng.standard_normal((4, int(n_neurons)))  # rows: gain, shift, scale, offset
-        mask = np.array([[p in self.params] for p in _PARAMS], dtype=float)
-        eps = eps * mask * float(self.spread)
+        if self.base is None:
+            raise ValueError(
+                "NAFDispersion(base=None).realize: with base=None the nominal shapes are the "
+                "model's own activations; use taafs_sk.analog.disperse_network(model, nafs, "
+                "X_train) instead."
+            )
+        eps = self.draw(n_neurons, random_state)
         span = BASES[self.base]
         return DispersedActivation(self.base, 1 + eps[0], eps[1], 1 + eps[2], span * eps[3])
+
+    def draw(self, n_neurons: int, random_state=None) -> np.ndarray:
+        """Relative deviations of ``n_neurons`` neurons, ``(4, n_neurons)``.
+
+        Rows: gain, shift, scale, offset deviations ``spread * eps_i`` (zero for a
+        parameter not in ``params``; the offset row is still to be multiplied by the span).
+        :meth:`realize` and :func:`~taafs_sk.analog.disperse_network` use this one stream.
+
+        Parameters
+        ----------
+        n_neurons : int
+            Number of neurons.
+        random_state : int, RandomState instance or None, default=None
+            Source of the draws; ``None`` uses ``self.random_state``.
+
+        Returns
+        -------
+        eps : ndarray of shape (4, n_neurons)
+        """
+        self._validate()
+        n = check_count(n_neurons, "n_neurons", "NAFDispersion.realize")
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        eps = rng.standard_normal((4, n))  # rows: gain, shift, scale, offset
+        return eps * self.mask() * float(self.spread)
+
+    def mask(self) -> np.ndarray:
+        """``(4, 1)`` indicator of the dispersed parameters (gain, shift, scale, offset)."""
+        return np.array([[p in self.params] for p in _PARAMS], dtype=float)
 
 
 def pchip_slopes(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -230,18 +267,30 @@ class MeasuredNAF(BaseEstimator):
         self.random_state = random_state
 
     def _tables(self) -> tuple[torch.Tensor, torch.Tensor]:
-        curves = torch.as_tensor(np.atleast_2d(np.asarray(self.curves, dtype=np.float64)))
-        x = torch.as_tensor(np.asarray(self.x, dtype=np.float64))
+        # copies: a reversed or strided numpy view cannot become a tensor
+        curves = torch.as_tensor(np.array(np.atleast_2d(self.curves), dtype=np.float64))
+        x = torch.as_tensor(np.array(self.x, dtype=np.float64))
         if x.shape[-1] != curves.shape[-1] or x.dim() > 2 or curves.shape[-1] < 2:
             raise ValueError(
                 "MeasuredNAF: x must have shape (n_points,) or (n_curves, n_points) matching "
                 f"curves (n_curves, n_points) with n_points >= 2; got x {tuple(x.shape)}, "
                 f"curves {tuple(curves.shape)}."
             )
-        if bool((x.diff(dim=-1) <= 0).any()):
-            raise ValueError("MeasuredNAF: x must be strictly increasing along each curve.")
+        if not bool(torch.isfinite(x).all()):
+            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
+            raise ValueError(f"MeasuredNAF: x contains non-finite values (at index {bad}).")
+        steps = x.diff(dim=-1)
+        if bool((steps <= 0).any()):
+            bad = tuple(int(i) for i in torch.nonzero(steps <= 0)[0])
+            raise ValueError(
+                "MeasuredNAF: x must be strictly increasing along each curve; it does not "
+                f"increase after index {bad} (sort the points, or reverse a decreasing x "
+                "together with its curves)."
+            )
         if not bool(torch.isfinite(curves).all()):
-            raise ValueError("MeasuredNAF: curves contain non-finite values.")
+            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(curves))[0])
+            raise ValueError(
+                f"MeasuredNAF: curves contain non-finite values (curve, point) = {bad}.")
         return x, curves
 
     def realize(self, n_neurons: int, random_state=None) -> TabulatedActivation:
@@ -260,6 +309,7 @@ class MeasuredNAF(BaseEstimator):
             Cubic Hermite tables (values and PCHIP slopes) in float64 buffers.
         """
         x, curves = self._tables()
+        n_neurons = check_count(n_neurons, "n_neurons", "MeasuredNAF.realize")
         n_curves = curves.shape[0]
         if self.assignment == "per_neuron":
             if n_curves < n_neurons:

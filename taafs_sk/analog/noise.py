@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._adapters import TorchModel, as_torch_model
+from ._checks import check_count, check_torch_model
 
 __all__ = ["NoiseModel", "SITES", "noisy_draws"]
 
@@ -179,6 +180,7 @@ class NoiseModel(BaseEstimator):
         hook : callable ``(site, layer, tensor) -> tensor``
         """
         check_is_fitted(self)
+        n_draws = check_count(n_draws, "n_draws", "NoiseModel.make_hook")
         if generator is None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             generator = torch.Generator().manual_seed(int(seed))
@@ -262,6 +264,8 @@ def noisy_draws(model: TorchModel, noise: NoiseModel, X, n_draws: int, seed: int
     """Predictions in target units, ``(n_draws, n_samples[, n_outputs])``, under the fitted
     ``noise`` seeded by ``seed``; at level 0, ``noiseless(X)`` (the estimator's own predict)
     repeated, when given."""
+    check_torch_model(model, "model", "noisy_draws")
+    n_draws = check_count(n_draws, "n_draws", "noisy_draws")
     if noise.level == 0 and noiseless is not None:
         base = np.asarray(noiseless(X))
         return np.broadcast_to(base, (n_draws, *base.shape)).copy()

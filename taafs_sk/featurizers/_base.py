@@ -10,7 +10,6 @@ featurization, feature names and pandas output, and matminer's batch calls
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
@@ -23,6 +22,9 @@ from sklearn.base import _fit_context
 from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import warn_user
+from ._checks import _check_batch, _sized
 
 __all__ = ["BaseFeaturizer", "FeaturizationWarning"]
 
@@ -192,6 +194,7 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
 
     # ------------------------------------------------------------------ sklearn API
     def _check_input(self, X: Any, *, reset: bool) -> Sequence:
+        _check_batch(type(self).__name__, "X", X)
         validate_data(self, X, reset=reset, skip_check_array=True)
         entries = self._as_entries(X)
         if len(entries) == 0:
@@ -261,8 +264,7 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
         return features, failures
 
     def _report_failures(self, entries: Sequence, failures: dict[int, Exception], *,
-                         as_nan: bool | None = None, opt_out: str = "",
-                         stacklevel: int = 3) -> None:
+                         as_nan: bool | None = None, opt_out: str = "") -> None:
         """Raise a ValueError naming the first failed row, or warn when the rows are NaN
         (``as_nan``, default ``on_error == 'nan'``); ``opt_out`` extends the advice."""
         if not failures:
@@ -277,11 +279,10 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
                 f"{type(self).__name__} could not featurize {what}{more}. Fix the input, or "
                 f"pass on_error='nan'{opt_out} to get rows of NaN instead."
             ) from failures[first]
-        warnings.warn(
+        warn_user(
             f"{type(self).__name__}: {len(failures)} of {len(entries)} rows could not be "
             f"featurized and were set to NaN; first: {what}",
             FeaturizationWarning,
-            stacklevel=stacklevel,
         )
 
     # ------------------------------------------------------------------ matminer API
@@ -316,8 +317,9 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
         if return_errors and not ignore_errors:
             raise ValueError("return_errors=True needs ignore_errors=True (as in matminer); "
                              f"got ignore_errors={ignore_errors!r}.")
-        if len(entries) == 0:
-            return []
+        if not isinstance(entries, str | bytes) and _sized(entries) and len(entries) == 0:
+            return []  # as matminer: nothing to featurize gives no rows
+        _check_batch(type(self).__name__, "entries", entries)
         check_is_fitted(self, "feature_names_out_")
         entries = self._as_entries(entries)
         features, failures = self._run_batches(entries)
@@ -360,8 +362,8 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
                     f"{type(self).__name__} could not featurize {entry!r}: {exc}. Fix the "
                     "input, or pass on_error='nan' (or ignore_errors=True) to get a row of "
                     "NaN instead.") from exc
-            warnings.warn(f"{type(self).__name__}: {entry!r} could not be featurized and was "
-                          f"set to NaN: {exc}", FeaturizationWarning, stacklevel=2)
+            warn_user(f"{type(self).__name__}: {entry!r} could not be featurized and was "
+                      f"set to NaN: {exc}", FeaturizationWarning)
             features = [np.nan] * len(self.feature_labels())
             return features + [_describe_error(exc)] if return_errors else features
         return features + [np.nan] if return_errors else features

@@ -90,7 +90,8 @@ class DoublePerovskiteFeaturizer(BaseFeaturizer):
         a 1-D input, a Series or a one-column input holds formulas ``A1B1A2B2O6``.
     element_lumo : mapping of str to float, default=None
         Optional extra per-element property, e.g. Pilania's elemental LUMO table (eV,
-        ``load_double_perovskites(source="pilania").element_lumo``); it then enters as
+        ``load_double_perovskites(source="pilania").element_lumo`` or
+        :func:`taafs_sk.datasets.load_element_lumo`); it then enters as
         ``A/B mean/absdiff lumo``. Elements missing from it are errors.
     element_fractions : bool, default=True
         Append the site occupancies of block 4 (learned in ``fit``).

@@ -30,6 +30,7 @@ from .bases import (
 )
 from .fixed import FIXED_ACTIVATIONS, fixed_activation
 from .network import MLP
+from .replace import replace_activations
 from .tabulated import TabulatedActivation
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "make_activation_factory",
     "make_basis",
     "register_basis",
+    "replace_activations",
     "unregister_basis",
 ]

@@ -1,23 +1,26 @@
-r"""Fused forward and analytic backward of a trainable activation (TAAF).
+r"""Fused forward and analytic first and second derivatives of a trainable activation (TAAF).
 
 A TAAF computes :math:`y = \sum_k c_k B_k(u) + b` with :math:`u = \mathrm{norm}(z)`. Built
 from ordinary torch operations (the eager path) it records a dozen small autograd nodes per
 layer, and at the sizes of a typical MLP the per-operation overhead, not arithmetic, sets the
-price. Here one :class:`torch.autograd.Function` does the whole activation:
+price. Here two :class:`torch.autograd.Function` do the whole activation:
 
-forward
+:class:`_TAAFFunction` (the activation)
     ``u = norm(z)``; ``S = basis.features(u)`` (``m`` working features with ``S[0] = 1``, see
     :mod:`taafs_sk.nn.bases`); ``A = [c, b] @ maps`` (value and slope coefficients on the
     features, a tiny product; the bias lands on ``S[0]``); ``[f + b; f'] = A @ S`` (one
-    matrix product).
-backward
-    :math:`\partial L/\partial z = g\, f'(u)\, \mathrm{norm}'(z)` (the factor is computed in
-    forward), :math:`\partial L/\partial [c, b] = \mathrm{maps}_0 (S g)` (two products).
+    matrix product). Its backward is the second Function.
+:class:`_TAAFBackward` (its gradient, itself differentiable)
+    :math:`\partial L/\partial z = g\, f'(u)\, \mathrm{norm}'(z)` (the factor comes from
+    forward), :math:`\partial L/\partial [c, b] = \mathrm{maps}_0 (S g)`. Its own backward
+    (the second derivatives that force training needs: ``grad(E, x, create_graph=True)``
+    then ``backward()``) uses the slope maps, the basis' ``second_derivatives`` and
+    :math:`\mathrm{norm}''`. Third derivatives are not supported.
 
-Only ``S`` and the chain factor ``f'(u) norm'(z)`` are saved. Where the basis' change of
-representation amplifies rounding (``basis.amplification`` above ``AMPLIFICATION_LIMIT``,
-e.g. high-degree Chebyshev or fine B-spline grids) and the input is in reduced precision, the
-features are built in float64.
+One code path serves a weight shared by every neuron, ``(K + 1,)``, and per-neuron weights,
+``(F, K + 1)``. Where the basis' change of representation amplifies rounding
+(``basis.amplification`` above ``AMPLIFICATION_LIMIT``, e.g. fine B-spline grids) and the
+input is in reduced precision, the features are built in float64.
 """
 
 from __future__ import annotations
@@ -47,143 +50,173 @@ def normalize(z: torch.Tensor, normalization: str) -> torch.Tensor:
     return (z * (1.0 / _CLIP_SCALES[normalization])).clamp(-1.0, 1.0)
 
 
-def _normalize_with_slope(z: torch.Tensor, normalization: str, slope: bool):
-    """``u = norm(z)`` and, if ``slope``, a callable ``fp -> fp * norm'(z)``."""
+def _chain(z: torch.Tensor, u: torch.Tensor, normalization: str, second: bool = False):
+    """``norm'(z)`` and, if ``second``, ``norm''(z)`` (None when it is zero), from ``u``."""
     if normalization == "tanh":
-        u = torch.tanh(z)
-        return u, (lambda fp: torch.addcmul(fp, fp * u, u, value=-1.0)) if slope else None
+        n1 = 1.0 - u * u
+        return n1, (-2.0 * u * n1 if second else None)
     if normalization == "softsign":
-        u = F.softsign(z)
-        return u, (lambda fp: fp * (1.0 - u.abs()).square_()) if slope else None
+        r = 1.0 - u.abs()
+        return r * r, (-2.0 * torch.sign(u) * r * r * r if second else None)
     inv = 1.0 / _CLIP_SCALES[normalization]
-    w = z * inv
-    u = w.clamp(-1.0, 1.0)
-    if not slope:
-        return u, None
-    inside = w.abs_() <= 1.0  # the gradient of clamp is 1 on the closed interval
-    return u, lambda fp: (fp * inv).mul_(inside)
+    inside = (z * inv).abs() <= 1.0  # the gradient of clamp is 1 on the closed interval
+    return inside.to(u.dtype) * inv, None
 
 
 class _Plan(NamedTuple):
+    """The plan of taafs-sk <= 0.2, kept so that old pickles (which cached one) load."""
+
+    dtype: torch.dtype
+    both_t: torch.Tensor
+    value_t: torch.Tensor
+    value: torch.Tensor
+    folded: bool
+
+
+class _FusedPlan(NamedTuple):
     """Per (basis, dtype, device, normalization): the maps of ``weight = [c, b]``."""
 
     dtype: torch.dtype  # working dtype of the features
-    both_t: torch.Tensor  # (2 m, K + 1): value and slope rows, transposed for ``mv``
-    value_t: torch.Tensor  # (m, K + 1)
-    value: torch.Tensor  # (K + 1, m)
-    folded: bool  # the slope rows already include norm'(z) (polynomials under tanh)
+    value: torch.Tensor  # (K + 1, m): f + b on the features
+    slope: torch.Tensor  # (K + 1, m): f' (d/du)
+    both: torch.Tensor  # (K + 1, 2 m): [value, slope]
+    forward: torch.Tensor  # (K + 1, 2 m): [value, slope or (1 - u^2) slope when folded]
+    folded: bool  # forward's slope rows already include norm'(z) (polynomials under tanh)
 
 
-def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _Plan:
-    """Cached :class:`_Plan`; the bias entry of ``weight`` maps onto the constant ``S[0]``."""
+def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
+    """Cached :class:`_FusedPlan`; the bias entry of ``weight`` maps onto the constant ``S[0]``."""
     key = (dtype, basis.maps.device, normalization)
     cache = basis.__dict__.setdefault("_fused_plans", {})
     if key not in cache:
         wd = dtype
         if dtype != torch.float64 and basis.amplification > AMPLIFICATION_LIMIT:
             wd = torch.float64
-        folded = normalization == "tanh" and hasattr(basis, "tanh_slopes")
-        value, slope = basis.maps[0], basis.tanh_slopes if folded else basis.maps[1]
+        tanh_slopes = getattr(basis, "tanh_slopes", None)
+        folded = normalization == "tanh" and tanh_slopes is not None
+        value, slope = basis.maps[0], basis.maps[1]
         bias_row = torch.zeros_like(value[:1])
         bias_row[0, 0] = 1.0
+        zero_row = torch.zeros_like(bias_row)
         value = torch.cat([value, bias_row]).to(wd)  # (K + 1, m)
-        slope = torch.cat([slope, torch.zeros_like(bias_row)]).to(wd)
-        both_t = torch.cat([value, slope], 1).T.contiguous()  # (2 m, K + 1)
-        cache[key] = _Plan(wd, both_t, value.T.contiguous(), value.contiguous(), folded)
+        slope = torch.cat([slope, zero_row]).to(wd)
+        both = torch.cat([value, slope], 1).contiguous()
+        fwd = both
+        if folded:
+            fwd = torch.cat([value, torch.cat([tanh_slopes, zero_row]).to(wd)], 1).contiguous()
+        cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded)
     return cache[key]
 
 
+def _combine(weight: torch.Tensor, rows: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+    r"""``r`` functions :math:`\sum_j (w\,\mathrm{rows})_{ij} S_j` of shape ``(r,) + S.shape[1:]``.
+
+    ``weight`` is ``(K + 1,)`` (shared) or ``(F, K + 1)`` (per neuron, last axis of ``S``);
+    ``rows`` is ``(K + 1, r m)``."""
+    m = S.shape[0]
+    A = weight @ rows  # (r m,) or (F, r m)
+    r = A.shape[-1] // m
+    if weight.dim() == 1:
+        return torch.mm(A.view(r, m), S.reshape(m, -1)).view(r, *S.shape[1:])
+    n_feat = weight.shape[0]
+    S3 = S.reshape(1, m, -1, n_feat)  # (1, m, B, F)
+    A4 = A.view(n_feat, r, m).permute(1, 2, 0).unsqueeze(2)  # (r, m, 1, F)
+    return (S3 * A4).sum(1).view(r, *S.shape[1:])
+
+
+def _project(S: torch.Tensor, g: torch.Tensor, rows: torch.Tensor, shared: bool) -> torch.Tensor:
+    """Gradient w.r.t. ``weight`` of ``sum(g * _combine(weight, rows, S)[0])`` (rows ``(K+1, m)``)."""
+    m = S.shape[0]
+    if shared:
+        return torch.mv(rows, torch.mv(S.reshape(m, -1), g.reshape(-1)))  # (K + 1,)
+    n_feat = g.shape[-1]
+    gS = (S.reshape(m, -1, n_feat) * g.reshape(-1, n_feat)).sum(1)  # (m, F)
+    return torch.mm(gS.T, rows.T)  # (F, K + 1)
+
+
 class _TAAFFunction(torch.autograd.Function):
-    """``y = [c, b] . [B(norm(z)), 1]`` with one weight vector shared by every neuron."""
+    """``y = [c, b] . [B(norm(z)), 1]``; the weight is shared ``(K+1,)`` or per neuron."""
 
     @staticmethod
     def forward(ctx, z, weight, basis, normalization):
         need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         plan = _plan(basis, z.dtype, normalization)
-        ctx.plan = plan
-        if plan.dtype != z.dtype:
-            return _forward_upcast(ctx, z, weight, basis, normalization, plan)
-        if plan.folded:
-            u, chain = torch.tanh(z), None
-        else:
-            u, chain = _normalize_with_slope(z, normalization, need_z)
-        Sf = basis.features(u).flatten(1)  # (m, N)
-        if need_z:
-            out = torch.mm(torch.mv(plan.both_t, weight).view(2, -1), Sf)  # (2, N)
-            y, dz = out[0].view(z.shape), out[1].view(z.shape)
-            if chain is not None:
-                dz = chain(dz)
-        else:
-            y, dz = torch.mv(Sf.T, torch.mv(plan.value_t, weight)).view(z.shape), None
-        ctx.save_for_backward(Sf if need_w else None, dz)
-        return y
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, g):
-        Sf, dz = ctx.saved_tensors
-        grad_z = g * dz if ctx.needs_input_grad[0] else None
-        grad_w = None
-        if ctx.needs_input_grad[1]:
-            gS = torch.mv(Sf, g.reshape(-1).to(Sf.dtype))  # (m,)
-            grad_w = torch.mv(ctx.plan.value, gS).to(g.dtype)  # (K + 1,)
-        return grad_z, grad_w, None, None
-
-
-def _forward_upcast(ctx, z, weight, basis, normalization, plan):
-    """``_TAAFFunction.forward`` with the features in ``plan.dtype`` (amplifying bases)."""
-    need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-    u, chain = _normalize_with_slope(z, normalization, need_z and not plan.folded)
-    Sf = basis.features(u.to(plan.dtype)).flatten(1)
-    out = torch.mm(torch.mv(plan.both_t, weight.to(plan.dtype)).view(2, -1), Sf)
-    y, dz = out[0].view(z.shape).to(z.dtype), out[1].view(z.shape).to(z.dtype)
-    if chain is not None:
-        dz = chain(dz)
-    ctx.save_for_backward(Sf if need_w else None, dz if need_z else None)
-    return y
-
-
-class _TAAFNeuronFunction(torch.autograd.Function):
-    """Per-neuron weights ``[c, b]`` of shape ``(n_features, K + 1)``."""
-
-    @staticmethod
-    def forward(ctx, z, weight, basis, normalization):
-        need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        plan = _plan(basis, z.dtype, normalization)
-        u, chain = _normalize_with_slope(z, normalization, need_z and not plan.folded)
-        n_feat = z.shape[-1]
+        u = normalize(z, normalization)
         S = basis.features(u.to(plan.dtype))  # (m, *z.shape)
-        m = S.shape[0]
-        S3 = S.view(m, -1, n_feat)  # (m, B, F)
-        rows = 2 if need_z else 1
-        A = torch.mm(weight.to(plan.dtype), plan.both_t.T[:, : rows * m])  # (F, rows m)
-        A = A.view(n_feat, rows, m).permute(1, 2, 0).unsqueeze(2)  # (rows, m, 1, F)
-        y = (S3 * A[0]).sum(0).view(z.shape).to(z.dtype)
-        dz = None
+        w = weight.to(plan.dtype)
+        out = _combine(w, plan.forward if need_z else plan.value, S)
+        y, dz = out[0].to(z.dtype), None
         if need_z:
-            dz = (S3 * A[1]).sum(0).view(z.shape).to(z.dtype)
-            if chain is not None:
-                dz = chain(dz)
-        ctx.plan = plan
-        ctx.save_for_backward(S3 if need_w else None, dz)
+            dz = out[1] if plan.folded else out[1] * _chain(z, u.to(plan.dtype),
+                                                             normalization)[0]
+            dz = dz.to(z.dtype)
+        ctx.basis, ctx.normalization, ctx.plan = basis, normalization, plan
+        ctx.save_for_backward(z, weight, S if need_w else None, dz)
         return y
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
-        S3, dz = ctx.saved_tensors
-        grad_z = g * dz if ctx.needs_input_grad[0] else None
+        z, weight, S, dz = ctx.saved_tensors
+        grads = _TAAFBackward.apply(g, z, weight, S, dz, ctx.basis, ctx.normalization,
+                                    ctx.plan, *ctx.needs_input_grad[:2])
+        return grads[0], grads[1], None, None
+
+
+class _TAAFBackward(torch.autograd.Function):
+    """``(g, z, weight) -> (dL/dz, dL/dweight)`` of :class:`_TAAFFunction`, differentiable."""
+
+    @staticmethod
+    def forward(ctx, g, z, weight, S, dz, basis, normalization, plan, need_z, need_w):
+        grad_z = g * dz if need_z else None
         grad_w = None
-        if ctx.needs_input_grad[1]:
-            g2 = g.reshape(-1, g.shape[-1]).to(S3.dtype)  # (B, F)
-            gS = (S3 * g2).sum(1)  # (m, F)
-            grad_w = torch.mm(gS.T, ctx.plan.value_t).to(g.dtype)  # (F, K + 1)
-        return grad_z, grad_w, None, None
+        if need_w:
+            grad_w = _project(S, g.to(plan.dtype), plan.value, weight.dim() == 1)
+            grad_w = grad_w.to(weight.dtype)
+        ctx.set_materialize_grads(False)
+        ctx.basis, ctx.normalization, ctx.plan = basis, normalization, plan
+        ctx.save_for_backward(g, z, weight, S, dz)
+        return grad_z, grad_w
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, a_z, a_w):
+        g, z, weight, S, dz = ctx.saved_tensors
+        need_g, need_z, need_w = ctx.needs_input_grad[:3]
+        plan, basis = ctx.plan, ctx.basis
+        wd, shared = plan.dtype, weight.dim() == 1
+        u = normalize(z, ctx.normalization).to(wd)
+        if S is None:
+            S = basis.features(u)
+        n1, n2 = _chain(z, u, ctx.normalization, second=True)
+        gg, w = g.to(wd), weight.to(wd)
+        grad_g = grad_z = grad_w = None
+        if a_w is not None and (need_g or need_z):  # grad_w = value (S g): linear in g
+            fa = _combine(a_w.to(wd), plan.both, S)  # f_a(u), f_a'(u) with weight a_w
+            grad_g = fa[0] if need_g else None
+            grad_z = gg * fa[1] * n1 if need_z else None
+        if a_z is not None:  # grad_z = g f_w'(u) norm'(z)
+            az = a_z.to(wd)
+            if need_g:
+                term = az * dz.to(wd)
+                grad_g = term if grad_g is None else grad_g + term
+            if need_z:
+                f1 = _combine(w, plan.slope, S)[0]
+                B2 = basis.second_derivatives(u)  # (*z.shape, K)
+                c = w[..., :-1]
+                f2 = B2 @ c if shared else (B2 * c).sum(-1)
+                curv = f2 * n1 * n1 if n2 is None else f2 * n1 * n1 + f1 * n2
+                term = az * gg * curv
+                grad_z = term if grad_z is None else grad_z + term
+            if need_w:
+                grad_w = _project(S, az * gg * n1, plan.slope, shared).to(weight.dtype)
+        grad_g = None if grad_g is None else grad_g.to(g.dtype)
+        grad_z = None if grad_z is None else grad_z.to(z.dtype)
+        return grad_g, grad_z, grad_w, None, None, None, None, None, None, None
 
 
 def fused_taaf(z: torch.Tensor, weight: torch.Tensor, basis: Basis,
                normalization: str) -> torch.Tensor:
-    """Evaluate a TAAF with the fused kernels.
+    """Evaluate a TAAF with the fused kernels (twice differentiable).
 
     Parameters
     ----------
@@ -209,5 +242,4 @@ def fused_taaf(z: torch.Tensor, weight: torch.Tensor, basis: Basis,
     >>> fused_taaf(torch.zeros(2, 4), weight, make_basis("legendre", 3), "tanh")[0]
     tensor([0.5000, 0.5000, 0.5000, 0.5000])
     """
-    fn = _TAAFNeuronFunction if weight.dim() == 2 else _TAAFFunction
-    return fn.apply(z, weight, basis, normalization)
+    return _TAAFFunction.apply(z, weight, basis, normalization)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .bases import plot_basis_comparison
+from .chips import plot_chip_study
 from .models import plot_activations, plot_neuron_activations
 from .naf import plot_naf_study
 from .noise import plot_noise_sweep
@@ -23,6 +24,7 @@ from .noise import plot_noise_sweep
 __all__ = [
     "plot_activations",
     "plot_basis_comparison",
+    "plot_chip_study",
     "plot_naf_study",
     "plot_neuron_activations",
     "plot_noise_sweep",
@@ -34,9 +36,10 @@ _STUDY_PLOTS = {
     "noise": plot_noise_sweep,
     "naf": plot_naf_study,
     "bases": plot_basis_comparison,
+    "chips": plot_chip_study,
 }
 _ALIASES = {"noise_tolerance": "noise", "noise_sweep": "noise", "naf_inhomogeneity": "naf",
-            "basis_comparison": "bases"}
+            "basis_comparison": "bases", "chip_study": "chips"}
 
 
 def plot_study(kind: str, df: pd.DataFrame, ax=None, **kwargs):
@@ -44,9 +47,10 @@ def plot_study(kind: str, df: pd.DataFrame, ax=None, **kwargs):
 
     Parameters
     ----------
-    kind : {'noise', 'naf', 'bases'}
+    kind : {'noise', 'naf', 'bases', 'chips'}
         The study: ``'noise'`` (:func:`plot_noise_sweep`), ``'naf'``
-        (:func:`plot_naf_study`) or ``'bases'`` (:func:`plot_basis_comparison`). The names
+        (:func:`plot_naf_study`), ``'bases'`` (:func:`plot_basis_comparison`) or ``'chips'``
+        (:func:`plot_chip_study`). The names
         of the study functions (``'noise_tolerance'``, ...) work too.
     df : DataFrame
         The study's table.
@@ -66,8 +70,11 @@ def plot_study(kind: str, df: pd.DataFrame, ax=None, **kwargs):
     >>> from taafs_sk.plotting import plot_study
     >>> df = pd.DataFrame({"basis": ["tanh", "bspline"], "test_rmse": [0.4, 0.3]})
     >>> plot_study("bases", df).get_xlabel()
-    'test RMSE'
+    'test RMSE (target units)'
     """
+    if not isinstance(kind, str):
+        raise TypeError(f"plot_study got kind={kind!r} ({type(kind).__name__}); expected one "
+                        f"of {sorted(_STUDY_PLOTS)}.")
     key = _ALIASES.get(kind, kind)
     if key not in _STUDY_PLOTS:
         raise ValueError(

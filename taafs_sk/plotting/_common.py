@@ -9,7 +9,8 @@ import pandas as pd
 # Columns that tell rows of one study apart (one line or bar per combination). Columns that
 # follow from these (``size``, ``n_params``) or describe every row alike are left out.
 _GROUP_COLUMNS = ("architecture", "model", "estimator", "basis", "base", "sharing", "kind",
-                  "where", "noise_kind")
+                  "where", "scale", "noise_kind")
+
 
 def _axes(ax, figsize=(6.0, 4.0)):
     """Return ``ax``, or the axes of a new pyplot figure (so that galleries capture it)."""
@@ -61,12 +62,26 @@ def _groups(df: pd.DataFrame, cols: Sequence[str]):
         yield _label(key, cols), part
 
 
-
 def _line_with_band(ax, x, y, low, high, *, alpha: float = 0.15, **style):
     """Draw ``y`` against ``x`` with a filled band from ``low`` to ``high`` in the line's colour."""
     (line,) = ax.plot(x, y, **style)
     ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, linewidth=0)
     return line
+
+
+def _unit(df: pd.DataFrame, unit: str | None) -> str:
+    """``unit``, else the table's single ``target_unit``, else 'target units'."""
+    if unit:
+        return unit
+    if "target_unit" in df.columns:
+        values = [v for v in df["target_unit"].dropna().unique() if str(v)]
+        if len(values) == 1:
+            return str(values[0])
+    return "target units"
+
+
+def _with_unit(label: str, unit: str) -> str:
+    return f"{label} ({unit})"
 
 
 def _percent_axis(axis, values) -> None:

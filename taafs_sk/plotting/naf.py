@@ -6,7 +6,17 @@ import re
 
 import pandas as pd
 
-from ._common import _axes, _first_present, _groups, _hue_columns, _line_with_band, _percent_axis
+from .._validation import check_table
+from ._common import (
+    _axes,
+    _first_present,
+    _groups,
+    _hue_columns,
+    _line_with_band,
+    _percent_axis,
+    _unit,
+    _with_unit,
+)
 
 _NAF_STAGES = ("ideal", "degraded", "retrained", "control")
 _NAF_STYLE = {
@@ -15,7 +25,6 @@ _NAF_STYLE = {
     "retrained": dict(color="tab:blue", linestyle="-", marker="^"),
     "control": dict(color="tab:gray", linestyle="--", marker="s"),
 }
-
 
 
 def _naf_long(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -44,7 +53,8 @@ def _naf_long(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     return long, x
 
 
-def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False):
+def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False,
+                   unit: str | None = None):
     """Draw test RMSE of the ideal, degraded, retrained and control models against NAF spread.
 
     Rows that share a spread and stage (repeats, seeds) are averaged; the band is their
@@ -62,6 +72,9 @@ def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False):
     recovery : bool, default=False
         Draw the columns ``recovery`` (against the ideal model) and ``recovery_vs_control``
         (against the ideal model trained for the same extra epochs) instead of the RMSEs.
+    unit : str, default=None
+        Unit of the RMSE axis; by default the table's ``target_unit`` column, else "target
+        units".
 
     Returns
     -------
@@ -79,6 +92,7 @@ def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False):
     >>> len(ax.lines)
     4
     """
+    check_table("df", df, "plot_naf_study")
     if recovery:
         return _plot_naf_recovery(df, ax)
     long, x = _naf_long(df)
@@ -95,12 +109,12 @@ def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False):
             name = f"{stage} ({label})" if label else stage
             _line_with_band(ax, mean.index, mean.to_numpy(), mean - std, mean + std,
                             label=name, markersize=4, **style)
-    return _finish_spread_axes(ax, long[x], "test RMSE")
+    return _finish_spread_axes(ax, long[x], _with_unit("test RMSE", _unit(df, unit)))
 
 
 def _finish_spread_axes(ax, spreads, ylabel: str):
     _percent_axis(ax.xaxis, spreads)
-    ax.set_xlabel("activation-shape spread between neurons")
+    ax.set_xlabel("activation-shape spread between neurons (% relative std)")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
     return ax
@@ -126,4 +140,4 @@ def _plot_naf_recovery(df: pd.DataFrame, ax):
                         marker="o", markersize=4, label=label)
     ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    return _finish_spread_axes(ax, rows[x], "degradation recovered by retraining")
+    return _finish_spread_axes(ax, rows[x], "degradation recovered by retraining (%)")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._common import _axes, _groups, _hue_columns, _line_with_band, _require
+from .._validation import check_table
+from ._common import _axes, _groups, _hue_columns, _line_with_band, _require, _unit, _with_unit
 
 
-def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = False):
+def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = False,
+                     unit: str | None = None):
     """Draw test RMSE against noise level, with the 5-95 % band over noise draws.
 
     Parameters
@@ -24,6 +26,9 @@ def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = Fa
     relative : bool, default=False
         Divide each line (and its band) by its noiseless RMSE: the column
         ``rmse_noiseless`` when present, else the value at the lowest level.
+    unit : str, default=None
+        Unit of the RMSE axis; by default the table's ``target_unit`` column (written by the
+        studies), else "target units".
 
     Returns
     -------
@@ -44,11 +49,14 @@ def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = Fa
     """
     from matplotlib.ticker import PercentFormatter
 
+    check_table("df", df, "plot_noise_sweep")
     _require(df, ["level", "rmse_mean"], "plot_noise_sweep")
     ax = _axes(ax)
     cols = _hue_columns(df, hue)
     has_band = {"rmse_p5", "rmse_p95"} <= set(df.columns)
+    styles = _styles(df, cols)
     for label, part in _groups(df, cols):
+        style = styles(part)
         part = part.groupby("level", sort=True).mean(numeric_only=True).reset_index()
         scale = 1.0
         if relative:
@@ -58,15 +66,37 @@ def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = Fa
         low, high = ((part["rmse_p5"] / scale, part["rmse_p95"] / scale) if has_band
                      else (mean, mean))
         _line_with_band(ax, part["level"], mean, low, high, alpha=0.2, marker="o",
-                        markersize=3, label=label or None)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+                        markersize=3, label=label or None, **style)
+    if "scale" not in df.columns or set(df["scale"]) != {"absolute"}:
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_xlabel(_noise_label(df))
-    ax.set_ylabel("test RMSE / noiseless RMSE" if relative else "test RMSE")
+    ax.set_ylabel("test RMSE / noiseless RMSE (ratio)" if relative
+                  else _with_unit("test RMSE", _unit(df, unit)))
     if has_band:
         ax.set_title("mean over noise draws, band: 5-95 %", fontsize="medium")
     if cols:
         ax.legend(title=", ".join(cols), fontsize="small")
     return ax
+
+
+def _styles(df: pd.DataFrame, cols):
+    """With two or more hue columns: colour by the first, line style by the others."""
+    if len(cols) < 2:
+        return lambda part: {}
+    import matplotlib as mpl
+
+    colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    first = {v: colours[i % len(colours)] for i, v in enumerate(df[cols[0]].unique())}
+    rest = {v: ls for v, ls in zip(df[cols[1:]].drop_duplicates().itertuples(index=False,
+                                                                            name=None),
+                                     ["-", "--", ":", "-."] * 8, strict=False)}
+
+    def style(part):
+        row = part.iloc[0]
+        return {"color": first[row[cols[0]]],
+                "linestyle": rest[tuple(row[c] for c in cols[1:])]}
+
+    return style
 
 
 def _noise_label(df: pd.DataFrame) -> str:
@@ -77,6 +107,8 @@ def _noise_label(df: pd.DataFrame) -> str:
 
     kind, where, scale = single("kind"), single("where"), single("scale")
     what = " ".join(w for w in (kind, "noise", f"at {where}" if where else None) if w)
-    ref = {"range": "signal range", "std": "signal std", "absolute": None}.get(
-        scale or "range", scale)
-    return f"{what} level" + (f" (relative to {ref})" if ref else "")
+    if scale is None and "scale" in df.columns:
+        return f"{what} level (% of each model's reference scale)"
+    ref = {"range": "% of signal range", "std": "% of signal std",
+           "absolute": "network units"}.get(scale or "range", scale)
+    return f"{what} level ({ref})"

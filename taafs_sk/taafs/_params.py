@@ -9,12 +9,15 @@ from numbers import Integral
 
 import numpy as np
 
-from .._validation import RegisteredNames
+from .._validation import RegisteredNames, warn_user
 from ..nn.bases import BASIS_REGISTRY, Basis, available_bases
 from ..nn.fixed import FIXED_ACTIVATIONS
+from ._weights import weighted_moments
 
 __all__ = [
-    "basis_names", "check_basis", "check_hidden_layer_sizes", "pop_registered_basis",
+    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes",
+    "check_same_architecture", "check_weights", "pop_registered_basis",
+    "refuse_fractional_weights",
     "prepare_target", "registered_basis_state",
 ]
 
@@ -29,13 +32,27 @@ def basis_names() -> RegisteredNames:
 
 
 def check_basis(estimator) -> None:
-    """Refuse ``basis_kwargs`` together with a Basis instance (its options are its own)."""
+    """Refuse ``basis_kwargs`` together with a Basis instance (its options are its own); warn
+    when ``n_basis``, ``sharing`` or ``basis_kwargs`` are set with a fixed activation, which
+    has no coefficients for them to shape (a warning, not an error, so that one grid may
+    compare trainable bases and fixed activations)."""
     if isinstance(estimator.basis, Basis) and estimator.basis_kwargs:
         raise ValueError(
             f"basis_kwargs of {type(estimator).__name__} must be None when basis is a Basis "
             f"instance ({type(estimator.basis).__name__}), got {estimator.basis_kwargs!r}; "
             "pass the options to the instance instead."
         )
+    if isinstance(estimator.basis, str) and estimator.basis in FIXED_ACTIVATIONS:
+        unused = {name: getattr(estimator, name) for name, default in _BASIS_ONLY.items()
+                  if getattr(estimator, name, default) not in (default, {})}
+        if unused:
+            shown = ", ".join(f"{k}={v!r}" for k, v in unused.items())
+            warn_user(f"{type(estimator).__name__}: {shown} ignored, because "
+                      f"basis={estimator.basis!r} is a fixed activation without coefficients.")
+
+
+# Parameters that only shape trainable activations, with their defaults.
+_BASIS_ONLY = {"n_basis": 8, "sharing": "layer", "basis_kwargs": None}
 
 
 def check_hidden_layer_sizes(sizes, owner: str = "TAAFSRegressor") -> tuple[int, ...]:
@@ -58,16 +75,18 @@ def pop_registered_basis(state: dict) -> dict:
     return BASIS_REGISTRY.restore_from_state(state, _STATE_KEY, "TAAFSRegressor")
 
 
-def prepare_target(estimator, y: np.ndarray, reset: bool) -> np.ndarray:
+def prepare_target(
+    estimator, y: np.ndarray, reset: bool, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
     """``y`` as float32 ``(n_samples, n_outputs)`` in network units; with ``reset``, set the
-    estimator's ``_y_ndim``, ``n_outputs_``, ``y_mean_`` and ``y_scale_`` first."""
+    estimator's ``_y_ndim``, ``n_outputs_``, ``y_mean_`` and ``y_scale_`` (weighted by
+    ``sample_weight``, as for repeated rows) first."""
     y2 = y.reshape(len(y), -1)
     if reset:
         estimator._y_ndim = y.ndim
         estimator.n_outputs_ = y2.shape[1]
         if estimator.scale_target:
-            estimator.y_mean_ = y2.mean(axis=0)
-            scale = y2.std(axis=0)
+            estimator.y_mean_, scale = weighted_moments(y2, sample_weight)
             estimator.y_scale_ = np.where(scale > 0, scale, 1.0)
         else:
             estimator.y_mean_ = np.zeros(estimator.n_outputs_)
@@ -78,3 +97,58 @@ def prepare_target(estimator, y: np.ndarray, reset: bool) -> np.ndarray:
             f"{estimator.n_outputs_}."
         )
     return ((y2 - estimator.y_mean_) / estimator.y_scale_).astype(np.float32)
+
+
+def architecture(estimator, hidden: tuple[int, ...]) -> dict:
+    """The parameters that fix the network's shape (compared by ``warm_start``)."""
+    basis = estimator.basis
+    return {
+        "hidden_layer_sizes": hidden,
+        "basis": basis if isinstance(basis, str) else repr(basis),
+        "n_basis": estimator.n_basis,
+        "sharing": estimator.sharing,
+        "normalization": estimator.normalization,
+        "basis_kwargs": repr(estimator.basis_kwargs),
+        "skip_connection": estimator.skip_connection,
+    }
+
+
+def check_same_architecture(estimator, hidden: tuple[int, ...]) -> None:
+    """Refuse a warm start whose architecture parameters changed since the network was built."""
+    before = getattr(estimator, "_architecture", None)
+    now = architecture(estimator, hidden)
+    changed = [k for k in now if before is not None and before[k] != now[k]]
+    if changed:
+        k = changed[0]
+        raise ValueError(
+            f"{k} of {type(estimator).__name__} changed from {before[k]!r} to {now[k]!r} since "
+            "the network was built; warm_start=True and partial_fit continue training that "
+            "network. Set warm_start=False (or refit) to build a new one."
+        )
+
+
+def check_weights(estimator, sample_weight, X: np.ndarray) -> np.ndarray | None:
+    """``sample_weight`` as float64 ``(n_samples,)`` (non-negative, finite, not all zero),
+    or None."""
+    if sample_weight is None:
+        return None
+    from sklearn.utils.validation import _check_sample_weight
+
+    try:
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"sample_weight of {type(estimator).__name__}: {exc}") from None
+    if not w.sum() > 0:
+        raise ValueError(f"sample_weight of {type(estimator).__name__} must have a positive "
+                         "sum, got all zeros.")
+    return w
+
+
+def refuse_fractional_weights(estimator, sample_weight) -> None:
+    """Fractional weights cannot be honoured by the Kalman filter (no per-row weights)."""
+    if sample_weight is not None and getattr(estimator, "optimizer", None) == "rlekf":
+        raise ValueError(
+            "sample_weight of TAAFSRegressor must be integers (repeated rows) with "
+            "optimizer='rlekf', whose Kalman update has no per-row weights; got fractional "
+            "weights. Use a gradient optimizer such as 'adam'."
+        )

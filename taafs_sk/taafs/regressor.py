@@ -7,17 +7,15 @@ progress output.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetRegressor
 
+from .._validation import warn_user
 from ..exceptions import ConvergenceWarning
 from ..nn.activations import (
     NORMALIZATIONS,
@@ -27,19 +25,43 @@ from ..nn.activations import (
 )
 from ..nn.bases import Basis
 from ..nn.network import MLP, evaluate
+from ._fitting import run_fit
 from ._params import (
     basis_names,
-    check_basis,
-    check_hidden_layer_sizes,
     pop_registered_basis,
-    prepare_target,
     registered_basis_state,
 )
-from .training import OPTIMIZERS, build_net, fit_net, loss_curves
+from ._recipe import LR_SCHEDULES, recipe_net_params
+from ._weights import WeightedMSELoss
+from .training import MIN_VALID_ROWS, OPTIMIZERS, build_net, loss_curves, optimizer_params
 
 __all__ = ["TAAFSRegressor"]
 
 _PREDICT_CHUNK = 16384
+
+
+def _pre_activation_ranges(module, X, previous=None) -> list[np.ndarray]:
+    """Per hidden layer, ``(width, 2)`` min and max pre-activation of each neuron over ``X``."""
+    import torch
+
+    param = next(module.parameters())
+    lows, highs = None, None
+    with torch.no_grad():
+        for start in range(0, len(X), _PREDICT_CHUNK):
+            xt = torch.as_tensor(np.asarray(X[start:start + _PREDICT_CHUNK]), dtype=param.dtype,
+                                 device=param.device)
+            zs = module.hidden_pre_activations(xt)
+            lo, hi = [z.amin(0) for z in zs], [z.amax(0) for z in zs]
+            lows = lo if lows is None else [torch.minimum(a, b) for a, b in zip(lows, lo,
+                                                                                   strict=True)]
+            highs = hi if highs is None else [torch.maximum(a, b) for a, b in zip(highs, hi,
+                                                                                     strict=True)]
+    ranges = [torch.stack([lo, hi], 1).cpu().double().numpy()
+              for lo, hi in zip(lows, highs, strict=True)]
+    if previous is not None and len(previous) == len(ranges):
+        ranges = [np.stack([np.minimum(p[:, 0], r[:, 0]), np.maximum(p[:, 1], r[:, 1])], 1)
+                  for p, r in zip(previous, ranges, strict=True)]
+    return ranges
 
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
@@ -69,7 +91,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``, ``'elu'``, ``'softplus'``,
         ``'leaky_relu'``, ``'identity'``).
     n_basis : int, default=8
-        Number of basis functions per activation (for a basis given by name).
+        Number of basis functions per activation (for a basis given by name). With a fixed
+        activation, ``n_basis``, ``sharing`` and ``basis_kwargs`` have nothing to shape:
+        setting any of them away from its default then warns (``UserWarning``) at ``fit``;
+        a warning rather than an error, so that one parameter grid can compare trainable
+        bases with fixed activations.
     sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
         Which neurons share one set of coefficients. ``'global'`` and ``'network'`` coincide
         for this single-network model.
@@ -78,34 +104,70 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     basis_kwargs : dict, default=None
         Extra arguments of a basis given by name (e.g. ``{'alpha': 1, 'beta': 1}`` for
         Jacobi); must be None with a Basis instance.
-    skip_connection : bool, default=False
+    skip_connection : bool or 'ridge', default=False
         Add a trainable linear path from the inputs to the output. Nearly additive targets
-        (molecular energies from count features) need it.
+        (molecular energies from count features) need it. ``'ridge'``: the path is set to a
+        ridge fit of the training rows (penalty by generalised cross-validation) and frozen,
+        the output layer starts at zero, and the hidden layers learn the residual; on many
+        count features this converges where the trainable path does not.
     max_epochs : int, default=300
         Maximum number of passes over the training data.
     batch_size : int, default=64
         Minibatch size.
     lr : float, default=1e-3
-        Learning rate.
-    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'}, default='adam'
-        Optimizer.
+        Learning rate of the gradient optimizers (not used by ``'rlekf'``, whose step is the
+        Kalman gain).
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'}, default='adam'
+        Optimizer. ``'rlekf'`` is the reorganised-layer extended Kalman filter
+        (:class:`taafs_sk.nn.rlekf.RLEKF`): one Kalman update per minibatch, usually far
+        fewer epochs, memory :math:`\sum_b N_b^2` (see the user guide).
+    optimizer_kwargs : dict, default=None
+        Options of the optimizer, passed as skorch's ``optimizer__<name>`` (e.g.
+        ``{'block_size': 2048, 'lambda1': 0.98, 'nu': 0.9987}`` for ``'rlekf'``,
+        ``{'betas': (0.9, 0.99)}`` for ``'adam'``); names are checked at ``fit``.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
+    activation_lr : float or None, default=None
+        Learning rate of the activation coefficients, in an optimizer parameter group of
+        their own (None: ``lr``). Not used with a fixed activation.
+    activation_alpha : float, default=0.0
+        Strength of an L2 penalty on the distance of the activation coefficients from their
+        initial values (the starting shape), :math:`\alpha \lVert c - c_0 \rVert^2` added to
+        the loss in standardised units; 0 means none. Unlike ``weight_decay``, it pulls the
+        shapes towards the initial ``tanh``-like shape, not towards zero.
+    activation_warmup : int, default=0
+        Epochs at the start of ``fit`` during which the activation shapes are frozen and only
+        the weights train.
+    lr_schedule : {'constant', 'cosine', 'plateau'}, default='constant'
+        Learning-rate schedule of each ``fit``: constant, cosine annealing to zero over
+        ``max_epochs``, or halving when the monitored loss has not improved for
+        ``patience // 3`` epochs.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data and stop when its loss has not
-        improved for ``patience`` epochs; the best weights are restored.
+        improved for ``patience`` epochs; the best weights are restored. When ``fit`` runs
+        all ``max_epochs`` without early stopping triggering, it warns
+        (:class:`~sklearn.exceptions.ConvergenceWarning`, as scikit-learn's ``MLPRegressor``
+        does at ``max_iter``). With ``early_stopping=False`` the epoch count is the user's
+        choice and nothing warns; so does ``partial_fit``. Silence the warning in a search
+        over few epochs with ``warnings.simplefilter('ignore', ConvergenceWarning)``.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     patience : int, default=30
         Epochs without improvement before stopping.
     scale_target : bool, default=True
         Standardise ``y`` for training; predictions are returned in the original units.
+    warm_start : bool, default=False
+        When True, ``fit`` on a fitted estimator continues from its trained weights (and
+        keeps its target scaling) instead of starting again; the architecture parameters
+        must be unchanged. Like scikit-learn's ``MLPRegressor``.
     device : str, default='cpu'
-        Torch device (``'cuda'`` for a GPU).
+        Torch device (``'cuda'`` for a GPU). Checked at ``fit``: an unknown name, or a device
+        this torch build or machine does not have, raises ``ValueError``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and minibatch shuffling.
     verbose : int, default=0
-        0: silent; 1: skorch's epoch table; 2: the table and a progress bar.
+        0: silent; 1: one line per epoch (skorch's epoch table: losses and duration);
+        2: one progress bar over the epochs on stderr, losses in its postfix, nothing else.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
 
@@ -135,6 +197,10 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         Number of epochs run.
     n_params_ : int
         Number of trainable parameters (shared parameters counted once).
+    pre_activation_ranges_ : list of ndarray of shape (width, 2)
+        Per hidden layer, the smallest and largest pre-activation of each neuron over the
+        training rows (after training; ``partial_fit`` widens them batch by batch): the range
+        :func:`~taafs_sk.plotting.plot_activations` draws the learned shapes on.
 
     See Also
     --------
@@ -166,16 +232,22 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         "sharing": [StrOptions(set(SHARING_SCHEMES))],
         "normalization": [StrOptions(set(NORMALIZATIONS))],
         "basis_kwargs": [dict, None],
-        "skip_connection": ["boolean"],
+        "skip_connection": ["boolean", StrOptions({"ridge"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "optimizer_kwargs": [dict, None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "activation_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "activation_alpha": [Interval(Real, 0, None, closed="left")],
+        "activation_warmup": [Interval(Integral, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "scale_target": ["boolean"],
+        "warm_start": ["boolean"],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -196,11 +268,17 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         batch_size=64,
         lr=1e-3,
         optimizer="adam",
+        optimizer_kwargs=None,
         weight_decay=0.0,
+        activation_lr=None,
+        activation_alpha=0.0,
+        activation_warmup=0,
+        lr_schedule="constant",
         early_stopping=True,
         validation_fraction=0.1,
         patience=30,
         scale_target=True,
+        warm_start=False,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -217,11 +295,17 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.optimizer_kwargs = optimizer_kwargs
         self.weight_decay = weight_decay
+        self.activation_lr = activation_lr
+        self.activation_alpha = activation_alpha
+        self.activation_warmup = activation_warmup
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.scale_target = scale_target
+        self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -229,8 +313,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the network from scratch (early stopping, if set, holds out some rows).
+    def fit(self, X, y, sample_weight=None):
+        """Train the network (early stopping, if set, holds out some rows).
+
+        From scratch, or from the current weights when ``warm_start=True`` and the estimator
+        is fitted.
 
         Parameters
         ----------
@@ -238,20 +325,26 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             Training inputs (converted to float32 for training).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights: they weight the training loss, the validation loss of
+            early stopping and the target scaling. A row of integer weight ``k`` counts as ``k``
+            copies of it (exactly so with one full batch, ``batch_size >= n_samples``).
+            Not supported with ``optimizer='rlekf'``.
 
         Returns
         -------
         self : TAAFSRegressor
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train one more epoch on ``(X, y)``, starting from the current weights.
 
-        The first call builds the network (and fixes the target scaling); later calls
-        continue training it. No data is held out.
+        The first call builds the network (and fixes the target scaling); later calls, and
+        calls after ``fit``, continue training it. No data is held out and there is no early
+        stopping: every row of ``(X, y)`` is trained on.
 
         Parameters
         ----------
@@ -259,37 +352,18 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             Training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets, with as many outputs as at the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights of the loss (see ``fit``).
 
         Returns
         -------
         self : TAAFSRegressor
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _fit(self, X, y, incremental: bool):
-        first = not (incremental and hasattr(self, "net_"))
-        X, y = validate_data(
-            self, X, y, reset=first, multi_output=True, y_numeric=True,
-            dtype=[np.float64, np.float32],
-        )
-        check_basis(self)
-        y2 = prepare_target(self, y, reset=first)
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        rng = check_random_state(self.random_state)
-        if first:
-            self._seed = int(rng.randint(np.iinfo(np.int32).max))
-            self._n_partial = 0
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._seed + (self._n_partial if incremental else 0))
-            if first:
-                self.net_ = self._build_net(hidden, X.shape[0], incremental)
-                self.net_.initialize()
-            if incremental:
-                self._n_partial += 1
-            fit_net(self.net_, X, y2, epochs=1 if incremental else None)
-        self._store_fitted_state()
-        return self
+    def _fit(self, X, y, incremental: bool, sample_weight=None):
+        return run_fit(self, X, y, incremental, sample_weight)
 
     def _build_module(self, hidden: tuple[int, ...]) -> MLP:
         factory = make_activation_factory(
@@ -301,12 +375,15 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         )
         return MLP(
             self.n_features_in_, hidden, self.n_outputs_, factory,
-            skip_connection=self.skip_connection,
+            skip_connection=bool(self.skip_connection),
         )
 
-    def _build_net(self, hidden, n_samples: int, incremental: bool) -> NeuralNetRegressor:
+    def _build_net(
+        self, hidden, n_samples: int, incremental: bool, module=None
+    ) -> NeuralNetRegressor:
+        recipe_params, recipe_callbacks = self._recipe(n_samples, incremental)
         return build_net(
-            self._build_module(hidden),
+            self._build_module(hidden) if module is None else module,
             n_samples=n_samples,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -319,23 +396,45 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
             incremental=incremental,
             random_state=self._seed,
             verbose=self.verbose,
-            callbacks=self.callbacks,
+            callbacks=[*recipe_callbacks, *(self.callbacks or [])],
             device=self.device,
+            criterion=WeightedMSELoss,
+            **recipe_params,
+            **optimizer_params(self.optimizer, self.optimizer_kwargs, type(self).__name__),
         )
 
-    def _store_fitted_state(self) -> None:
+    def _recipe(self, n_samples: int, incremental: bool) -> tuple[dict, list]:
+        valid = (self.early_stopping and not incremental
+                 and int(self.validation_fraction * n_samples) >= MIN_VALID_ROWS)
+        return recipe_net_params(
+            optimizer=self.optimizer,
+            activation_lr=self.activation_lr,
+            activation_alpha=self.activation_alpha,
+            activation_warmup=self.activation_warmup,
+            lr_schedule=self.lr_schedule,
+            ridge_skip=self.skip_connection == "ridge",
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            monitor="valid_loss" if valid else "train_loss",
+            owner=type(self).__name__,
+        )
+
+    def _store_fitted_state(self, X=None) -> None:
         self.module_ = self.net_.module_
         self.dtype_ = next(self.module_.parameters()).dtype
+        if X is not None:  # partial_fit widens the ranges seen so far
+            previous = (getattr(self, "pre_activation_ranges_", None)
+                        if self._n_partial > 0 else None)
+            self.pre_activation_ranges_ = _pre_activation_ranges(self.module_, X, previous)
         self.history_ = self.net_.history
         self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
         self.n_iter_ = len(self.history_)
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
         if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
-            warnings.warn(
+            warn_user(
                 f"TAAFSRegressor reached max_epochs={self.max_epochs} before early stopping "
                 "triggered; the model may not have converged. Increase max_epochs.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
 
     # --------------------------------------------------------------- prediction

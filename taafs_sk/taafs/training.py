@@ -39,18 +39,23 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from numbers import Integral
 
 import numpy as np
 import torch
 from skorch import NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
+from ..nn.rlekf import RLEKF
 from ._iterators import TensorBatchIterator
+from ._rlekf_net import RLEKFNet
 from .callbacks import FiniteLossGuard
 
-__all__ = ["MIN_VALID_ROWS", "OPTIMIZERS", "build_net", "fit_net", "loss_curves"]
+__all__ = [
+    "MIN_VALID_ROWS", "OPTIMIZERS", "build_net", "fit_net", "loss_curves", "optimizer_params",
+]
 
 #: Optimizer names accepted by :func:`build_net` (a ``torch.optim.Optimizer`` class works too).
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
@@ -58,6 +63,7 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
     "rmsprop": torch.optim.RMSprop,
+    "rlekf": RLEKF,  # trained by RLEKFNet's Kalman step, not by loss.backward()
 }
 #: Fewer validation rows than this and early stopping monitors the training loss instead.
 MIN_VALID_ROWS = 5
@@ -65,6 +71,42 @@ MIN_VALID_ROWS = 5
 
 def _silent(*args, **kwargs) -> None:
     """Picklable sink that drops EarlyStopping's message."""
+
+
+class EpochProgressBar(Callback):
+    """One progress bar over the epochs of a fit (``verbose=2``), losses in its postfix.
+
+    Written to stderr and closed when training ends (early stopping included); nothing else
+    prints during the fit, so the bar never tangles with other output.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        import sys
+
+        from tqdm import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, unit="epoch", file=sys.stderr, leave=True,
+                         dynamic_ncols=True, desc=type(net.module_).__name__)
+
+    def on_epoch_end(self, net, **kwargs):
+        bar = getattr(self, "bar_", None)
+        if bar is None:
+            return
+        row = net.history[-1]
+        bar.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row},
+                        refresh=False)
+        bar.update(1)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        bar = getattr(self, "bar_", None)
+        if bar is not None:
+            bar.close()
+        self.bar_ = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("bar_", None)  # a live terminal handle does not pickle
+        return state
 
 
 def _optimizer_class(optimizer) -> type[torch.optim.Optimizer]:
@@ -76,6 +118,26 @@ def _optimizer_class(optimizer) -> type[torch.optim.Optimizer]:
             )
         return OPTIMIZERS[optimizer]
     return optimizer
+
+
+def optimizer_params(optimizer, options: dict | None, owner: str) -> dict:
+    """``options`` of ``optimizer`` as skorch's ``optimizer__<name>`` arguments, names checked.
+
+    Examples
+    --------
+    >>> from taafs_sk.taafs.training import optimizer_params
+    >>> optimizer_params("rlekf", {"block_size": 1024}, "TAAFSRegressor")
+    {'optimizer__block_size': 1024}
+    """
+    options = dict(options or {})
+    allowed = set(inspect.signature(_optimizer_class(optimizer)).parameters) - {"params"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(
+            f"optimizer_kwargs of {owner} has {unknown}, which optimizer={optimizer!r} does not "
+            f"take; valid names: {sorted(allowed)}."
+        )
+    return {f"optimizer__{name}": value for name, value in options.items()}
 
 
 def build_net(
@@ -113,11 +175,14 @@ def build_net(
     batch_size : int, default=64
         Minibatch size.
     lr : float, default=1e-3
-        Learning rate.
-    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch.optim.Optimizer class, \
-default='adam'
+        Learning rate (not used by ``'rlekf'``, whose step is the Kalman gain; route
+        ``optimizer__lr`` to scale that).
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'} or torch.optim.Optimizer \
+class, default='adam'
         Optimizer over all parameters of ``module`` (those with ``requires_grad=False`` get no
-        gradient and are never changed).
+        gradient and are never changed). ``'rlekf'`` (:class:`~taafs_sk.nn.rlekf.RLEKF`)
+        trains with ``RLEKFNet`` (a skorch net), one Kalman update per
+        minibatch; its options go in as ``optimizer__block_size=...`` etc.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     early_stopping : bool, default=True
@@ -134,7 +199,8 @@ default='adam'
         Seed of the validation split (the weights and minibatch order follow torch's global
         generator: see :func:`fit_net`).
     verbose : int, default=0
-        0: silent; 1: skorch's epoch table; 2: the table and a progress bar.
+        0: silent; 1: one line per epoch (skorch's epoch table); 2: one progress bar over
+        the epochs (:class:`EpochProgressBar`, on stderr) and nothing else.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra callbacks, added after ``finite_loss``, ``early_stopping`` and ``progress_bar``.
     criterion : torch loss class or instance, default=torch.nn.MSELoss
@@ -174,18 +240,20 @@ default='adam'
             ),
         ))
     if verbose >= 2:
-        cbs.append(("progress_bar", ProgressBar()))
+        cbs.append(("progress_bar", EpochProgressBar()))
     cbs.extend(callbacks or [])
     params = {
         "iterator_train__shuffle": True,
         "optimizer__weight_decay": weight_decay,
         **net_params,
     }
-    return NeuralNetRegressor(
+    opt_cls = _optimizer_class(optimizer)
+    kalman = isinstance(opt_cls, type) and issubclass(opt_cls, RLEKF)
+    return (RLEKFNet if kalman else NeuralNetRegressor)(
         module=module,
         criterion=criterion,
-        optimizer=_optimizer_class(optimizer),
-        lr=lr,
+        optimizer=opt_cls,
+        lr=1.0 if kalman else lr,  # the filter's step is its gain (optimizer__lr scales it)
         max_epochs=max_epochs,
         batch_size=batch_size,
         iterator_train=TensorBatchIterator,
@@ -193,7 +261,7 @@ default='adam'
         train_split=ValidSplit(validation_fraction, random_state=random_state)
         if use_valid else None,
         callbacks=cbs,
-        verbose=int(verbose > 0),
+        verbose=int(verbose == 1),  # 1: skorch's epoch table; 2: only the epoch bar
         device=device,
         **params,
     )
@@ -237,12 +305,12 @@ def fit_net(
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(int(seed))
-        if not net.initialized_:
-            net.initialize()
-        if epochs is None:
-            net.fit(Xt, yt)
+        if epochs is None and not net.initialized_:
+            net.fit(Xt, yt)  # initialises once (a second initialize would re-create it all)
         else:
-            net.partial_fit(Xt, yt, epochs=int(epochs))
+            if not net.initialized_:
+                net.initialize()
+            net.partial_fit(Xt, yt, epochs=None if epochs is None else int(epochs))
     return net
 
 

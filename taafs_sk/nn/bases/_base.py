@@ -150,6 +150,10 @@ class Basis(nn.Module):
         state.pop("_fused_plans", None)  # caches of device tensors: rebuilt on first use
         return state
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.__dict__.pop("_fused_plans", None)  # taafs-sk <= 0.2 pickled its caches
+
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""
         return self.values(u.clamp(-1.0, 1.0))
@@ -159,6 +163,20 @@ class Basis(nn.Module):
         raise NotImplementedError(
             f"{type(self).__name__} must implement values(u) -> u.shape + (n_basis,)."
         )
+
+    def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
+        """:math:`B_k''(u)` at ``u`` (already in [-1, 1]): shape ``u.shape + (n_basis,)``.
+
+        Used by the fused path's second derivatives (force training). The default
+        differentiates :meth:`values` twice in forward mode (:func:`torch.func.jvp`), which
+        works for any family built from differentiable torch operations; the built-in
+        families override it with closed forms."""
+        ones = torch.ones_like(u)
+
+        def slope(x: torch.Tensor) -> torch.Tensor:
+            return torch.func.jvp(self.values, (x,), (ones,))[1]
+
+        return torch.func.jvp(slope, (u,), (ones,))[1]
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """Working features ``(m,) + u.shape`` of the fused representation (``u`` in [-1, 1]).

@@ -9,6 +9,7 @@ import torch
 from numpy.polynomial import Polynomial
 
 from ._base import Basis, _check_int, _check_real, _powers
+from .polynomial import MONOMIAL_LIMIT
 
 __all__ = ["BSplineBasis", "FourierBasis", "GaussianRBFBasis"]
 
@@ -88,6 +89,21 @@ class BSplineBasis(Basis):
         for j in range(math.ceil(c)):
             out = out + (-1) ** j * math.comb(k + 1, j) * (x - j).clamp_min(0.0) ** k
         return out / math.factorial(k)
+
+    def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
+        """:math:`B_i''` from the closed form (:math:`|dx/du| = 1/h`; 0 for linear splines)."""
+        k = self.order
+        c = (k + 1) / 2
+        t = self.knots[: self.n_basis].to(u.dtype)
+        x = c - ((u[..., None] - t) / self.h - c).abs()  # (..., K)
+        out = torch.zeros_like(x)
+        if k < 2:
+            return out
+        for j in range(math.ceil(c)):
+            r = x - j
+            term = (r > 0).to(x.dtype) if k == 2 else r.clamp_min(0.0) ** (k - 2)
+            out = out + (-1) ** j * math.comb(k + 1, j) * term
+        return out * (k * (k - 1) / (math.factorial(k) * self.h**2))
 
     def _blocks(self) -> tuple[int, int]:
         """Feature rows where the truncated powers of degree ``k`` and ``k - 1`` start."""
@@ -178,6 +194,17 @@ class FourierBasis(Basis):
                 values[b], slopes[b] = row(T[j], False), -j * self.omega * row(U[j - 1], True)
             else:  # sin(j w u) = s U_{j-1}(c); slope j w cos(j w u) = j w T_j(c)
                 values[b], slopes[b] = row(U[j - 1], True), j * self.omega * row(T[j], False)
+        # max over u of sum_j |coef_j| |c|^j (|s| <= 1) is at |c| = 1: the amplification
+        amplification = float(np.abs(values).sum(1).max())
+        self.representation = "chebyshev" if amplification <= MONOMIAL_LIMIT else "direct"
+        if self.representation == "direct":  # features [1, cos(j w u), sin(j w u)], j <= nc
+            values, slopes = np.zeros((K, 2 * nc + 1)), np.zeros((K, 2 * nc + 1))
+            for b, j in enumerate(harmonic):
+                cos_row, sin_row = j, nc + j
+                if b % 2 == 0:
+                    values[b, cos_row], slopes[b, sin_row] = 1.0, -j * self.omega
+                else:
+                    values[b, sin_row], slopes[b, cos_row] = 1.0, j * self.omega
         self.set_fused_maps(values, slopes)
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
@@ -185,9 +212,18 @@ class FourierBasis(Basis):
         is_cos = torch.arange(self.n_basis, device=u.device) % 2 == 0
         return torch.where(is_cos, torch.cos(theta), torch.sin(theta))
 
+    def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
+        r""":math:`B_k'' = -(j\omega)^2 B_k`."""
+        return self.values(u) * -self.frequencies.to(u.dtype).square()
+
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """``[c^0, ..., c^nc, s c^0, ..., s c^(nc-1)]``, ``nc = ceil(n_basis / 2)``."""
+        """``[c^0, ..., c^nc, s c^0, ..., s c^(nc-1)]``, ``nc = ceil(n_basis / 2)``, or for the
+        ``'direct'`` representation (high ``n_basis``) ``[1, cos(j w u), sin(j w u)]``."""
         nc = self.n_cos
+        if getattr(self, "representation", "chebyshev") == "direct":
+            theta = u[None] * (self.omega * torch.arange(1, nc + 1, device=u.device,
+                                                         dtype=u.dtype)).view(-1, *[1] * u.dim())
+            return torch.cat([torch.ones_like(u)[None], torch.cos(theta), torch.sin(theta)])
         S = u.new_empty((2 * nc + 1, *u.shape))
         theta = u * self.omega
         torch.cos(theta, out=S[1])
@@ -250,6 +286,12 @@ class GaussianRBFBasis(Basis):
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
         return torch.exp(-(((u[..., None] - self.centers.to(u.dtype)) / self.width) ** 2))
+
+    def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
+        r""":math:`\phi_k'' = (4 (u - \mu_k)^2 / h^4 - 2 / h^2)\, \phi_k`."""
+        h2 = self.width**2
+        d2 = (u[..., None] - self.centers.to(u.dtype)).square()
+        return self.values(u) * (d2 * (4.0 / (h2 * h2)) - 2.0 / h2)
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_r q^(k - r)`` (geometric) or ``phi_k``."""

@@ -11,32 +11,64 @@ from numpy.polynomial import Polynomial
 from ._base import Basis, _check_real, _powers
 
 __all__ = [
-    "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis", "BesselBasis",
+    "MONOMIAL_LIMIT", "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis", "BesselBasis",
     "JacobiBasis",
 ]
 
 
+#: Largest rounding amplification of the monomial rewrite that the fused path accepts; above
+#: it the fused features are the values and slopes from the recurrence (see ``representation``).
+#: Equal to ``taafs_sk.nn._fused.AMPLIFICATION_LIMIT``, so that no polynomial family needs the
+#: float64 upcast of float32 inputs.
+MONOMIAL_LIMIT = 1e3
+
+
 class _PolynomialBasis(Basis):
-    """Family :math:`B_n = P_n / s_n` with :math:`P_{n+1} = (A_n u + B_n) P_n - C_n P_{n-1}`."""
+    r"""Family :math:`B_n = P_n / s_n` with :math:`P_{n+1} = (A_n u + B_n) P_n - C_n P_{n-1}`.
+
+    Values (and the derivatives) are evaluated by the recurrence of the *scaled* functions,
+    :math:`B_{n+1} = (A_n u + B_n)\frac{s_n}{s_{n+1}} B_n - C_n\frac{s_{n-1}}{s_{n+1}}
+    B_{n-1}`, which neither overflows nor loses accuracy on [-1, 1]. The fused features are
+    the monomials :math:`u^0, ..., u^{K+1}` while the rewrite in monomials amplifies rounding
+    by at most ``MONOMIAL_LIMIT`` (``representation == 'monomial'``; low degrees, and
+    Bessel and Hermite at every degree); above it they are ``[1, B_0..B_{K-1},
+    B_0'..B_{K-1}']`` from the recurrence (``representation == 'recurrence'``), accurate in
+    float32 at every degree.
+    """
 
     def __init__(self, n_basis: int) -> None:
         super().__init__(n_basis)
-        scales = self._scales()
-        self.register_buffer("inv_scales", torch.as_tensor(1.0 / scales,
-                                                           dtype=torch.float64))
-        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), scales, strict=True)]
-        m = self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u), the tanh chain rule
-        monomial = np.zeros((self.n_basis, m))  # B_k = sum_j monomial[k, j] u^j
-        slopes = np.zeros((self.n_basis, m))
+        self._coefs = self._recurrence_coefficients()
+        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), self._scales(),
+                                       strict=True)]
+        K, m = self.n_basis, self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u)
+        monomial = np.zeros((K, m))  # B_k = sum_j monomial[k, j] u^j
+        slopes = np.zeros((K, m))
         for k, p in enumerate(polys):
             coef = p.coef[: k + 1]
             monomial[k, : len(coef)] = coef
             dp = p.deriv().coef[:k] if k > 0 else np.zeros(1)
             slopes[k, : len(dp)] = dp
-        self.set_fused_maps(monomial, slopes)
-        folded = slopes.copy()
-        folded[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
-        self.register_buffer("tanh_slopes", torch.as_tensor(folded, dtype=torch.float64))
+        grid = torch.linspace(-1.0, 1.0, 2001, dtype=torch.float64)
+        peak = self.values(grid).abs().amax(0).numpy()  # max |B_k| on [-1, 1]
+        amplification = float((np.abs(monomial).sum(1) / peak).max())  # attained at |u| = 1
+        self.representation = "monomial" if amplification <= MONOMIAL_LIMIT else "recurrence"
+        if self.representation == "monomial":
+            self.set_fused_maps(monomial, slopes)
+            folded = slopes.copy()
+            folded[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
+            self.register_buffer("tanh_slopes", torch.as_tensor(folded, dtype=torch.float64))
+        else:
+            eye, zero = np.eye(K), np.zeros((K, K))
+            col = np.zeros((K, 1))
+            self.set_fused_maps(np.hstack([col, eye, zero]), np.hstack([col, zero, eye]))
+            self.register_buffer("tanh_slopes", None)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "_coefs" not in self.__dict__:  # pickled by taafs-sk <= 0.2 (monomial maps)
+            self._coefs = self._recurrence_coefficients()
+            self.representation = "monomial"
 
     def _first(self) -> tuple[float, float]:
         """``(a, b)`` with :math:`P_1 = a u + b`."""
@@ -49,7 +81,7 @@ class _PolynomialBasis(Basis):
         return np.ones(self.n_basis)
 
     def _sequence(self, x):
-        """:math:`P_0, ..., P_{K-1}` at ``x`` (a tensor or a numpy ``Polynomial``)."""
+        """Unscaled :math:`P_0, ..., P_{K-1}` at ``x`` (a number, an array or a ``Polynomial``)."""
         a, b = self._first()
         out = [x * 0.0 + 1.0, a * x + b][: self.n_basis]
         for n in range(1, self.n_basis - 1):
@@ -57,12 +89,52 @@ class _PolynomialBasis(Basis):
             out.append((A * x + B) * out[n] - C * out[n - 1])
         return out
 
+    def _recurrence_coefficients(self) -> tuple:
+        """``(B_0, (a, b) of B_1, [(alpha_n, beta_n, gamma_n)])`` of the scaled recurrence."""
+        s = np.asarray(self._scales(), dtype=np.float64)
+        a, b = self._first()
+        first = (a / s[1], b / s[1]) if self.n_basis > 1 else (0.0, 0.0)
+        steps = []
+        for n in range(1, self.n_basis - 1):
+            A, B, C = self._step(n)
+            steps.append((float(A * s[n] / s[n + 1]), float(B * s[n] / s[n + 1]),
+                          float(C * s[n - 1] / s[n + 1])))
+        return float(1.0 / s[0]), (float(first[0]), float(first[1])), steps
+
+    def _recurrence(self, u: torch.Tensor, order: int = 0) -> list[torch.Tensor]:
+        """:math:`B^{(d)}_k(u)`, ``d = 0..order``, each of shape ``(n_basis,) + u.shape``."""
+        c0, (a1, b1), steps = self._coefs
+        zero = torch.zeros_like(u)
+        rows = [[torch.full_like(u, c0)], [zero], [zero]][: order + 1]
+        if self.n_basis > 1:
+            rows[0].append(a1 * u + b1)
+            if order >= 1:
+                rows[1].append(torch.full_like(u, a1))
+            if order >= 2:
+                rows[2].append(zero)
+        for n, (al, be, ga) in enumerate(steps, start=1):
+            t = al * u + be
+            P = rows[0]
+            P.append(t * P[n] - ga * P[n - 1])
+            for d in range(1, order + 1):  # d-th derivative of the recurrence
+                R, L = rows[d], rows[d - 1]
+                R.append(d * al * L[n] + t * R[n] - ga * R[n - 1])
+        return [torch.stack(r) for r in rows]
+
     def values(self, u: torch.Tensor) -> torch.Tensor:
-        return torch.stack(self._sequence(u), dim=-1) * self.inv_scales.to(u.dtype)
+        return self._recurrence(u)[0].movedim(0, -1)
+
+    def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
+        """:math:`B_k''(u)` from the differentiated recurrence."""
+        return self._recurrence(u, 2)[2].movedim(0, -1)
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """Powers :math:`u^0, ..., u^{K+1}`, shape ``(n_basis + 2,) + u.shape``."""
-        return _powers(u.new_empty((self.n_basis + 2, *u.shape)), u)
+        """Powers :math:`u^0, ..., u^{K+1}` (``(n_basis + 2,) + u.shape``) or, for the
+        ``'recurrence'`` representation, ``[1, B, B']`` (``(2 n_basis + 1,) + u.shape``)."""
+        if getattr(self, "representation", "monomial") == "monomial":
+            return _powers(u.new_empty((self.n_basis + 2, *u.shape)), u)
+        values, slopes = self._recurrence(u, 1)
+        return torch.cat([torch.ones_like(u)[None], values, slopes])
 
 
 class LegendreBasis(_PolynomialBasis):
@@ -139,9 +211,7 @@ class HermiteBasis(_PolynomialBasis):
         return 1.0, 0.0, float(n)
 
     def _scales(self):
-        # n! exceeds int64 from n = 21 on: convert the exact integers to float64 first
-        return np.sqrt(np.array([math.factorial(n) for n in range(self.n_basis)],
-                                dtype=np.float64))
+        return np.exp(0.5 * np.array([math.lgamma(n + 1.0) for n in range(self.n_basis)]))
 
 
 class BesselBasis(_PolynomialBasis):
@@ -167,7 +237,7 @@ class BesselBasis(_PolynomialBasis):
         return 2.0 * n + 1.0, 0.0, -1.0
 
     def _scales(self):
-        return np.array([float(p(1.0)) for p in self._sequence(Polynomial([0.0, 1.0]))])
+        return np.array(self._sequence(1.0), dtype=np.float64)  # y_n(1) > 0, no cancellation
 
 
 class JacobiBasis(_PolynomialBasis):
@@ -210,9 +280,24 @@ class JacobiBasis(_PolynomialBasis):
         return A, B, C
 
     def _scales(self):
+        r""":math:`\max_{[-1,1]} |P_n^{(\alpha,\beta)}|`. For :math:`q = \max(\alpha,\beta)
+        \ge -1/2` it is :math:`\binom{n+q}{n}`, the value at an end point (Szegő, *Orthogonal
+        Polynomials*, Thm. 7.32.1); otherwise the maximum is interior and is taken from the
+        recurrence evaluated on a dense grid (float64 numbers, stable on [-1, 1])."""
+        a, b = self.alpha, self.beta
+        q = max(a, b)
+        n = np.arange(self.n_basis, dtype=np.float64)
+        if q >= -0.5:
+            lg = np.vectorize(math.lgamma)
+            return np.exp(lg(n + q + 1.0) - lg(n + 1.0) - math.lgamma(q + 1.0))
         grid = np.cos(np.linspace(0.0, np.pi, 4001))
-        return np.array([np.abs(p(grid)).max()
-                         for p in self._sequence(Polynomial([0.0, 1.0]))])
+        coarse = np.abs(np.stack(self._sequence(grid)))  # (K, G)
+        peaks = coarse.max(1)
+        for k, i in enumerate(coarse.argmax(1)):  # refine each interior peak locally
+            if 0 < i < len(grid) - 1:
+                local = np.linspace(grid[i + 1], grid[i - 1], 2001)
+                peaks[k] = max(peaks[k], np.abs(self._sequence(local)[k]).max())
+        return peaks
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}, alpha={self.alpha}, beta={self.beta}"

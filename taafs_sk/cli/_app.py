@@ -1,21 +1,8 @@
-"""The ``taafs-sk`` command: run a study on a real dataset, or list the datasets.
-
-::
-
-    taafs-sk study noise --dataset perovskites --quick --out results/demo
-    taafs-sk study naf   --dataset hydrocarbons --seed 1
-    taafs-sk study bases --dataset qm9 --quick
-    taafs-sk datasets
-
-``study`` prints the study's table, writes it as CSV, draws its plots as PNG files and says
-where they are. Errors (missing data, bad arguments) are one line on stderr and exit
-status 2; ``--debug`` shows the traceback instead.
-"""
+"""The ``taafs-sk`` command: parser, study runner, dataset listing, error reporting."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import threading
@@ -24,22 +11,12 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .datasets import STUDY_DATASETS
+from ..datasets import STUDY_DATASETS
+from ._studies import STUDIES, Study
 
-__all__ = ["main"]
+__all__ = ["main", "UsageError", "PROG"]
 
 PROG = "taafs-sk"
-# study name -> (function in taafs_sk.studies, file stem)
-STUDIES = {
-    "noise": ("noise_tolerance", "noise_tolerance"),
-    "naf": ("naf_inhomogeneity", "naf_inhomogeneity"),
-    "bases": ("basis_comparison", "basis_comparison"),
-}
-STUDY_HELP = {
-    "noise": "test RMSE against analog circuit noise, by architecture and size",
-    "naf": "cost of per-neuron activation-shape spread, and what retraining wins back",
-    "bases": "test RMSE of each activation basis on the same splits",
-}
 HEARTBEAT_S = 30.0
 # Missing files, bad values, missing optional packages: the user can fix these.
 _USER_ERRORS = (OSError, ValueError, ImportError)
@@ -60,15 +37,19 @@ def _log(message: str) -> None:
     print(f"[{PROG}] {message}", file=sys.stderr, flush=True)
 
 
+def _silent(message: str) -> None:
+    """The log of --quiet."""
+
+
 @contextmanager
-def _heartbeat(what: str, every: float = HEARTBEAT_S):
+def _heartbeat(what: str, every: float = HEARTBEAT_S, log=None):
     """Print ``what ... still running`` to stderr every ``every`` seconds until the block ends."""
     done = threading.Event()
     start = time.perf_counter()
 
     def beat() -> None:
         while not done.wait(every):
-            _log(f"{what}: still running ({time.perf_counter() - start:.0f} s)")
+            (log or _log)(f"{what}: still running ({time.perf_counter() - start:.0f} s)")
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
@@ -104,46 +85,56 @@ def _data_home(path: str | None):
 
 # -------------------------------------------------------------------- commands
 def _run_study(args: argparse.Namespace) -> int:
-    func_name, stem = STUDIES[args.kind]
+    study: Study = STUDIES[args.kind]
+    try:
+        options = study.kwargs(args)
+    except argparse.ArgumentTypeError as exc:
+        args.parser.error(str(exc))
     out = Path(args.out or Path("results") / f"{args.kind}-{args.dataset}")
     mode = "quick" if args.quick else "full"
+    log = _log if not args.quiet else _silent
     with _data_home(args.data_home) as where:
-        from . import studies
+        from .. import studies
 
-        func = getattr(studies, func_name)
-        kwargs = {"quick": args.quick, "random_state": args.seed}
-        if "verbose" in inspect.signature(func).parameters:
+        func = getattr(studies, study.function)
+        kwargs = {"quick": args.quick, "random_state": args.seed, **options}
+        if args.n_jobs is not None:
+            kwargs["n_jobs"] = args.n_jobs
+        if args.data_home is not None:
+            kwargs["data_home"] = where
+        if not args.quiet:
             kwargs["verbose"] = 1
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot create the output folder {out}: {exc}") from exc
-        _log(f"running the {args.kind} study on {args.dataset} ({mode}, seed {args.seed}, "
-             f"data from {where or 'the default location'})")
+        chosen = "".join(f", {k}={v}" for k, v in options.items())
+        log(f"running the {args.kind} study on {args.dataset} ({mode}, seed {args.seed}"
+             f"{chosen}, data from {where or 'the default location'})")
         start = time.perf_counter()
-        with _heartbeat(f"{args.kind} study"):
+        with _heartbeat(f"{args.kind} study", log=log):
             df = func(args.dataset, **kwargs)
         elapsed = time.perf_counter() - start
-    _log(f"{args.kind} study finished in {elapsed:.1f} s ({len(df)} rows)")
-    _print_table(df, args.kind)
-    _save_study(df, args.kind, args.dataset, out / f"{stem}_{args.dataset}")
+    log(f"{args.kind} study finished in {elapsed:.1f} s ({len(df)} rows)")
+    _print_table(df, study)
+    _save_study(df, study, args.dataset, out / f"{study.stem}_{args.dataset}")
     return 0
 
 
-def _save_study(df, kind: str, dataset: str, prefix: Path) -> None:
+def _save_study(df, study: Study, dataset: str, prefix: Path) -> None:
     """Write the table as ``<prefix>.csv`` and its plots as ``<prefix><suffix>.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_study
+    from ..plotting import plot_study
 
     csv = prefix.with_name(prefix.name + ".csv")
     df.to_csv(csv, index=False)
     pngs = []
-    for suffix, kwargs in _PLOTS[kind](df):
-        ax = plot_study(kind, df, **kwargs)
+    for suffix, kwargs in study.plots(df):
+        ax = plot_study(study.plot_kind, df, **kwargs)
         ax.set_title(f"{dataset}: {ax.get_title()}".rstrip(": "), fontsize="medium")
         png = prefix.with_name(f"{prefix.name}{suffix}.png")
         ax.figure.savefig(png, dpi=120)
@@ -155,48 +146,13 @@ def _save_study(df, kind: str, dataset: str, prefix: Path) -> None:
         print(f"  plot:  {png.name}")
 
 
-# Columns shown on the console (all of them go to the CSV).
-_SHOWN = {
-    "noise": ("architecture", "n_params", "test_rmse", "level", "rmse_mean", "rmse_p5",
-              "rmse_p95", "rmse_ratio"),
-    "naf": ("architecture", "spread", "realization", "test_rmse_ideal", "test_rmse_degraded",
-            "test_rmse_retrained", "test_rmse_control", "recovery", "recovery_vs_control"),
-    "bases": ("basis", "repeat", "n_params", "n_epochs", "fit_time_s", "test_rmse",
-              "noise_ratio"),
-}
-
-
-def _print_table(df, kind: str) -> None:
-    shown = [c for c in _SHOWN[kind] if c in df.columns]
+def _print_table(df, study: Study) -> None:
+    shown = [c for c in study.shown if c in df.columns]
     view = df[shown] if len(shown) >= 2 else df
     with _pandas_display():
         print(view.to_string(index=False))
     if view.shape[1] < df.shape[1]:
         print(f"({view.shape[1]} of {df.shape[1]} columns shown; the CSV has them all)")
-
-
-def _noise_plots(df):
-    yield "", {}
-    yield "_relative", {"relative": True}
-
-
-def _naf_plots(df):
-    yield "", {}
-    if "recovery" in df.columns or "recovery_vs_control" in df.columns:
-        yield "_recovery", {"recovery": True}
-
-
-def _bases_plots(df):
-    yield "", {}
-    for col in ("fit_time", "fit_time_s", "train_time"):
-        if col in df.columns:
-            yield "_fit_time", {"metric": col}
-            break
-    if "noise_ratio" in df.columns:
-        yield "_noise_ratio", {"metric": "noise_ratio"}
-
-
-_PLOTS = {"noise": _noise_plots, "naf": _naf_plots, "bases": _bases_plots}
 
 
 @contextmanager
@@ -210,7 +166,7 @@ def _pandas_display():
 
 def _run_datasets(args: argparse.Namespace) -> int:
     with _data_home(args.data_home) as where:
-        from . import datasets
+        from .. import datasets
 
         table = datasets.list_datasets()
     import pandas as pd
@@ -236,7 +192,7 @@ _DATASET_FORMATS = {
 
 # ---------------------------------------------------------------------- parser
 def _build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -259,19 +215,22 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run a study on a real dataset, print its table, write it as CSV and "
         "draw its plots as PNG files.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="studies:\n" + "\n".join(f"  {k:<6} {v}" for k, v in STUDY_HELP.items()),
+        epilog="studies:\n" + "\n".join(f"  {k:<6} {s.help}" for k, s in STUDIES.items())
+        + f"\n\nRun '{PROG} study STUDY --help' for the options of a study.",
     )
-    study.add_argument("kind", choices=sorted(STUDIES), metavar="{noise,naf,bases}",
-                       help="which study to run")
-    study.add_argument("--dataset", required=True, choices=STUDY_DATASETS,
-                       metavar="{" + ",".join(STUDY_DATASETS) + "}", help="which real dataset")
-    study.add_argument("--quick", action="store_true",
-                       help="small models, few levels and epochs: minutes on a laptop")
-    study.add_argument("--out", metavar="DIR", default=None,
-                       help="output folder (default: results/KIND-DATASET)")
-    study.add_argument("--seed", metavar="N", type=int, default=0,
-                       help="random seed of splits, weights and noise draws (default: 0)")
-    study.set_defaults(handler=_run_study)
+    kinds = study.add_subparsers(dest="kind", metavar="{" + ",".join(STUDIES) + "}",
+                                 parser_class=_Parser)
+    kinds.required = True
+    study_common = _study_common(common)
+    for name, spec in STUDIES.items():
+        one = kinds.add_parser(
+            name, parents=[study_common], help=spec.help, description=spec.help[0].upper()
+            + spec.help[1:] + ".", formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=f"example:\n{_wrap_command(spec.example)}\n\nOptions left out keep the "
+            "study's defaults (shown as 'default:'); --quick changes some of them.",
+        )
+        spec.add_options(one)
+        one.set_defaults(handler=_run_study, parser=one)
 
     data = sub.add_parser(
         "datasets", parents=[common], help="list the datasets, their sizes and files",
@@ -279,6 +238,38 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     data.set_defaults(handler=_run_datasets)
     return parser
+
+
+def _wrap_command(command: str, width: int = 76) -> str:
+    """A shell command over several lines (continued with backslashes), indented."""
+    lines, line = [], "  "
+    for word in command.split(" --"):  # an option and its value stay together
+        word = word if line == "  " else "--" + word
+        if len(line) + len(word) > width:
+            lines.append(line.rstrip() + " \\")
+            line = "      "
+        line += word + " "
+    return "\n".join([*lines, line.rstrip()])
+
+
+def _study_common(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options every study takes."""
+    from . import _options as opt
+
+    parent = argparse.ArgumentParser(add_help=False, parents=[common])
+    parent.add_argument("--dataset", required=True, choices=STUDY_DATASETS,
+                        metavar="{" + ",".join(STUDY_DATASETS) + "}", help="which real dataset")
+    parent.add_argument("--quick", action="store_true",
+                        help="small subsample, few epochs and draws: minutes on a laptop")
+    parent.add_argument("--out", metavar="DIR", default=None,
+                        help="output folder (default: results/STUDY-DATASET)")
+    parent.add_argument("--seed", metavar="N", type=int, default=0,
+                        help="random seed of splits, weights and noise draws (default: 0)")
+    parent.add_argument("--n-jobs", metavar="N", type=opt.n_jobs, default=None,
+                        help="fits run in parallel (joblib; -1: every core; default: 1)")
+    parent.add_argument("--quiet", action="store_true",
+                        help="no progress lines on stderr (the table is still printed)")
+    return parent
 
 
 def _one_line(exc: BaseException) -> str:
@@ -313,8 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0)
     args.debug = getattr(args, "debug", False)
     args.data_home = getattr(args, "data_home", None)
+    args.n_jobs = getattr(args, "n_jobs", None)
     try:
         return args.handler(args)
+    except SystemExit as stop:  # a bad combination of options, reported by the parser
+        return int(stop.code or 0)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

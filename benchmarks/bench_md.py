@@ -1,0 +1,86 @@
+"""NVE molecular dynamics with the Cu potentials of ``bench_potential.py`` (the TAAFS paper's
+Experiment 4): energy conservation and physical sanity, tanh against each TAAF basis.
+
+For each model pickled by ``bench_potential.py --save-models`` (Cu, seed 0): 1,000 steps of
+velocity Verlet at 1 fs on Cu72, from the first 500 K test frame with 300 K Maxwell-Boltzmann
+velocities (seeded, centre of mass at rest). Reported: the total-energy drift (slope of a
+least-squares line, meV/atom/ps), the closest pair distance over the run (physical if
+>= 1.8 Å), the temperature range (physical if within a factor 2 of the initial 300 K), and
+one plot of the total-energy traces.
+
+Run from the project root (after bench_potential.py)::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_md.py [--steps 1000]
+        [--models results/potential] [--out results/potential]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import time
+import warnings
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+
+from taafs_sk.atomistic.md import energy_drift, run_nve
+from taafs_sk.datasets import load_pwmlff
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ACTIVATIONS = ("tanh", "bspline", "fourier", "chebyshev1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--models", type=Path, default=Path("results/potential"))
+    parser.add_argument("--out", type=Path, default=Path("results/potential"))
+    parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    start_frame = load_pwmlff("cu", "test")[0]
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    rows = []
+    for act in args.activations:
+        with open(args.models / f"cu_{act}_seed0.pkl", "rb") as fh:
+            pot = pickle.load(fh)
+        start = time.perf_counter()
+        trace = run_nve(start_frame, pot.as_calculator(), n_steps=args.steps, timestep_fs=1.0,
+                        temperature_K=300.0, random_state=0, log_interval=10)
+        t0 = trace["temperature"][0]
+        row = {"activation": act, "drift_meV_atom_ps": energy_drift(trace),
+               "min_distance": float(trace["min_distance"].min()),
+               "t_min": float(trace["temperature"].min()),
+               "t_max": float(trace["temperature"].max()), "t_start": float(t0),
+               "wall_s": time.perf_counter() - start}
+        row["physical"] = bool(row["min_distance"] >= 1.8 and row["t_max"] <= 2 * 300
+                               and row["t_min"] >= 300 / 2 or False)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        per_atom = 1e3 * (trace["total"] - trace["total"][0]) / trace["n_atoms"]
+        ax.plot(trace["time_ps"], per_atom, label=act)
+    ax.set_xlabel("time (ps)")
+    ax.set_ylabel("total energy - E(0) (meV/atom)")
+    ax.set_title(f"NVE Cu72, {args.steps} x 1 fs, 300 K start")
+    ax.legend()
+    fig.tight_layout()
+    args.out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out / "md_energy_traces.png", dpi=120)
+    (args.out / "md.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
+    print("\n| activation | drift (meV/atom/ps) | min pair distance (Å) | T range (K) | "
+          "physical |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['activation']} | {r['drift_meV_atom_ps']:+.3f} | {r['min_distance']:.3f} |"
+              f" {r['t_min']:.0f}-{r['t_max']:.0f} | {'yes' if r['physical'] else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Neural-network interatomic potentials with trainable activations (TAAFS), for ASE.
+
+- :class:`TAAFSPotential`: per-element atomic networks on atom-centred descriptors, fitted to
+  energies and forces, scikit-learn style; ``as_calculator()`` gives an ASE calculator;
+- :mod:`~taafs_sk.atomistic.descriptors`: the descriptor contract and the ANI-1x AEV;
+- :mod:`~taafs_sk.atomistic.training`: the loss, the pluggable training step, the loop;
+- :mod:`~taafs_sk.atomistic.md`: NVE molecular dynamics checks (energy drift, stability).
+
+Needs the ``atomistic`` extra (ase, torchani): ``pip install taafs-sk[atomistic]``.
+"""
+
+from ._deps import require
+
+require("ase")
+
+from .descriptors import ANIDescriptor, AtomicDescriptor  # noqa: E402
+from .potential import TAAFSPotential  # noqa: E402
+from .training import register_training_step  # noqa: E402
+
+__all__ = ["ANIDescriptor", "AtomicDescriptor", "TAAFSPotential", "register_training_step"]

@@ -1,0 +1,212 @@
+"""Lists of ``ase.Atoms`` to flat tensors: input checks, neighbour lists, descriptors.
+
+A :class:`Frames` holds any number of structures as one flat graph (atoms of all structures
+concatenated, directed pairs indexing into them), with the descriptors ``G`` and their pair
+Jacobians ``J`` computed once (see :mod:`taafs_sk.atomistic.descriptors`).
+:meth:`Frames.subset` gathers a minibatch of structures with index arithmetic only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._deps import require
+from .descriptors import AtomicDescriptor
+
+__all__ = ["Frames", "as_atoms_list", "build_frames", "read_targets"]
+
+_CHUNK_PAIRS = 400_000  # pairs per descriptor call (bounds the memory of the Jacobians)
+
+
+def as_atoms_list(atoms_list, name: str = "atoms_list") -> list:
+    """A list of ``ase.Atoms`` from a list, tuple, object array or a single Atoms."""
+    Atoms = require("ase").Atoms
+    if isinstance(atoms_list, Atoms):
+        atoms_list = [atoms_list]
+    if isinstance(atoms_list, np.ndarray):
+        atoms_list = list(atoms_list.ravel())
+    if not isinstance(atoms_list, Sequence) or isinstance(atoms_list, str):
+        raise TypeError(f"{name} must be a list of ase.Atoms, got {type(atoms_list).__name__}.")
+    out = list(atoms_list)
+    if not out:
+        raise ValueError(f"{name} is empty: at least one structure is needed.")
+    for k, atoms in enumerate(out):
+        if not isinstance(atoms, Atoms):
+            raise TypeError(f"structure {k} of {name} is a {type(atoms).__name__}, not an "
+                            "ase.Atoms.")
+    return out
+
+
+def check_structures(atoms_list: list, elements: Sequence[str] | None, cutoff: float) -> None:
+    """Refuse NaN positions, unknown elements and periodic cells thinner than ``cutoff``."""
+    for k, atoms in enumerate(atoms_list):
+        if len(atoms) == 0:
+            raise ValueError(f"structure {k} has no atoms.")
+        if not np.isfinite(atoms.positions).all():
+            raise ValueError(f"structure {k} has non-finite (NaN or inf) positions.")
+        if elements is not None:
+            unseen = sorted(set(atoms.get_chemical_symbols()) - set(elements))
+            if unseen:
+                raise ValueError(f"structure {k} contains element(s) {unseen} not seen in fit "
+                                 f"(the potential knows {list(elements)}).")
+        pbc = atoms.pbc
+        if pbc.any():
+            cell = atoms.cell.array
+            if abs(np.linalg.det(cell)) < 1e-12:
+                raise ValueError(f"structure {k} is periodic but its cell has zero volume.")
+            heights = 1.0 / np.linalg.norm(np.linalg.inv(cell), axis=0)  # plane spacings
+            thin = [(ax, h) for ax, h in enumerate(heights) if pbc[ax] and h < cutoff]
+            if thin:
+                ax, h = thin[0]
+                raise ValueError(
+                    f"structure {k}: the periodic cell is {h:.3f} Å thick along cell vector "
+                    f"{ax}, smaller than the descriptor cutoff {cutoff} Å, so an atom would "
+                    "see its own periodic image; use a supercell (atoms.repeat).")
+
+
+def read_targets(atoms_list: list, energies=None, forces=None):
+    """Energies ``(n_structures,)`` and forces (list of ``(n_atoms, 3)``) from the arguments
+    or, where not given, from each structure's calculator (the ASE convention)."""
+    n = len(atoms_list)
+    if energies is not None:
+        energies = np.asarray(energies, dtype=float).ravel()
+        if len(energies) != n:
+            raise ValueError(f"energies has {len(energies)} values for {n} structures.")
+    else:
+        energies = np.empty(n)
+        for k, atoms in enumerate(atoms_list):
+            energies[k] = _from_calc(atoms, k, "energy")
+    bad = np.flatnonzero(~np.isfinite(energies))
+    if bad.size:
+        raise ValueError(f"the energy of structure {bad[0]} is not finite ({energies[bad[0]]}).")
+    if forces is not None and len(forces) != n:
+        raise ValueError(f"forces has {len(forces)} entries for {n} structures.")
+    out = []
+    for k, atoms in enumerate(atoms_list):
+        f = np.asarray(forces[k] if forces is not None else _from_calc(atoms, k, "forces"),
+                       dtype=float)
+        if f.shape != (len(atoms), 3):
+            raise ValueError(f"the forces of structure {k} have shape {f.shape}, expected "
+                             f"({len(atoms)}, 3).")
+        if not np.isfinite(f).all():
+            raise ValueError(f"the forces of structure {k} are not finite.")
+        out.append(f)
+    return energies, out
+
+
+def _from_calc(atoms, k: int, what: str):
+    calc = atoms.calc
+    results = getattr(calc, "results", None) or {}
+    if calc is None or what not in results:
+        raise ValueError(
+            f"structure {k} has no {what} to fit: it has "
+            f"{'no calculator' if calc is None else f'a calculator without {what!r} results'}"
+            f"; attach a SinglePointCalculator or pass {what}= to fit.")
+    return results[what]
+
+
+@dataclass
+class Frames:
+    """Structures as one flat graph (all tensors on one device, ``G``/``J`` in one dtype)."""
+
+    species: torch.Tensor  # (N,) element index
+    struct: torch.Tensor  # (N,) structure index
+    n_atoms: torch.Tensor  # (B,)
+    pair_i: torch.Tensor  # (P,) centre
+    pair_j: torch.Tensor  # (P,) neighbour
+    pair_struct: torch.Tensor  # (P,)
+    G: torch.Tensor  # (N, D)
+    J: torch.Tensor  # (P, D, 3)
+    energy: torch.Tensor | None = None  # (B,) residual energies (reference removed)
+    forces: torch.Tensor | None = None  # (N, 3)
+
+    @property
+    def n_structures(self) -> int:
+        return int(self.n_atoms.numel())
+
+    def subset(self, idx) -> Frames:
+        """The structures ``idx`` (in that order) as a new Frames."""
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        atom_start = torch.cumsum(self.n_atoms, 0) - self.n_atoms
+        n_pairs = torch.bincount(self.pair_struct, minlength=self.n_structures)
+        pair_start = torch.cumsum(n_pairs, 0) - n_pairs
+        atoms = _ranges(atom_start[idx], self.n_atoms[idx])
+        pairs = _ranges(pair_start[idx], n_pairs[idx])
+        new_start = torch.cumsum(self.n_atoms[idx], 0) - self.n_atoms[idx]
+        local = torch.repeat_interleave(torch.arange(idx.numel()), n_pairs[idx])
+        shift = (new_start - atom_start[idx])[local]
+        return Frames(
+            species=self.species[atoms],
+            struct=torch.repeat_interleave(torch.arange(idx.numel()), self.n_atoms[idx]),
+            n_atoms=self.n_atoms[idx], pair_i=self.pair_i[pairs] + shift,
+            pair_j=self.pair_j[pairs] + shift, pair_struct=local, G=self.G[atoms],
+            J=self.J[pairs],
+            energy=None if self.energy is None else self.energy[idx],
+            forces=None if self.forces is None else self.forces[atoms])
+
+
+def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Concatenated ``arange(s, s + n)`` for each (s, n), without a Python loop."""
+    total = int(lengths.sum())
+    offsets = torch.repeat_interleave(starts - (torch.cumsum(lengths, 0) - lengths), lengths)
+    return torch.arange(total) + offsets
+
+
+def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDescriptor,
+                 dtype: torch.dtype, device: str = "cpu") -> Frames:
+    """Neighbour lists and descriptors of checked structures (see :func:`check_structures`)."""
+    neighbor_list = require("ase.neighborlist").neighbor_list
+    index = {el: e for e, el in enumerate(elements)}
+    cutoff = float(descriptor.cutoff)
+    species, pi, pj, vec, counts, pcounts = [], [], [], [], [], []
+    offset = 0
+    for atoms in atoms_list:  # per structure; every step inside is vectorised
+        i, j, shift = neighbor_list("ijS", atoms, cutoff)
+        pos = atoms.positions
+        vec.append(pos[j] - pos[i] + shift @ atoms.cell.array)
+        pi.append(i + offset)
+        pj.append(j + offset)
+        species.append([index[s] for s in atoms.get_chemical_symbols()])
+        counts.append(len(atoms))
+        pcounts.append(len(i))
+        offset += len(atoms)
+    species_t = torch.as_tensor(np.concatenate(species), dtype=torch.long)
+    n_atoms = torch.as_tensor(counts, dtype=torch.long)
+    pair_i = torch.as_tensor(np.concatenate(pi), dtype=torch.long)
+    pair_j = torch.as_tensor(np.concatenate(pj), dtype=torch.long)
+    vectors = torch.as_tensor(np.concatenate(vec), dtype=dtype)
+    G, J = _descriptors(descriptor, species_t, n_atoms, torch.as_tensor(pcounts), pair_i,
+                        pair_j, vectors, len(elements), dtype)
+    return Frames(species=species_t.to(device),
+                  struct=torch.repeat_interleave(torch.arange(len(counts)), n_atoms).to(device),
+                  n_atoms=n_atoms.to(device), pair_i=pair_i.to(device),
+                  pair_j=pair_j.to(device),
+                  pair_struct=torch.repeat_interleave(torch.arange(len(counts)),
+                                                      torch.as_tensor(pcounts)).to(device),
+                  G=G.to(device), J=J.to(device))
+
+
+def _descriptors(descriptor, species, n_atoms, n_pairs, pair_i, pair_j, vectors, n_species,
+                 dtype):
+    """G and J in ``dtype``, computed in chunks of whole structures."""
+    atom_start = torch.cumsum(n_atoms, 0) - n_atoms
+    pair_start = torch.cumsum(n_pairs, 0) - n_pairs
+    n_feat = descriptor.n_features(n_species)
+    G = torch.empty(int(n_atoms.sum()), n_feat, dtype=dtype)
+    J = torch.empty(int(n_pairs.sum()), n_feat, 3, dtype=dtype)
+    b = 0
+    while b < len(n_atoms):
+        e = b + 1
+        while e < len(n_atoms) and int(n_pairs[b:e + 1].sum()) <= _CHUNK_PAIRS:
+            e += 1
+        a0, a1 = int(atom_start[b]), int(atom_start[e - 1] + n_atoms[e - 1])
+        p0, p1 = int(pair_start[b]), int(pair_start[e - 1] + n_pairs[e - 1])
+        g, jac = descriptor.compute(species[a0:a1], pair_i[p0:p1] - a0, pair_j[p0:p1] - a0,
+                                    vectors[p0:p1], n_species)
+        G[a0:a1], J[p0:p1] = g, jac
+        b = e
+    return G, J

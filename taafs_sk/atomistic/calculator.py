@@ -1,0 +1,54 @@
+"""An ASE calculator backed by a fitted :class:`~taafs_sk.atomistic.TAAFSPotential`."""
+
+from __future__ import annotations
+
+from ._deps import require
+
+_calculator = require("ase.calculators.calculator")
+
+__all__ = ["TAAFSCalculator"]
+
+
+class TAAFSCalculator(_calculator.Calculator):
+    """ASE calculator giving the energy and forces of a fitted potential.
+
+    Stress is not implemented (asking for it raises ASE's ``PropertyNotImplementedError``),
+    so NPT dynamics and cell relaxation are not available; NVE/NVT dynamics and fixed-cell
+    optimisers (``ase.optimize.BFGS``) are.
+
+    Parameters
+    ----------
+    potential : TAAFSPotential
+        A fitted potential (``potential.as_calculator()`` builds this).
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> from ase.calculators.emt import EMT
+    >>> from taafs_sk.atomistic import TAAFSPotential
+    >>> frames = []
+    >>> for k in range(3):
+    ...     atoms = bulk("Cu", cubic=True).repeat(2)
+    ...     atoms.rattle(0.05, seed=k)
+    ...     atoms.calc = EMT()
+    ...     frames.append(atoms)
+    >>> pot = TAAFSPotential((8,), basis="tanh", max_epochs=2, early_stopping=False,
+    ...                      random_state=0).fit(frames)
+    >>> atoms = frames[0].copy()
+    >>> atoms.calc = pot.as_calculator()
+    >>> atoms.get_forces().shape
+    (32, 3)
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, potential, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.potential = potential
+
+    def calculate(self, atoms=None, properties=("energy",),
+                  system_changes=_calculator.all_changes) -> None:
+        super().calculate(atoms, properties, system_changes)
+        energies, forces = self.potential.predict_energies_and_forces([self.atoms])
+        energy = float(energies[0])
+        self.results = {"energy": energy, "free_energy": energy, "forces": forces[0]}

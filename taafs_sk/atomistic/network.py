@@ -1,0 +1,106 @@
+r"""Per-element atomic networks (Behler-Parrinello / ANI style) and their energies and forces.
+
+The total energy of a structure is :math:`E = \sum_i \sigma\, \mathrm{NN}_{Z_i}(\hat G_i)`
+(plus the per-element reference energies, added outside the network in float64 by the
+estimator), with :math:`\hat G_i` the descriptor standardised per element and :math:`\sigma` a
+fixed energy scale. Forces are :math:`-\partial E / \partial \mathbf R` obtained from
+:math:`\partial E / \partial G` (autograd through the networks only) and the descriptor's pair
+Jacobians (see :mod:`taafs_sk.atomistic.descriptors`); with ``create_graph=True`` they stay
+differentiable in the weights, which force training needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from ..nn.network import MLP
+
+__all__ = ["ElementNetworks", "energies_and_forces"]
+
+
+class ElementNetworks(nn.Module):
+    """One :class:`~taafs_sk.nn.MLP` per element, ``n_features -> hidden -> 1``.
+
+    Parameters
+    ----------
+    n_features : int
+        Descriptor length.
+    elements : sequence of str
+        Element symbols; network ``e`` serves element ``elements[e]``.
+    hidden_layer_sizes : sequence of int
+        Hidden widths of every element network.
+    activation_factory : callable ``(layer_index, n_features) -> nn.Module``
+        From :func:`taafs_sk.nn.make_activation_factory`; one factory builds all element
+        networks, so its sharing scheme applies across them (``'global'``: one activation
+        for all; ``'network'``: one per element network; ``'layer'``, ``'neuron'``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn import make_activation_factory
+    >>> from taafs_sk.atomistic.network import ElementNetworks
+    >>> nets = ElementNetworks(8, ["H", "O"], (4,), make_activation_factory("tanh"))
+    >>> nets.atomic_energies(torch.randn(5, 8), torch.tensor([0, 1, 1, 0, 0])).shape
+    torch.Size([5])
+    """
+
+    def __init__(self, n_features: int, elements: Sequence[str],
+                 hidden_layer_sizes: Sequence[int],
+                 activation_factory: Callable[[int, int], nn.Module]) -> None:
+        super().__init__()
+        self.elements = list(elements)
+        self.nets = nn.ModuleList(
+            MLP(n_features, tuple(hidden_layer_sizes), 1, activation_factory)
+            for _ in self.elements)
+        n = len(self.elements)
+        self.register_buffer("feature_mean", torch.zeros(n, n_features))
+        self.register_buffer("feature_scale", torch.ones(n, n_features))
+        self.register_buffer("energy_scale", torch.ones(()))
+
+    def set_scaling(self, G: torch.Tensor, species: torch.Tensor, energy_scale: float) -> None:
+        """Per-element feature mean and spread from training descriptors; the energy scale."""
+        for e in range(len(self.elements)):
+            g = G[species == e].to(self.feature_mean.dtype)
+            if len(g):
+                self.feature_mean[e] = g.mean(0)
+                std = g.std(0, unbiased=False) if len(g) > 1 else torch.zeros_like(g[0])
+                floor = 1e-3 * float(std.max()) if float(std.max()) > 0 else 1.0
+                self.feature_scale[e] = torch.where(std > floor, std, torch.ones_like(std))
+        self.energy_scale.fill_(float(energy_scale))
+
+    def atomic_energies(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
+        """Energy of each atom, shape ``(n_atoms,)`` (one network call per element)."""
+        out = G.new_zeros(G.shape[0])
+        for e, net in enumerate(self.nets):
+            idx = (species == e).nonzero().flatten()
+            if idx.numel():
+                x = (G[idx] - self.feature_mean[e]) / self.feature_scale[e]
+                out = out.index_put((idx,), net(x)[:, 0] * self.energy_scale)
+        return out
+
+
+def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = False,
+                        forces: bool = True):
+    """Structure energies ``(B,)`` (without references) and forces ``(N, 3)`` of ``frames``.
+
+    With ``create_graph`` the forces are differentiable in the weights (force training);
+    otherwise they are detached. ``forces=False`` skips them (returns None).
+    """
+    G = frames.G
+    if forces:
+        G = G.detach().requires_grad_(True)
+    with torch.enable_grad() if forces else torch.no_grad():
+        atomic = model.atomic_energies(G, frames.species)
+        energy = atomic.new_zeros(frames.n_structures).index_add(0, frames.struct, atomic)
+        if not forces:
+            return energy, None
+        (dE_dG,) = torch.autograd.grad(energy.sum(), G, create_graph=create_graph)
+        dE_dr = torch.einsum("pd,pdk->pk", dE_dG[frames.pair_i], frames.J)
+        force = (dE_dr.new_zeros(G.shape[0], 3).index_add(0, frames.pair_i, dE_dr)
+                 .index_add(0, frames.pair_j, -dE_dr))
+    if not create_graph:
+        energy, force = energy.detach(), force.detach()
+    return energy, force

@@ -1,0 +1,123 @@
+"""Input checks that need torch (the torch-free ones are in ``taafs_sk._validation``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = ["check_device", "check_torch_module"]
+
+
+def check_device(name: str, device: Any) -> torch.device:
+    """Check that ``device`` names a torch device usable here; return it as ``torch.device``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (used in the message).
+    device : str or torch.device
+        For example ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'mps'``.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    TypeError
+        If ``device`` is neither a string nor a ``torch.device``.
+    ValueError
+        If torch does not know the name, or the device is not available in this torch build
+        or on this machine (``'cuda'`` on a CPU-only torch, a GPU index that does not exist).
+
+    Examples
+    --------
+    >>> from taafs_sk.nn._checks import check_device
+    >>> check_device("device", "cpu")
+    device(type='cpu')
+    >>> check_device("device", "gpu0")
+    Traceback (most recent call last):
+    ...
+    ValueError: device='gpu0' is not a torch device name (for example 'cpu', 'cuda', 'cuda:0').
+    """
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be a str or torch.device, got {device!r} "
+                        f"({type(device).__name__}).")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"{name}={device!r} is not a torch device name "
+                         "(for example 'cpu', 'cuda', 'cuda:0').") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={device!r}: CUDA is not available (this torch "
+                             f"{torch.__version__} build or machine has no usable GPU); "
+                             "use device='cpu'.")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(f"{name}={device!r}: this machine has {count} CUDA device(s) "
+                             f"(indices 0-{count - 1}).")
+        return dev
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"{name}={device!r}: MPS is not available here; use device='cpu'.")
+        return dev
+    if dev.type == "meta":
+        raise ValueError(f"{name}={device!r}: the meta device holds no data; use device='cpu'.")
+    try:  # any other backend: it is usable iff a tensor can be put on it
+        torch.ones(1, device=dev)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a missing backend
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{name}={device!r} is not available here ({reason[:120]}); "
+                         "use device='cpu'.") from None
+    return dev
+
+
+def check_torch_module(name: str, obj: Any) -> torch.nn.Module:
+    """Check that ``obj`` is a ``torch.nn.Module``; for an estimator, say what to pass instead.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (used in the message).
+    obj : object
+        The value given.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``obj`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is not a torch module. When it is a fitted estimator with a ``module_``
+        attribute or a ``to_module()`` method, the message names it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn._checks import check_torch_module
+    >>> check_torch_module("module", torch.nn.Linear(2, 1))
+    Linear(in_features=2, out_features=1, bias=True)
+    >>> check_torch_module("module", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: module must be a torch.nn.Module, got 3 (int).
+    """
+    if isinstance(obj, torch.nn.Module):
+        return obj
+    kind = type(obj).__name__
+    hint = ""
+    if hasattr(obj, "fit") and hasattr(obj, "get_params"):
+        if hasattr(obj, "to_module"):
+            hint = f" For a {kind}, pass estimator.to_module()."
+        else:
+            hint = f" For a fitted {kind}, pass its module: estimator.module_."
+    text = repr(obj)
+    text = text if len(text) <= 80 else f"{text[:77]}..."
+    raise TypeError(f"{name} must be a torch.nn.Module, got {text} ({kind}).{hint}")

@@ -1,0 +1,72 @@
+"""Sample weights in the skorch training loop, carried as one extra column of ``y``.
+
+The weights travel with the targets through everything skorch does with ``y`` (the
+validation split, :class:`~taafs_sk.taafs._iterators.TensorBatchIterator`'s slicing and
+shuffling), so no part of the loop needs to know about them; :class:`WeightedMSELoss` splits
+them off again. The weights are rescaled to mean 1 over the training rows, so the loss of a
+minibatch is ``mean_i(w_i * mean_k (pred_ik - y_ik)^2)``: with one full batch this is
+``sum_i w_i l_i / sum_i w_i``, exactly the loss of the data with row ``i`` repeated ``w_i``
+times, and a minibatch of zero-weight rows contributes 0 (never 0/0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["WeightedMSELoss", "append_weights", "weighted_moments"]
+
+
+class WeightedMSELoss(torch.nn.Module):
+    """Mean squared error; when ``y_true`` has one column more than ``y_pred``, that column
+    is the rows' weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.taafs._weights import WeightedMSELoss
+    >>> pred, y = torch.zeros(2, 1), torch.tensor([[1.0], [3.0]])
+    >>> float(WeightedMSELoss()(pred, y))  # plain MSE: (1 + 9) / 2
+    5.0
+    >>> float(WeightedMSELoss()(pred, torch.cat([y, torch.tensor([[1.5], [0.5]])], 1)))
+    6.0
+    """
+
+    def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        y_true = y_true.reshape(len(y_true), -1)
+        y_pred = y_pred.reshape(len(y_pred), -1)
+        if y_true.shape[1] == y_pred.shape[1]:
+            return torch.mean((y_pred - y_true) ** 2)
+        if y_true.shape[1] != y_pred.shape[1] + 1:
+            raise ValueError(f"y has {y_true.shape[1]} columns for {y_pred.shape[1]} outputs.")
+        w = y_true[:, -1]
+        per_row = ((y_pred - y_true[:, :-1]) ** 2).mean(dim=1)
+        return torch.mean(w * per_row)
+
+
+def append_weights(y2: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """``y2`` (n, k) with the weights, rescaled to mean 1, as column k (float32)."""
+    if sample_weight is None:
+        return y2
+    w = np.asarray(sample_weight, dtype=np.float64)
+    w = (w / w.mean()).astype(np.float32)
+    return np.concatenate([y2, w[:, None]], axis=1)
+
+
+def weighted_moments(y2: np.ndarray, sample_weight: np.ndarray | None):
+    """Per-column mean and standard deviation of ``y2`` (n, k), weighted by rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk.taafs._weights import weighted_moments
+    >>> y = np.array([[0.0], [2.0]])
+    >>> [m.tolist() for m in weighted_moments(y, np.array([1.0, 3.0]))]
+    [[1.5], [0.8660254037844386]]
+    """
+    if sample_weight is None:
+        return y2.mean(axis=0), y2.std(axis=0)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    mean = np.average(y2, axis=0, weights=w)
+    var = np.average((y2 - mean) ** 2, axis=0, weights=w)
+    return mean, np.sqrt(var)

@@ -1,0 +1,106 @@
+"""The activation training recipe: activation_lr, activation_alpha, activation_warmup,
+lr_schedule (taafs_sk/taafs/_recipe.py through TAAFSRegressor)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from taafs_sk import TAAFSRegressor
+from taafs_sk.nn.activations import make_activation_factory
+from taafs_sk.nn.network import MLP
+from taafs_sk.taafs._recipe import activation_parameters, recipe_net_params
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(120, 3))
+    return X, np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+
+
+def fit(X, y, **kw):
+    kw = {"hidden_layer_sizes": (6,), "max_epochs": 4, "batch_size": 32, "random_state": 0,
+          "early_stopping": False, **kw}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return TAAFSRegressor(**kw).fit(X, y)
+
+
+def shape_change(model, X):
+    """Distance of the learned coefficients from the initial ones (deterministic)."""
+    start = make_activation_factory(model.basis, n_basis=model.n_basis)(0, 6).weight
+    end = activation_parameters(model.module_)
+    assert len(end) == 1
+    return float((end[0].detach() - start.detach()).norm())
+
+
+def test_activation_lr_gets_its_own_group(data):
+    X, y = data
+    groups = fit(X, y, activation_lr=0.05, lr=0.002).net_.optimizer_.param_groups
+    assert sorted(g["lr"] for g in groups) == [0.002, 0.05]
+    act = next(g for g in groups if g["lr"] == 0.05)
+    assert all(p.dim() == 1 and p.numel() == 9 for p in act["params"])
+    assert len(fit(X, y).net_.optimizer_.param_groups) == 1
+    # a fixed activation has no coefficients: one group, nothing refused
+    assert len(fit(X, y, basis="tanh", activation_lr=0.05).net_.optimizer_.param_groups) == 1
+
+
+def test_activation_lr_zero_like_keeps_shapes(data):
+    X, y = data
+    slow = fit(X, y, activation_lr=1e-12, lr=1e-2)
+    fast = fit(X, y, lr=1e-2)
+    assert shape_change(slow, X) < 1e-6 < shape_change(fast, X)
+
+
+def test_activation_alpha_holds_shapes_near_start(data):
+    X, y = data
+    free = fit(X, y, lr=3e-2)
+    held = fit(X, y, lr=3e-2, activation_alpha=100.0)
+    assert shape_change(held, X) < 0.5 * shape_change(free, X)
+
+
+def test_activation_warmup_freezes_then_trains(data):
+    X, y = data
+    frozen = fit(X, y, activation_warmup=4, lr=1e-2)
+    assert shape_change(frozen, X) == 0.0
+    assert all(p.requires_grad for p in activation_parameters(frozen.module_))
+    later = fit(X, y, activation_warmup=2, lr=1e-2)
+    assert shape_change(later, X) > 0.0
+
+
+def test_lr_schedules(data):
+    X, y = data
+    cosine = fit(X, y, lr_schedule="cosine", lr=1e-2)
+    assert cosine.net_.optimizer_.param_groups[0]["lr"] < 1e-4
+    assert fit(X, y, lr=1e-2).net_.optimizer_.param_groups[0]["lr"] == 1e-2
+    names = dict(fit(X, y, lr_schedule="plateau", early_stopping=True).net_.callbacks_)
+    assert names["lr_schedule"].monitor == "valid_loss"
+    assert "lr_schedule" not in dict(fit(X, y).net_.callbacks_)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"lr_schedule": "step"}, "lr_schedule"),
+    ({"activation_lr": 0.0}, "activation_lr"),
+    ({"activation_alpha": -1.0}, "activation_alpha"),
+    ({"activation_warmup": 1.5}, "activation_warmup"),
+])
+def test_bad_values_name_the_parameter(data, params, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        TAAFSRegressor(**params).fit(X, y)
+
+
+def test_rlekf_refuses_the_recipe():
+    with pytest.raises(ValueError, match="activation_lr.*rlekf"):
+        recipe_net_params(optimizer="rlekf", activation_lr=0.01)
+    assert recipe_net_params(optimizer="rlekf") == ({}, [])
+
+
+def test_activation_parameters_of_a_fixed_network():
+    mlp = MLP(3, (4,), 1, make_activation_factory("tanh"))
+    assert activation_parameters(mlp) == []
+    mlp = MLP(3, (4,), 1, make_activation_factory("fourier", sharing="neuron"))
+    assert [tuple(p.shape) for p in activation_parameters(mlp)] == [(4, 9)]
+    assert torch.is_tensor(activation_parameters(mlp)[0])
