@@ -154,8 +154,8 @@ def run_sklearn(args, name, data) -> dict:
     mu, sd = ytr.mean(), ytr.std()
     for seed in range(args.seeds):
         if name == "MLPRegressor":
-            m = MLPRegressor(hidden_layer_sizes=tuple(args.hidden), early_stopping=True, max_iter=args.max_epochs,
-                             n_iter_no_change=30, random_state=seed)
+            m = MLPRegressor(hidden_layer_sizes=tuple(args.hidden), early_stopping=True,
+                             max_iter=args.max_epochs, n_iter_no_change=30, random_state=seed)
             fit_quiet(m, Xtr, (ytr - mu) / sd)
             test.append(float(np.sqrt(np.mean((m.predict(Xte) * sd + mu - yte) ** 2))))
             continue
@@ -193,7 +193,7 @@ def report(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", nargs="+", default=list(UNITS), choices=list(UNITS))
-    parser.add_argument("--bases", nargs="+",
+    parser.add_argument("--bases", nargs="*",
                         default=["tanh", "bspline", "hermite", "fourier", "chebyshev1"])
     parser.add_argument("--baselines", nargs="*", default=["MLPRegressor", "RandomForest"])
     parser.add_argument("--hidden", nargs="+", type=int, default=[64, 64])

@@ -78,14 +78,19 @@ def main() -> None:
                         help="keep every stride-th frame of each split, per system (1: all)")
     parser.add_argument("--out", type=Path, default=Path("results/potential"))
     parser.add_argument("--save-models", action="store_true")
+    parser.add_argument("--timing", type=int, default=0,
+                        help="instead: time N interleaved rounds of 3-epoch fits per activation")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", module="torchani")
     args.out.mkdir(parents=True, exist_ok=True)
     share_descriptors()
+    if args.timing:
+        time_epochs(args)
+        return
     rows = []
     strides = dict(zip(args.systems, args.stride * len(args.systems)
-                       if len(args.stride) == 1 else args.stride))
+                       if len(args.stride) == 1 else args.stride, strict=False))
     for system in args.systems:
         train = load_pwmlff(system, "train")[::strides[system]]
         test = load_pwmlff(system, "test")[::strides[system]]
@@ -113,6 +118,25 @@ def main() -> None:
                         pickle.dump(pot, fh)
                 (args.out / "runs.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
     print_table(rows)
+
+
+def time_epochs(args) -> None:
+    """Median time per training epoch, activations interleaved round by round (same load)."""
+    strides = dict(zip(args.systems, args.stride * len(args.systems)
+                       if len(args.stride) == 1 else args.stride, strict=False))
+    print("| system | activation | s/epoch (median) | x tanh |\n|---|---|---|---|")
+    for system in args.systems:
+        train = load_pwmlff(system, "train")[::strides[system]]
+        times: dict[str, list[float]] = {act: [] for act in args.activations}
+        for rnd in range(args.timing):
+            for act in args.activations:
+                pot = TAAFSPotential(tuple(args.hidden), basis=act, max_epochs=3,
+                                     early_stopping=False, random_state=rnd).fit(train)
+                times[act].extend(r["dur"] for r in pot.history_[1:])
+        base = np.median(times["tanh"])
+        for act, ts in times.items():
+            print(f"| {system} | {act} | {np.median(ts):.3f} | {np.median(ts) / base:.2f} |",
+                  flush=True)
 
 
 def print_table(rows) -> None:

@@ -45,6 +45,6 @@ print(f"test RMSE {rmse:.4f} (target std {y.std():.3f}), {n_neurons} neurons")
 # The functions are drawn on each neuron's rescaled coordinate; colour and line width
 # give their importance (the spread of the neuron's output over the training data).
 # A handful of neurons carry most of the model.
-ax = plot_neuron_activations(model)
+ax = plot_neuron_activations(model, unit=perovskites.target_units[0])
 order = np.argsort(model.neuron_importance_)[::-1]
 print("most important neurons:", order[:5].tolist())

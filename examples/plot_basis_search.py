@@ -41,5 +41,5 @@ folds = pd.DataFrame({
     "test_rmse": -np.column_stack(
         [results[f"split{i}_test_score"] for i in range(3)]).ravel(),
 })
-ax = plot_basis_comparison(folds)
+ax = plot_basis_comparison(folds, unit=perovskites.target_units[0])
 ax.set_xlabel("test RMSE (eV)")

@@ -44,7 +44,7 @@ print(results[["architecture", "level", "rmse_mean", "rmse_p5", "rmse_p95", "rms
 # Test RMSE against noise level
 # -----------------------------
 # The band spans the 5th to 95th percentile over the 16 noise draws.
-ax = plot_noise_sweep(results)
+ax = plot_noise_sweep(results, unit=perovskites.target_units[0])
 
 # %%
 # Relative to each network's own noiseless error

@@ -58,7 +58,7 @@ pot = models["chebyshev1"]
 z = np.linspace(-3, 3, 200)
 fig, axes = plt.subplots(1, len(pot.elements_), figsize=(4.5 * len(pot.elements_), 3.5),
                          squeeze=False, layout="constrained")
-for ax, element, net in zip(axes[0], pot.elements_, pot.module_.nets):
+for ax, element, net in zip(axes[0], pot.elements_, pot.module_.nets, strict=True):
     for layer, act in enumerate(net.activations):
         ax.plot(z, activation_grid(act, z)[:, 0], label=f"layer {layer}")
     ax.plot(z, np.tanh(z), "k--", lw=1, label="tanh")
@@ -69,11 +69,12 @@ for ax, element, net in zip(axes[0], pot.elements_, pot.module_.nets):
 # Constant-energy molecular dynamics with the potential
 # -----------------------------------------------------
 # ``as_calculator()`` gives an ASE calculator; here 100 velocity-Verlet steps of 1 fs from a
-# 500 K frame with 300 K Maxwell-Boltzmann velocities. A good potential conserves the total
+# thermalised 500 K frame (frame 48 of that run; its first frames are still near the ideal
+# lattice) with 300 K Maxwell-Boltzmann velocities. A good potential conserves the total
 # energy (small drift) and keeps atoms apart.
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 for basis, pot in models.items():
-    trace = run_nve(test[0], pot.as_calculator(), n_steps=100, temperature_K=300,
+    trace = run_nve(test[12], pot.as_calculator(), n_steps=100, temperature_K=300,
                     random_state=0, log_interval=5)
     print(f"{basis:10s} drift {energy_drift(trace):+.2f} meV/atom/ps, closest pair "
           f"{trace['min_distance'].min():.2f} Å, T {trace['temperature'].min():.0f}-"

@@ -26,7 +26,7 @@ def frames(data_home):
 def potentials(frames):
     """Small float64 models, a few epochs on a few frames (forces must be non-trivial)."""
     out = {}
-    for system, basis in zip(SYSTEMS, ("bspline", "chebyshev1", "fourier")):
+    for system, basis in zip(SYSTEMS, ("bspline", "chebyshev1", "fourier"), strict=True):
         out[system] = TAAFSPotential((8, 8), basis=basis, max_epochs=4, batch_size=2,
                                      early_stopping=False, dtype="float64", lr=3e-3,
                                      random_state=0).fit(frames[system][:4:2])
@@ -56,7 +56,7 @@ def test_forces_are_central_differences_of_the_energy(frames, potentials, system
     h = 1e-3
     rng = np.random.RandomState(0)
     picks = [(int(a), int(c)) for a, c in zip(rng.choice(len(atoms), 4, replace=False),
-                                               rng.randint(0, 3, 4))]
+                                               rng.randint(0, 3, 4), strict=True)]
     displaced = []
     for step in (h, 2 * h):
         for a, c in picks:

@@ -121,3 +121,15 @@ def test_closed_form_second_derivatives_match_forward_mode(name):
     u = torch.linspace(-0.93, 0.97, 41, dtype=F64)  # off the B-spline knots
     torch.testing.assert_close(basis.second_derivatives(u), Basis.second_derivatives(basis, u),
                                rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(("name", "n_basis"), [("legendre", 8), ("jacobi", 6), ("bessel", 12),
+                                               ("fourier", 7), ("fourier", 40)])
+def test_curvature_maps_times_features_give_second_derivatives(name, n_basis):
+    basis = make_basis(name, n_basis)
+    assert basis.maps.shape[0] == 3  # these families span B'' with their features
+    u = torch.linspace(-1.0, 1.0, 101, dtype=F64)
+    want = basis.second_derivatives(u).T
+    scale = want.abs().amax(1, keepdim=True).clamp_min(1.0)
+    torch.testing.assert_close(basis.maps[2] @ basis.features(u) / scale, want / scale,
+                               rtol=1e-9, atol=1e-9)

@@ -104,3 +104,30 @@ def test_activation_parameters_of_a_fixed_network():
     mlp = MLP(3, (4,), 1, make_activation_factory("fourier", sharing="neuron"))
     assert [tuple(p.shape) for p in activation_parameters(mlp)] == [(4, 9)]
     assert torch.is_tensor(activation_parameters(mlp)[0])
+
+
+def test_ridge_skip_starts_at_the_ridge_fit_and_stays():
+    from sklearn.linear_model import RidgeCV
+
+    from taafs_sk.taafs._recipe import RIDGE_ALPHAS
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(150, 20))
+    y = X @ rng.normal(size=20) + 0.1 * np.tanh(X[:, 0]) + 3.0
+    model = fit(X, y, skip_connection="ridge", lr=1e-12, max_epochs=1)
+    ys = (y - y.mean()) / y.std()
+    ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(X, ys)
+    skip = model.module_.skip.weight
+    assert not skip.requires_grad
+    np.testing.assert_allclose(skip.detach().numpy().ravel(), ridge.coef_, atol=1e-4)
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X) * y.std() + y.mean(),
+                               atol=1e-3 * y.std())
+    # a trainable linear path from zero is far from it after the same single epoch
+    plain = fit(X, y, skip_connection=True, max_epochs=1)
+    assert model.score(X, y) > 0.99 > plain.score(X, y)
+    # a warm start keeps the fitted path
+    before = skip.detach().clone()
+    model.set_params(warm_start=True, lr=1e-2).fit(X[:60], y[:60])
+    assert torch.equal(model.module_.skip.weight, before)
+    with pytest.raises(ValueError, match="skip_connection"):
+        TAAFSRegressor(skip_connection="lasso").fit(X, y)

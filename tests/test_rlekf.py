@@ -116,6 +116,23 @@ def test_linear_model_with_lambda_one_is_recursive_least_squares():
     assert opt.memory_factor == 1.0
 
 
+def test_a_weight_counts_as_copies_in_the_fold():
+    X = torch.randn(3, 2, dtype=torch.float64)
+    y = torch.randn(3, dtype=torch.float64)
+    models = []
+    for rows, weight in [([0, 0, 1, 2, 2, 2], None), ([0, 1, 2], [2.0, 1.0, 3.0])]:
+        torch.manual_seed(0)
+        model = torch.nn.Linear(2, 1).double()
+        opt = RLEKF(model.parameters())
+        w = None if weight is None else torch.tensor(weight, dtype=torch.float64)
+        for _ in range(3):
+            opt.measure(model(X[rows])[:, 0], y[rows], weight=w)
+        models.append(model)
+    for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert opt.measure(model(X)[:, 0], y, weight=torch.zeros(3)) == 0.0  # no information
+
+
 def test_memory_factor_follows_the_schedule(fitted):
     model, _, _ = fitted
     opt = model.net_.optimizer_

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.neural_network import MLPRegressor
 
@@ -101,3 +102,82 @@ def test_quick_studies_with_taafs_regressor(perovskites):
                                      quick=True)
     assert set(bases["basis"]) == {"tanh", "chebyshev1"}
     assert (bases["test_rmse"] > 0).all() and (bases["fit_time_s"] > 0).all()
+
+
+# ------------------------------------------------------------- options of issue 17
+def test_studies_take_data_home_and_write_the_target_unit(data_home, monkeypatch):
+    monkeypatch.delenv("TAAFS_SK_DATA", raising=False)
+    table = studies.noise_tolerance("perovskites", architectures=((4,),), levels=(0, 0.1),
+                                    n_draws=2, estimator=_template(50), quick=True,
+                                    data_home=data_home)
+    assert set(table["dataset"]) == {"perovskites"} and set(table["target_unit"]) == {"eV"}
+
+
+def test_target_units_are_the_loaders_units(data_home):
+    from taafs_sk import datasets
+
+    loaded = {
+        "perovskites": datasets.load_double_perovskites("manzhos", data_home=data_home),
+        "hydrocarbons": datasets.load_hydrocarbons(data_home=data_home),
+        "qm9": datasets.load_qm9(target="zpve", n_samples=5, random_state=0,
+                                 data_home=data_home),
+    }
+    assert {k: b.target_units[0] for k, b in loaded.items()} == studies.TARGET_UNITS
+
+
+def test_noise_tolerance_sweeps_every_noise_model_and_depth(perovskites):
+    noise = [{"kind": "additive", "where": "post_activation"},
+             {"kind": "multiplicative", "where": "weights"}]
+    table = studies.noise_tolerance(perovskites, sizes=(4,), depths=(1, 3), levels=(0, 0.1),
+                                    noise=noise, n_draws=2, estimator=_template(50))
+    assert set(table["architecture"]) == {"4", "4-4-4"}
+    assert len(table) == 2 * 2 * 2
+    pairs = set(zip(table["kind"], table["where"], strict=True))
+    assert pairs == {("additive", "post_activation"), ("multiplicative", "weights")}
+    assert set(table["target_unit"]) == {""}  # custom arrays: no unit known
+
+
+def test_a_joblib_context_runs_the_jobs_and_changes_nothing(perovskites):
+    from joblib import parallel_config
+
+    kwargs = dict(architectures=((4,), (6,)), levels=(0, 0.1), n_draws=2,
+                  estimator=_template(50), random_state=0)
+    serial = studies.noise_tolerance(perovskites, **kwargs)
+    with parallel_config(backend="threading", n_jobs=2):
+        threaded = studies.noise_tolerance(perovskites, **kwargs)
+    cols = [c for c in serial.columns if c != "fit_time_s"]
+    pd.testing.assert_frame_equal(serial[cols], threaded[cols])
+
+
+def test_n_jobs_processes_give_the_same_table(perovskites):
+    kwargs = dict(spreads=(0.1, 0.2), n_realizations=2, retrain=False,
+                  estimator=_template(50), random_state=0)
+    serial = studies.naf_inhomogeneity(perovskites, **kwargs)
+    pd.testing.assert_frame_equal(serial, studies.naf_inhomogeneity(perovskites, n_jobs=2,
+                                                                    **kwargs))
+
+
+def test_explicit_counts_win_over_quick(perovskites):
+    table = studies.naf_inhomogeneity(perovskites, spreads=(0.1,), n_realizations=3,
+                                      retrain=False, estimator=_template(50), quick=True)
+    assert table["realization"].tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("study, kwargs, words", [
+    ("noise_tolerance", {"levels": (0, -0.1)}, "levels"),
+    ("noise_tolerance", {"n_draws": 0}, "n_draws must be a positive integer; got 0"),
+    ("noise_tolerance", {"basis": "nope"}, "basis got 'nope'"),
+    ("noise_tolerance", {"noise": {"where": "wires"}}, "wires"),
+    ("noise_tolerance", {"sizes": (8,), "depths": (0,)}, "depths"),
+    ("noise_tolerance", {"architectures": ((8, 0),)}, "architectures"),
+    ("naf_inhomogeneity", {"base": "bspline"}, "base got 'bspline'"),
+    ("naf_inhomogeneity", {"n_realizations": 1.5}, "n_realizations"),
+    ("naf_inhomogeneity", {"retrain_lr": 0}, "retrain_lr"),
+    ("basis_comparison", {"bases": ("tanh", "nope")}, "bases got 'nope'"),
+    ("basis_comparison", {"bases": "tanh"}, "sequence of names"),
+    ("basis_comparison", {"noise_level": -1}, "noise_level"),
+])
+def test_bad_values_fail_before_any_data_is_read(study, kwargs, words, tmp_path):
+    # the data folder does not exist: reaching the loader would raise OSError instead
+    with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        getattr(studies, study)("perovskites", data_home=tmp_path / "none", **kwargs)

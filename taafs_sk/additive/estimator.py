@@ -12,18 +12,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_count, check_real, warn_user
+from .._validation import check_count, check_real, repeat_weighted_rows, warn_user
 from ..nn.network import MLP
-from ._directions import initial_directions, refine_directions
+from ._directions import initial_directions
 from ._export import NeuronActivation, to_mlp
-from ._likelihood import Hyperparameters, MarginalLikelihood
-from ._solvers import ExactSolver, InducingSolver
+from ._fit_steps import _safe_range, hyperparameters, integer_weights, set_hidden_layer, solve
 from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
 
 __all__ = ["AdditiveKernelNN"]
 
 AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
-HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
 
 
 class AdditiveKernelNN(RegressorMixin, BaseEstimator):
@@ -261,7 +259,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y) -> AdditiveKernelNN:
+    def fit(self, X, y, sample_weight=None) -> AdditiveKernelNN:
         """Fit the hidden coordinates, hyperparameters and activations to ``(X, y)``.
 
         Parameters
@@ -270,6 +268,12 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             Training inputs; each feature is rescaled to [0, 1] on them.
         y : array-like of shape (n_samples,)
             Training targets.
+        sample_weight : array-like of shape (n_samples,) of int, default=None
+            Non-negative integer row weights: a row of weight ``k`` is used as ``k`` copies of
+            it (0 drops it), so the fit is exactly the fit on the repeated rows (the exact
+            solver's cost grows with their number). Fractional weights are refused: a
+            Gaussian process has no single meaning for them (a noise variance divided by the
+            weight changes the posterior, but not the marginal likelihood, as repetition does).
 
         Returns
         -------
@@ -277,6 +281,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        # rows in an order set by their values, integer weights as repeated rows: the fit is
+        # the same, bit for bit, as on the repeated data in any order
+        X, y, _ = repeat_weighted_rows(X, y, integer_weights(sample_weight, X))
         if not self.optimize and self.optimize_weights > 0:
             warn_user(
                 f"AdditiveKernelNN: optimize_weights={self.optimize_weights} is ignored with "
@@ -297,59 +304,12 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         directions, metric = initial_directions(
             self.weights, self.n_neurons, self.solver_, xs, t, rng
         )
-        ml, h = self._hyperparameters(xs, directions, metric, t, rng)
-        span = self._set_hidden_layer(ml, h, xs, x_min, x_range)
+        ml, h = hyperparameters(self, xs, directions, metric, t, rng)
+        span = set_hidden_layer(self, ml, h, xs, x_min, x_range)
         h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
         z = self._coordinates(X)
-        self._finish(self._solve(z, t, h, rng), z)
+        self._finish(solve(self, z, t, h, rng), z)
         return self
-
-    def _hyperparameters(self, xs, directions, metric, t, rng):
-        """Likelihood on (a subset of) the data and the chosen hyperparameters."""
-        kernel = self.kernel_
-        n, d = directions.shape
-        ls = np.broadcast_to(np.asarray(self.length_scale, dtype=float), (n,)).copy()
-        h = Hyperparameters(ls, np.full(n, 1.0 / n), float(self.alpha), np.ones(d))
-        idx = np.arange(len(t))
-        if self.optimize and len(t) > HYPER_SUBSET[self.solver_]:
-            idx = np.sort(rng.choice(len(t), HYPER_SUBSET[self.solver_], replace=False))
-        ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
-        if not self.optimize:
-            return ml, h
-        options = {"ard": self.ard and kernel.stationary, "per_neuron": self.per_neuron}
-        h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, **options)
-        if self.optimize_weights == 0:
-            return ml, h
-        # Monte-Carlo refinement of the directions at fixed hyperparameters
-        directions, accepted = refine_directions(ml, h, self.optimize_weights, rng, metric)
-        if accepted:  # no re-optimisation: it would shrink the noise to the chosen directions
-            ml = MarginalLikelihood(kernel, xs[idx], directions, t[idx])
-        return ml, h
-
-    def _set_hidden_layer(self, ml, h, xs, x_min, x_range) -> np.ndarray:
-        """Hidden weights and biases from the likelihood's coordinates, rescaled to [0, 1] on
-        the training data (``z = (y - lo) / span``); returns ``span``."""
-        a, b = ml.affine(h.feature_scale)  # the likelihood's coordinates: xs @ a.T + b
-        proj = xs @ a.T + b  # (M, N)
-        lo = proj.min(0)
-        span = _safe_range(np.ptp(proj, axis=0))
-        w_xs = a / span[:, None]  # acts on xs
-        self.hidden_weights_ = w_xs / x_range
-        self.hidden_bias_ = (b - lo) / span - self.hidden_weights_ @ x_min
-        self.directions_ = w_xs / np.linalg.norm(w_xs, axis=1, keepdims=True)
-        self.feature_scale_ = h.feature_scale
-        return span
-
-    def _solve(self, z, t, h, rng):
-        """The fitted exact or inducing solver for coordinates ``z`` and targets ``t``."""
-        if self.solver_ == "exact":
-            self.n_inducing_ = None
-            return ExactSolver(self.kernel_, z).fit(t, h)
-        # resolution needed where the data is: l against the central 90% of coordinates
-        width = np.subtract(*np.quantile(z, [0.95, 0.05], axis=1)) / 0.9
-        resolution = (h.length_scale / np.where(width > 0, width, 1.0)).min()
-        self.n_inducing_ = self.n_inducing or int(np.clip(np.ceil(2.5 / resolution) + 1, 16, 64))
-        return InducingSolver(self.kernel_, self.n_inducing_, h).fit(z, t, rng, self.optimize)
 
     def _coordinates(self, X: np.ndarray) -> np.ndarray:
         return (X @ self.hidden_weights_.T + self.hidden_bias_).T
@@ -445,8 +405,3 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(
             KERNEL_REGISTRY.restore_from_state(state, "_registered_kernels", "AdditiveKernelNN"))
-
-
-def _safe_range(r: np.ndarray) -> np.ndarray:
-    """Ranges with zeros (constant columns) replaced by one."""
-    return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)

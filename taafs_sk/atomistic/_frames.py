@@ -99,14 +99,17 @@ def read_targets(atoms_list: list, energies=None, forces=None):
 
 
 def _from_calc(atoms, k: int, what: str):
-    calc = atoms.calc
-    results = getattr(calc, "results", None) or {}
-    if calc is None or what not in results:
-        raise ValueError(
-            f"structure {k} has no {what} to fit: it has "
-            f"{'no calculator' if calc is None else f'a calculator without {what!r} results'}"
-            f"; attach a SinglePointCalculator or pass {what}= to fit.")
-    return results[what]
+    """The structure's energy or forces from its calculator (computed if it has to be)."""
+    param = "energies" if what == "energy" else "forces"
+    if atoms.calc is None:
+        raise ValueError(f"structure {k} has no {what} to fit: it has no calculator; attach "
+                         f"one (e.g. a SinglePointCalculator) or pass {param}= to fit.")
+    try:
+        return atoms.get_potential_energy() if what == "energy" else atoms.get_forces()
+    except Exception as exc:  # noqa: BLE001 - any calculator failure means no target
+        raise ValueError(f"structure {k} has no {what} to fit: its calculator "
+                         f"{type(atoms.calc).__name__} cannot give it ({exc!r}); pass "
+                         f"{param}= to fit.") from exc
 
 
 @dataclass

@@ -72,7 +72,7 @@ def run_nve(atoms, calculator, *, n_steps: int = 1000, timestep_fs: float = 1.0,
     dyn.run(n_steps)
     cols = np.array(rows).T
     names = ("time_ps", "potential", "kinetic", "total", "temperature", "min_distance")
-    trace = dict(zip(names, cols))
+    trace = dict(zip(names, cols, strict=True))
     trace["n_atoms"] = len(atoms)
     return trace
 

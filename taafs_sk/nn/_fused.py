@@ -82,6 +82,7 @@ class _FusedPlan(NamedTuple):
     both: torch.Tensor  # (K + 1, 2 m): [value, slope]
     forward: torch.Tensor  # (K + 1, 2 m): [value, slope or (1 - u^2) slope when folded]
     folded: bool  # forward's slope rows already include norm'(z) (polynomials under tanh)
+    curvature: torch.Tensor | None  # (K + 1, 2 m): [slope, f''] if the basis supplies f''
 
 
 def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
@@ -104,7 +105,11 @@ def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
         fwd = both
         if folded:
             fwd = torch.cat([value, torch.cat([tanh_slopes, zero_row]).to(wd)], 1).contiguous()
-        cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded)
+        curv = None
+        if basis.maps.shape[0] > 2:
+            curv = torch.cat([slope, torch.cat([basis.maps[2], zero_row]).to(wd)], 1)
+        cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded,
+                                None if curv is None else curv.contiguous())
     return cache[key]
 
 
@@ -125,7 +130,7 @@ def _combine(weight: torch.Tensor, rows: torch.Tensor, S: torch.Tensor) -> torch
 
 
 def _project(S: torch.Tensor, g: torch.Tensor, rows: torch.Tensor, shared: bool) -> torch.Tensor:
-    """Gradient w.r.t. ``weight`` of ``sum(g * _combine(weight, rows, S)[0])`` (rows ``(K+1, m)``)."""
+    """d/dweight of ``sum(g * _combine(weight, rows, S)[0])`` for rows of shape ``(K+1, m)``."""
     m = S.shape[0]
     if shared:
         return torch.mv(rows, torch.mv(S.reshape(m, -1), g.reshape(-1)))  # (K + 1,)
@@ -200,10 +205,13 @@ class _TAAFBackward(torch.autograd.Function):
                 term = az * dz.to(wd)
                 grad_g = term if grad_g is None else grad_g + term
             if need_z:
-                f1 = _combine(w, plan.slope, S)[0]
-                B2 = basis.second_derivatives(u)  # (*z.shape, K)
-                c = w[..., :-1]
-                f2 = B2 @ c if shared else (B2 * c).sum(-1)
+                if plan.curvature is not None:
+                    f1, f2 = _combine(w, plan.curvature, S)
+                else:
+                    f1 = _combine(w, plan.slope, S)[0]
+                    B2 = basis.second_derivatives(u)  # (*z.shape, K)
+                    c = w[..., :-1]
+                    f2 = B2 @ c if shared else (B2 * c).sum(-1)
                 curv = f2 * n1 * n1 if n2 is None else f2 * n1 * n1 + f1 * n2
                 term = az * gg * curv
                 grad_z = term if grad_z is None else grad_z + term

@@ -24,19 +24,18 @@ inverted.
 
 A group of measurements (a minibatch of targets, the force components of a group of atoms) is
 folded into one, as in the paper: with errors :math:`e_i` and signs :math:`s_i`, the
-measurement is :math:`m^{-1/2} \sum_i s_i \hat y_i` with error :math:`m^{-1/2} \sum_i |e_i|`
-(the sign folding keeps errors of opposite sign from cancelling; the :math:`m^{-1/2}` keeps
-the gain independent of the group size). :meth:`RLEKF.measure` does this from a prediction
-tensor that still carries its autograd graph; :meth:`RLEKF.update` takes a gradient and an
-error directly.
+measurement is the mean :math:`m^{-1} \sum_i s_i \hat y_i` with error
+:math:`m^{-1} \sum_i |e_i|` (the sign folding keeps errors of opposite sign from cancelling;
+with weights, the weighted mean, so a weight ``k`` counts as ``k`` copies).
+:meth:`RLEKF.measure` does this from a prediction tensor that still carries its autograd
+graph; :meth:`RLEKF.update` takes a gradient and an error directly.
 
-The optimiser knows nothing of skorch: :class:`taafs_sk.taafs.RLEKFNet` is the training step
-that feeds it minibatch errors.
+The optimiser knows nothing of skorch: ``taafs_sk.taafs._rlekf_net.RLEKFNet`` is the training
+step that feeds it minibatch errors.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -283,8 +282,8 @@ a flat tensor of shape (n_params,)
             self.symmetrize()
         state["memory_factor"] = 1.0 - (1.0 - group["lambda1"]) * group["nu"] ** t
 
-    def measure(self, prediction: torch.Tensor, target: torch.Tensor, scale=None) -> float:
-        """One update from a group of scalar measurements, folded into one (sign trick).
+    def measure(self, prediction: torch.Tensor, target, scale=None, weight=None) -> float:
+        r"""One update from a group of scalar measurements, folded into one (sign trick).
 
         Parameters
         ----------
@@ -293,13 +292,17 @@ a flat tensor of shape (n_params,)
         target : tensor
             Labels, broadcastable to ``prediction``.
         scale : float or tensor, default=None
-            Multiplies predictions and errors, broadcast like ``prediction`` (e.g.
-            ``1 / n_atoms`` per structure for energies per atom).
+            Multiplies predictions and errors, broadcast like ``prediction`` (a change of
+            units, e.g. ``1 / n_atoms`` per structure for energies per atom).
+        weight : tensor, default=None
+            Non-negative weight of each measurement, broadcast like ``prediction``: the fold
+            becomes the weighted mean, so an integer weight ``k`` counts as ``k`` copies.
 
         Returns
         -------
         error : float
-            The folded error :math:`m^{-1/2}\\sum_i |e_i|` used for the update.
+            The folded error :math:`\sum_i w_i |e_i| / \sum_i w_i` used for the update (0,
+            and no update, when every weight is 0).
         """
         target = torch.as_tensor(target, dtype=prediction.dtype, device=prediction.device)
         err = (target - prediction).detach()
@@ -307,9 +310,17 @@ a flat tensor of shape (n_params,)
             err = err * scale
             prediction = prediction * scale
         sign = torch.where(err < 0, -1.0, 1.0).to(prediction.dtype)
-        root_m = math.sqrt(max(err.numel(), 1))
-        measurement = (sign * prediction).sum() / root_m
+        if weight is None:
+            w = torch.full_like(err, 1.0 / max(err.numel(), 1))
+        else:
+            w = torch.broadcast_to(torch.as_tensor(weight, dtype=err.dtype,
+                                                   device=err.device), err.shape)
+            total = w.sum()
+            if not total > 0:
+                return 0.0
+            w = w / total
+        measurement = (w * sign * prediction).sum()
         grads = torch.autograd.grad(measurement, self._params, allow_unused=True)
-        folded = err.abs().sum() / root_m
+        folded = (w * err.abs()).sum()
         self.update(grads, folded)
         return float(folded)

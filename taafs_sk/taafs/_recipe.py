@@ -86,7 +86,7 @@ class ShapePenalty(Callback):
         if not self.alpha:
             return
         with torch.no_grad():
-            for p, p0 in zip(self.params_, self.initial_):
+            for p, p0 in zip(self.params_, self.initial_, strict=True):
                 if p.grad is not None:
                     p.grad.add_(p - p0, alpha=2.0 * self.alpha)
 
@@ -149,7 +149,8 @@ class RidgeSkip(Callback):
     >>> from taafs_sk.taafs._recipe import RidgeSkip
     >>> X = torch.randn(200, 3); y = X @ torch.tensor([[1.0], [2.0], [-1.0]]) + 0.5
     >>> mlp = MLP(3, (4,), 1, make_activation_factory("tanh"), skip_connection=True)
-    >>> net = NeuralNetRegressor(mlp, max_epochs=1, train_split=None, callbacks=[RidgeSkip()])
+    >>> net = NeuralNetRegressor(mlp, max_epochs=1, train_split=None, verbose=0,
+    ...                          callbacks=[RidgeSkip()])
     >>> _ = net.fit(X, y)
     >>> [round(float(w), 2) for w in mlp.skip.weight[0]], mlp.skip.weight.requires_grad
     ([1.0, 2.0, -1.0], False)

@@ -22,8 +22,9 @@ class RLEKFNet(NeuralNetRegressor):
     """skorch ``NeuralNetRegressor`` making one RLEKF update per minibatch.
 
     The minibatch's predictions (every output of every row) are folded into one measurement
-    by :meth:`taafs_sk.nn.rlekf.RLEKF.measure`; the loss reported in the history is the
-    criterion's, computed before the update.
+    by :meth:`taafs_sk.nn.rlekf.RLEKF.measure`, weighted by the rows' sample weights when
+    ``y`` carries them as one extra column (see ``taafs_sk.taafs._weights``); the loss
+    reported in the history is the criterion's, computed before the update.
 
     Parameters
     ----------
@@ -62,5 +63,10 @@ class RLEKFNet(NeuralNetRegressor):
         y_pred = self.infer(Xi, **fit_params)
         y_true = to_tensor(yi, device=self.device)
         loss = self.get_loss(y_pred, y_true, X=Xi, training=True)
-        self.optimizer_.measure(y_pred, y_true.reshape(y_pred.shape))
+        pred = y_pred.reshape(len(y_pred), -1)  # (n, k)
+        target = y_true.reshape(len(y_true), -1)
+        weight = None
+        if target.shape[1] == pred.shape[1] + 1:  # sample weights ride as a last column
+            target, weight = target[:, :-1], target[:, -1:]
+        self.optimizer_.measure(pred, target, weight=weight)
         return {"loss": loss.detach(), "y_pred": y_pred.detach()}

@@ -191,13 +191,18 @@ class Basis(nn.Module):
         """Whether the fused path can evaluate this basis (``features`` and maps supplied)."""
         return "maps" in self._buffers
 
-    def set_fused_maps(self, values: np.ndarray, slopes: np.ndarray) -> None:
-        """Register the fused maps ``(2, n_basis, m)`` and measure the rounding amplification.
+    def set_fused_maps(self, values: np.ndarray, slopes: np.ndarray,
+                       curvatures: np.ndarray | None = None) -> None:
+        """Register the fused maps ``(2 or 3, n_basis, m)`` and measure the rounding amplification.
 
         Parameters
         ----------
         values, slopes : array-like of shape (n_basis, m)
             Rows giving :math:`B_k` and :math:`B_k'` on the ``m`` rows of ``features(u)``.
+        curvatures : array-like of shape (n_basis, m), default=None
+            Rows giving :math:`B_k''`, where the features span it (polynomials, Fourier): the
+            fused second derivatives then need one matrix product instead of
+            :meth:`second_derivatives`.
 
         Raises
         ------
@@ -205,14 +210,16 @@ class Basis(nn.Module):
             When the shapes disagree, ``features(u)[0]`` is not 1, or ``values @ features``
             does not reproduce :meth:`values`.
         """
-        maps = np.stack([np.asarray(values, float), np.asarray(slopes, float)])
+        rows = [values, slopes] if curvatures is None else [values, slopes, curvatures]
+        maps = np.stack([np.asarray(r, float) for r in rows])
         owner = type(self).__name__
         grid = torch.linspace(-1.0, 1.0, 1001, dtype=torch.float64)
         feats = self.features(grid)
         if maps.ndim != 3 or maps.shape[1] != self.n_basis or feats.shape != (
                 maps.shape[2], len(grid)):
             raise ValueError(
-                f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
+                f"{owner}.set_fused_maps needs values, slopes (and curvatures) of shape "
+                f"(n_basis, m) = "
                 f"({self.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
                 f"{maps.shape[1:]} and features {tuple(feats.shape)} for u of shape (1001,)."
             )

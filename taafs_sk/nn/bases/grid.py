@@ -205,7 +205,8 @@ class FourierBasis(Basis):
                     values[b, cos_row], slopes[b, sin_row] = 1.0, -j * self.omega
                 else:
                     values[b, sin_row], slopes[b, cos_row] = 1.0, j * self.omega
-        self.set_fused_maps(values, slopes)
+        curvatures = -((self.omega * harmonic) ** 2)[:, None] * values  # B'' = -(j w)^2 B
+        self.set_fused_maps(values, slopes, curvatures)
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
         theta = u[..., None] * self.frequencies.to(u.dtype)

@@ -11,8 +11,8 @@ from numpy.polynomial import Polynomial
 from ._base import Basis, _check_real, _powers
 
 __all__ = [
-    "MONOMIAL_LIMIT", "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis", "BesselBasis",
-    "JacobiBasis",
+    "MONOMIAL_LIMIT", "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis",
+    "BesselBasis", "JacobiBasis",
 ]
 
 
@@ -43,18 +43,20 @@ class _PolynomialBasis(Basis):
                                        strict=True)]
         K, m = self.n_basis, self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u)
         monomial = np.zeros((K, m))  # B_k = sum_j monomial[k, j] u^j
-        slopes = np.zeros((K, m))
+        slopes, curvatures = np.zeros((K, m)), np.zeros((K, m))
         for k, p in enumerate(polys):
             coef = p.coef[: k + 1]
             monomial[k, : len(coef)] = coef
             dp = p.deriv().coef[:k] if k > 0 else np.zeros(1)
             slopes[k, : len(dp)] = dp
+            d2 = p.deriv(2).coef[: k - 1] if k > 1 else np.zeros(1)
+            curvatures[k, : len(d2)] = d2
         grid = torch.linspace(-1.0, 1.0, 2001, dtype=torch.float64)
         peak = self.values(grid).abs().amax(0).numpy()  # max |B_k| on [-1, 1]
         amplification = float((np.abs(monomial).sum(1) / peak).max())  # attained at |u| = 1
         self.representation = "monomial" if amplification <= MONOMIAL_LIMIT else "recurrence"
         if self.representation == "monomial":
-            self.set_fused_maps(monomial, slopes)
+            self.set_fused_maps(monomial, slopes, curvatures)
             folded = slopes.copy()
             folded[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
             self.register_buffer("tanh_slopes", torch.as_tensor(folded, dtype=torch.float64))
