@@ -27,13 +27,16 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import root_mean_squared_error
 
 from taafs_sk import TAAFSRegressor
 from taafs_sk.analog import (
     DispersionAwareRegressor,
     NAFDispersion,
+    disperse_network,
     evaluate_on_chips,
     summarize_chips,
+    train_dispersion_aware,
 )
 
 
@@ -60,6 +63,76 @@ def load(name: str, rows: int | None, cache: Path | None):
     return X_tr, X_te, y_tr, y_te
 
 
+def other_resample(aware, X_tr, y_tr, X_te, y_te, table) -> pd.DataFrame:
+    """The same ideal network trained with the other ``resample`` mode (same seed, epochs and
+    minibatches), scored on the same chips: rows ``model='aware_<mode>'``."""
+    mode = "epoch" if aware.resample == "batch" else "batch"
+    model = aware.ideal_model_.copy()
+    start = time.perf_counter()
+    train_dispersion_aware(model, X_tr, y_tr, aware.nafs, resample=mode,
+                           epochs=aware.train_epochs, lr=aware.train_lr,
+                           batch_size=aware.train_batch_size,
+                           random_state=int(np.random.RandomState(aware.random_state)
+                                            .randint(np.iinfo(np.int32).max)))
+    print(f"resample={mode}: {time.perf_counter() - start:.1f} s", flush=True)
+    rows = []
+    for k, seed in table.drop_duplicates("chip")[["chip", "chip_seed"]].itertuples(index=False):
+        chip = disperse_network(model, aware.nafs, spans=aware.spans_, random_state=int(seed))
+        rows.append({"chip": k, "chip_seed": seed, "model": f"aware_{mode}",
+                     "test_rmse": root_mean_squared_error(y_te, chip.predict(X_te))})
+    return pd.DataFrame(rows)
+
+
+def export_errors(name: str, cache: Path | None) -> pd.DataFrame:
+    """Round trip of :func:`~taafs_sk.analog.export_hardware`: max |rebuilt - original| on the
+    test inputs for a trainable-TAAF network and an ``AdditiveKernelNN``, by table size."""
+    import tempfile
+
+    from taafs_sk.additive import AdditiveKernelNN
+    from taafs_sk.analog import export_hardware, load_hardware
+
+    X_tr, X_te, y_tr, _ = load(name, None, cache)
+    models = {
+        "TAAFSRegressor(32-32, legendre)": TAAFSRegressor(
+            (32, 32), basis="legendre", max_epochs=300, lr=2e-3, batch_size=32,
+            random_state=0),
+        "AdditiveKernelNN(16 neurons)": AdditiveKernelNN(n_neurons=16, random_state=0),
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for label, est in models.items():
+            est.fit(X_tr, y_tr)
+            pred = est.predict(X_te)
+            for n_points in (65, 257, 1025):
+                for fmt in ("npz", "csv"):
+                    path = export_hardware(est, Path(tmp) / f"m_{n_points}.{fmt}", X_tr,
+                                           n_points=n_points, format=fmt)
+                    for interp in ("pchip", "linear"):
+                        rebuilt = load_hardware(path, interpolation=interp).predict(X_te)
+                        rows.append({"dataset": name, "model": label, "n_points": n_points,
+                                     "format": fmt, "interpolation": interp,
+                                     "max_abs_error": float(np.abs(rebuilt - pred).max()),
+                                     "target_range": float(np.ptp(pred))})
+    return pd.DataFrame(rows)
+
+
+def by_parameter(aware, X_te, y_te, table) -> pd.DataFrame:
+    """What limits the dispersion-aware weights: the same chips with only one of gain, shift,
+    scale, offset dispersed (rows ``model='<aware|degraded>_only_<param>'``)."""
+    rows = []
+    seeds = table.drop_duplicates("chip")[["chip", "chip_seed"]].itertuples(index=False)
+    seeds = list(seeds)
+    for param in ("gain", "shift", "scale", "offset"):
+        nafs = NAFDispersion(aware.nafs.base, spread=aware.nafs.spread, params=(param,))
+        for label, net in (("aware", aware.model_), ("degraded", aware.ideal_model_)):
+            for k, seed in seeds:
+                chip = disperse_network(net, nafs, spans=aware.spans_, random_state=int(seed))
+                rows.append({"chip": k, "chip_seed": seed, "model": f"{label}_only_{param}",
+                             "test_rmse": root_mean_squared_error(y_te, chip.predict(X_te))})
+    return pd.DataFrame(rows)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=["perovskites", "hydrocarbons", "qm9"])
@@ -74,10 +147,20 @@ def main(argv=None) -> None:
     p.add_argument("--chips", type=int, default=32)
     p.add_argument("--retrain", type=int, default=4)
     p.add_argument("--resample", default="batch", choices=["batch", "epoch"])
+    p.add_argument("--compare-resample", action="store_true",
+                   help="also train the other resample mode from the same ideal network")
     p.add_argument("--out", default="results/chips")
     p.add_argument("--cache", default=None, help="folder for the featurised splits")
+    p.add_argument("--export", action="store_true",
+                   help="only measure the export round trip on the first dataset")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
+    if args.export:
+        table = export_errors(args.datasets[0], None if args.cache is None else Path(args.cache))
+        wide = table.pivot_table(index=["model", "n_points", "interpolation"],
+                                 columns="format", values="max_abs_error")
+        print(wide.to_string(float_format=lambda v: f"{v:.2e}"))
+        return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in args.datasets:
@@ -97,6 +180,10 @@ def main(argv=None) -> None:
         fit_time = time.perf_counter() - start
         table = evaluate_on_chips(aware, X_tr, y_tr, X_te, y_te, n_chips=args.chips,
                                   n_retrain=args.retrain)
+        table = pd.concat([table, by_parameter(aware, X_te, y_te, table)], ignore_index=True)
+        if args.compare_resample:
+            table = pd.concat([table, other_resample(aware, X_tr, y_tr, X_te, y_te, table)],
+                              ignore_index=True)
         table.insert(0, "dataset", name)
         table["resample"] = args.resample
         table["spread"] = args.spread
@@ -114,6 +201,12 @@ def main(argv=None) -> None:
               f"{aware.train_time_ / aware.control_time_:.2f}", flush=True)
         with pd.option_context("display.width", 160):
             print(summarize_chips(table).round(4), flush=True)
+            extra = table[table.model.str.contains("_only_|aware_epoch|aware_batch")]
+            if len(extra):
+                ideal_rmse = table.loc[table.model == "ideal", "test_rmse"].iloc[0]
+                stats = extra.groupby("model").test_rmse.agg(["mean", "median"])
+                stats["ratio_to_ideal"] = stats["mean"] / ideal_rmse
+                print(stats.round(4), flush=True)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def run_regressor(optimizer, basis, epochs, seed, splits, hidden, batch_size):
     (Xtr, ytr), (Xva, yva), (Xte, yte) = splits
     callback = ValidationRMSE(Xva, yva, ytr.mean(), ytr.std())
     model = TAAFSRegressor(
-        hidden, basis=basis, n_basis=6, max_epochs=epochs, batch_size=batch_size,
+        hidden, basis=basis, n_basis=8 if basis == "tanh" else 6, max_epochs=epochs, batch_size=batch_size,
         optimizer=optimizer, lr=1e-3, early_stopping=False, random_state=seed,
         callbacks=[("val_rmse", callback)],
     )

@@ -18,11 +18,12 @@ sees the same data, so the columns compare like with like. Split: contiguous blo
 (EC: train = first ``--n-train`` frames, validation = last ``--n-val``; HfO2: validation = the
 last MD run, train = the first ``--n-train`` frames of the other runs), never at random.
 
-Run (about 3 minutes on one core)::
+Run (about 3 minutes of CPU time on one core; 15 minutes wall on a loaded 2-core machine)::
 
-    TAAFS_SK_DATA=../shared/data .venv/bin/python benchmarks/bench_replace_torchani.py
+    TAAFS_SK_DATA=../shared/data .venv/bin/python benchmarks/bench_replace_torchani.py [--schnet]
 
-``--system hfo2`` uses the Hf32O64 frames (slower: 96 atoms per frame).
+``--system hfo2`` uses the Hf32O64 frames (slower: 96 atoms per frame); ``--schnet`` adds
+torch-geometric's SchNet (shifted-softplus activations) on the same periodic pairs.
 """
 
 from __future__ import annotations
@@ -136,7 +137,10 @@ def rmse(a: torch.Tensor, b: torch.Tensor) -> float:
 def train(model, batch: Batch, val: Batch, e_ref: float, steps: int, lr: float):
     """Full-batch Adam on sum_frames (dE/atom / sd)^2 + sum (dF / rms F)^2; returns a report."""
     target_e = (batch.energy - e_ref) / batch.n_atoms
-    scale_e, scale_f = float(target_e.std()), float(batch.forces.pow(2).mean().sqrt())
+    # floors: 1 meV/atom, 0.01 eV/A (a block of identical frames, e.g. the 10 relaxed frames
+    # that open each HfO2 run, would otherwise divide by zero)
+    scale_e = max(float(target_e.std()), 1e-3)
+    scale_f = max(float(batch.forces.pow(2).mean().sqrt()), 1e-2)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses, start = [], time.perf_counter()
     for _ in range(steps):

@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from ._data_files import DATA_URLS, FILES, fetch, get_data_home
+from ._validation import check_choice, check_count
 
 __all__ = ["DATA_URLS", "STUDY_DATASETS", "get_data_home", "list_datasets",
            "load_double_perovskites", "load_element_lumo", "load_hydrocarbons", "load_pwmlff",
@@ -29,8 +30,7 @@ STUDY_DATASETS = ("hydrocarbons", "perovskites", "qm9")
 
 
 def _check_option(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}.")
+    check_choice(name, value, sorted(allowed))
 
 
 # ---------------------------------------------------------------------- hydrocarbons
@@ -290,8 +290,7 @@ def load_qm9(target: str = "zpve", *, n_samples: int | None = None, random_state
     raw = fetch("qm9", data_home, download_if_missing)
     table = _qm9_frame(raw)
     if n_samples is not None:
-        if not 1 <= n_samples <= len(table):
-            raise ValueError(f"n_samples must be in [1, {len(table)}], got {n_samples}.")
+        n_samples = check_count("n_samples", n_samples, minimum=1, maximum=len(table))
         rng = np.random.RandomState(random_state) if not isinstance(
             random_state, np.random.RandomState) else random_state
         table = table.iloc[np.sort(rng.choice(len(table), n_samples, replace=False))]

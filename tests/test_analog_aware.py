@@ -7,6 +7,7 @@ import pytest
 import torch
 from sklearn.neural_network import MLPRegressor
 from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk import TAAFSRegressor
 from taafs_sk.additive import AdditiveKernelNN
@@ -253,7 +254,7 @@ def test_draw_counts_must_be_positive(mlp, toy):
         noisy.predict_draws(toy[2], n_draws=0)
     with pytest.raises(TypeError, match="n_draws"):
         noisy.predict_draws(toy[2], n_draws=2.5)
-    with pytest.raises(ValueError, match="evaluate_on_chips: n_chips must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="evaluate_on_chips: n_chips must be an integer >= 1"):
         evaluate_on_chips(_fitted_aware(mlp, toy), *toy[:2], *toy[2:], n_chips=0)
 
 
@@ -277,3 +278,34 @@ def test_base_none_needs_training_inputs(mlp):
         disperse_network(as_torch_model(mlp), NAFDispersion(None, 0.1))
     with pytest.raises(ValueError, match="disperse_network"):
         NAFDispersion(None, 0.1).realize(4)
+
+
+def _small_mlp():
+    return MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", max_iter=20, random_state=0)
+
+
+@parametrize_with_checks([
+    DispersionAwareRegressor(_small_mlp(), NAFDispersion("tanh", 0.1), train_epochs=1,
+                             random_state=0),
+    HardwareNAFRegressor(_small_mlp(), NAFDispersion("tanh", 0.1), retrain_epochs=1,
+                         random_state=0),
+])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_chip_study_and_its_plot(toy):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from taafs_sk.plotting import plot_chip_study, plot_study
+    from taafs_sk.studies import chip_study
+
+    table = chip_study(toy, architecture=(8,), quick=True, n_chips=32, n_retrain=4)
+    assert list(table.columns[:2]) == ["dataset", "target_unit"]
+    assert table[table.model == "degraded"].chip.nunique() == 8  # quick: 8 chips
+    assert (table.model == "retrained").sum() == 1
+    assert plot_chip_study(table, relative=True).get_ylabel() == "test RMSE / ideal"
+    assert plot_study("chips", table) is not None
+    with pytest.raises(ValueError, match="n_retrain must be an integer in"):
+        chip_study(toy, n_chips=2, n_retrain=3)

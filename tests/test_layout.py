@@ -23,7 +23,7 @@ ALLOWED = {
     "featurizers": {"exceptions", "_validation"},
     "_data_files": {"_validation"},
     "datasets": {"_data_files", "_validation"},
-    "nn": {"exceptions", "_registry"},
+    "nn": {"exceptions", "_registry", "_validation"},
     "taafs": {"nn", "exceptions", "_registry", "_validation"},
     "additive": {"nn", "exceptions", "_registry", "_validation"},
     "analog": {"nn", "taafs", "additive", "exceptions", "_validation"},

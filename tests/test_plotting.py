@@ -273,7 +273,8 @@ def test_naf_plots_have_units_and_legends():
     assert _legend_texts(ax) == ["ideal", "degraded", "retrained", "control"]
     rec = plot_naf_study(table, recovery=True)
     _labelled(rec, ["%"])
-    assert _legend_texts(rec) == ["against the ideal model", "against the control"]
+    assert _legend_texts(rec) == ["against the ideal model", "against the control",
+                                  "full recovery"]
 
 
 def test_basis_plots_have_units_and_a_legend_for_the_colours():

@@ -331,6 +331,17 @@ def test_torchani_network_outputs_unchanged_at_step_0(ec_batch):
         replace_activations(model, types=(TightCELU,), sharing="neuron")
 
 
+def test_torchani_ensemble_gets_one_taaf_per_member_and_element(ec_batch):
+    from torchani.nn import Ensemble, TightCELU
+
+    ensemble = Ensemble([_ani(), _ani()])
+    new = replace_activations(ensemble, types=(TightCELU,), sharing="network")
+    assert sorted(n for n, m in new.named_modules() if isinstance(m, TAAF)) == [
+        f"members.{i}.atomics.{e}.activation" for i in (0, 1) for e in ("C", "H", "O")]
+    aevs = ec_batch["descriptors"](ec_batch["pos"])
+    assert torch.equal(new(ec_batch["elem"], aevs), ensemble(ec_batch["elem"], aevs))
+
+
 @pytest.mark.parametrize("fused", [True, False])
 def test_torchani_network_trains_on_energy_and_forces(ec_batch, fused):
     new = replace_activations(_ani(nn.Tanh()), "bspline", fused=fused)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
 
 from taafs_sk import TAAFSRegressor
 from taafs_sk.nn import MLP, TAAF, make_activation_factory
@@ -197,10 +198,22 @@ def test_optimizer_kwargs_route_to_the_filter_and_clone():
         _small(weight_decay=0.1).fit(X, y)
 
 
-def test_early_stopping_partial_fit_and_pickle():
+class _CountBatches(Callback):
+    def initialize(self):
+        self.n_batches = 0
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.n_batches += int(training)
+
+
+def test_early_stopping_callbacks_partial_fit_and_pickle():
     X, y = _data(200)
-    model = _small(max_epochs=60, patience=3, early_stopping=True).fit(X, y)
+    counter = _CountBatches()
+    model = _small(max_epochs=60, patience=3, early_stopping=True,
+                   callbacks=[("count", counter)]).fit(X, y)
     assert model.n_iter_ < 60 and model.validation_loss_curve_ is not None
+    assert counter.n_batches == model.net_.optimizer_.n_updates > 0
     inc = _small()
     inc.partial_fit(X, y)
     t1, lam1 = inc.net_.optimizer_.n_updates, inc.net_.optimizer_.memory_factor

@@ -13,10 +13,11 @@ Two kinds of checks live here:
 
 The torch-dependent checks (``check_device``, ``check_torch_module``) are in
 ``taafs_sk.nn._checks``: this module is imported by the layers that must not import torch.
+The scalar, array and warning helpers import neither scikit-learn nor torch (the
+scikit-learn-based ones load lazily), so every layer, ``nn`` included, may use them.
 """
 
 from ._arrays import check_finite_array, check_levels, check_non_empty
-from ._kinds import RegisteredNames, check_estimator_kind, check_model, check_table
 from ._scalars import check_choice, check_count, check_real
 from ._warnings import user_stacklevel, warn_user
 from ._weights import canonical_order, repeat_weighted_rows
@@ -37,3 +38,15 @@ __all__ = [
     "user_stacklevel",
     "warn_user",
 ]
+
+# The checks that need scikit-learn load on first use, so that the torch layer (nn, which
+# must not import scikit-learn) can use the others.
+_LAZY = {"RegisteredNames", "check_estimator_kind", "check_model", "check_table"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import _kinds
+
+        return getattr(_kinds, name)
+    raise AttributeError(f"module 'taafs_sk._validation' has no attribute {name!r}")

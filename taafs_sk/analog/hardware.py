@@ -32,7 +32,7 @@ __all__ = ["HardwareNAFRegressor", "realize_network", "retrain_weights", "recove
 
 #: Smallest RMSE lost to dispersion, relative to the reference RMSE, for which a recovery
 #: fraction is reported (below it the ratio of two small differences is noise: NaN).
-MIN_LOSS = 0.02
+MIN_LOSS = 0.05
 
 
 def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:

@@ -194,6 +194,10 @@ NAF = Study(
         Option(("--retrain-lr",), "retrain_lr", dict(
             type=opt.positive_float, metavar="LR", help="retraining learning rate "
                                                          "(default: 1e-3)")),
+        Option(("--common-draws",), "common_draws", dict(
+            action="store_const", const=True,
+            help="realisation r uses the same deviations at every spread, scaled (smoother "
+                 "curves with few realisations)")),
         Option(("--no-retrain",), "retrain", dict(
             action="store_const", const=False,
             help="only the ideal and degraded networks (no retraining, no control)")),

@@ -77,7 +77,7 @@ def check_device(name: str, device: Any) -> torch.device:
     return dev
 
 
-def check_torch_module(name: str, obj: Any) -> torch.nn.Module:
+def check_torch_module(name: str, obj: Any, owner: str | None = None) -> torch.nn.Module:
     """Check that ``obj`` is a ``torch.nn.Module``; for an estimator, say what to pass instead.
 
     Parameters
@@ -86,6 +86,8 @@ def check_torch_module(name: str, obj: Any) -> torch.nn.Module:
         The parameter's name (used in the message).
     obj : object
         The value given.
+    owner : str or None, default=None
+        The function taking it, named in the message (``"module of replace_activations"``).
 
     Returns
     -------
@@ -120,4 +122,5 @@ def check_torch_module(name: str, obj: Any) -> torch.nn.Module:
             hint = f" For a fitted {kind}, pass its module: estimator.module_."
     text = repr(obj)
     text = text if len(text) <= 80 else f"{text[:77]}..."
-    raise TypeError(f"{name} must be a torch.nn.Module, got {text} ({kind}).{hint}")
+    where = f"{name} of {owner}" if owner else name
+    raise TypeError(f"{where} must be a torch.nn.Module, got {text} ({kind}).{hint}")

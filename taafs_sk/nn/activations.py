@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._validation import check_count, check_finite_array
+from ._checks import check_torch_module
 from ._fused import NORMALIZATIONS, fused_taaf, normalize
 from .bases import Basis, available_bases, resolve_basis
 from .fixed import FIXED_ACTIVATIONS
@@ -366,7 +368,8 @@ def count_activation_params(
         _check_choice("count_activation_params", "basis", basis,
                       [*available_bases(), *FIXED_ACTIVATIONS])
     _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
-    sizes = [int(h) for h in hidden_layer_sizes]
+    n_basis = n_basis if isinstance(basis, Basis) else check_count("n_basis", n_basis)
+    sizes = [check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes]
     if _is_fixed(basis) or not sizes:
         return 0
     per_shape = int(n_basis) + 1
@@ -401,12 +404,13 @@ def activation_grid(module: nn.Module, z, width: int | None = None) -> np.ndarra
     >>> activation_grid(TAAF(3, "grbf", sharing="neuron"), np.linspace(-1, 1, 5)).shape
     (5, 3)
     """
+    check_torch_module("module", module)
     if width is None:
         width = module.num_features if getattr(module, "sharing", None) == "neuron" else 1
     ref = next(iter(module.parameters()), None)
     if ref is None:
         ref = next(iter(module.buffers()), torch.empty(0))
-    grid = torch.as_tensor(np.asarray(z, dtype=float).ravel(), device=ref.device)
+    grid = torch.as_tensor(check_finite_array("z", z).ravel(), device=ref.device)
     dtype = ref.dtype if ref.is_floating_point() else torch.get_default_dtype()
     grid = grid.to(dtype)[:, None].expand(-1, int(width)).contiguous()
     was_training = module.training

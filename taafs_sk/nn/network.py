@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._validation import check_count
+
 Hook = Callable[[str, int, torch.Tensor], torch.Tensor]
 ActivationFactory = Callable[[int, int], nn.Module]
 
@@ -92,9 +94,13 @@ class MLP(nn.Module):
         skip_connection: bool = False,
     ) -> None:
         super().__init__()
-        sizes = [int(in_features), *(int(h) for h in hidden_layer_sizes)]
+        if not callable(activation_factory):
+            raise TypeError("activation_factory must be callable(layer_index, width) -> "
+                            f"nn.Module, got {activation_factory!r}.")
+        sizes = [check_count("in_features", in_features),
+                 *(check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes)]
         self.in_features = sizes[0]
-        self.out_features = int(out_features)
+        self.out_features = check_count("out_features", out_features)
         self.hidden_layer_sizes = tuple(sizes[1:])
         self.hidden = nn.ModuleList(
             nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._checks import check_torch_module
 from .activations import TAAF
 from .bases import resolve_basis
 
@@ -93,9 +94,7 @@ def _check_types(types) -> tuple[type[nn.Module], ...]:
 
 
 def _check_arguments(module, basis, n_basis, sharing, types, inplace, taaf_kwargs):
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module of {_OWNER} must be a torch.nn.Module, got "
-                        f"{type(module).__name__}.")
+    check_torch_module("module", module, _OWNER)  # names what to pass for an estimator
     if isinstance(module, torch.jit.ScriptModule):
         raise TypeError(f"module of {_OWNER} must be a plain (eager) torch.nn.Module, got a "
                         f"scripted {type(module).__name__}; replace before scripting.")

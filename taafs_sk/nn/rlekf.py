@@ -194,7 +194,7 @@ class RLEKF(torch.optim.Optimizer):
         need = covariance_bytes(self.sizes, self._params[0].dtype) / 2**20
         if need > max_memory_mb:
             raise ValueError(
-                f"RLEKF needs {need:.0f} MiB for its covariance blocks {self.sizes} "
+                f"RLEKF needs {need:.0f} MiB for its {len(self.sizes)} covariance blocks "
                 f"({sum(self.sizes)} parameters at block_size={block_size}), over "
                 f"max_memory_mb={max_memory_mb}; lower block_size or raise max_memory_mb."
             )

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._validation import check_finite_array
+
 __all__ = ["TabulatedActivation"]
 
 
@@ -55,6 +57,9 @@ class TabulatedActivation(nn.Module):
         extrapolation: str = "linear",
     ) -> None:
         super().__init__()
+        for name, table in (("grid", grid), ("values", values), ("derivatives", derivatives)):
+            if table is not None:
+                check_finite_array(name, table)
         values = torch.as_tensor(np.asarray(values))
         if values.dim() != 2 or values.shape[1] < 2:
             raise ValueError(

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .._validation import check_count, check_finite_array, check_model
 from ._common import _axes
 
 _LEARNED = dict(color="tab:blue", linewidth=1.8, zorder=3)
@@ -62,6 +63,13 @@ def plot_activations(model, layers=None, *, z=None, ax=None, max_shapes: int = 1
     >>> len(fig.axes), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     (2, ['learned', 'initial (tanh)'])
     """
+    check_model("model", model, ["activation_functions"], ["module_"],
+                "a fitted TAAFSRegressor (anything with activation_functions(layer, z) and "
+                "module_); for an AdditiveKernelNN use plot_neuron_activations")
+    max_shapes = check_count("max_shapes", max_shapes)
+    n_points = check_count("n_points", n_points, minimum=2)
+    if z is not None:
+        z = check_finite_array("z", z, ndim=1, min_rows=2)
     acts = model.module_.activations
     layers = _layers(layers, len(acts))
     panels = [(layer, neuron) for layer in layers
@@ -214,6 +222,16 @@ def plot_neuron_activations(model, ax=None, *, n_points: int = 200, cmap: str = 
     """
     import matplotlib as mpl
 
+    accepted = "a fitted AdditiveKernelNN (with activation_functions_ and neuron_importance_)"
+    if hasattr(type(model), "activation_functions"):  # a TAAFSRegressor
+        raise TypeError(f"model must be {accepted}, got a {type(model).__name__}; draw its "
+                        "activations with plot_activations.")
+    check_model("model", model, ["predict"], ["activation_functions_", "neuron_importance_"],
+                accepted)
+    n_points = check_count("n_points", n_points, minimum=2)
+    if not isinstance(cmap, str) or cmap not in mpl.colormaps:
+        raise ValueError(f"cmap must be a matplotlib colormap name such as 'viridis', "
+                         f"got {cmap!r}.")
     unit = unit or "target units"
     importance = np.asarray(model.neuron_importance_, dtype=float)
     ax = _axes(ax)

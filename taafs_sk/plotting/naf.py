@@ -109,10 +109,13 @@ def plot_naf_study(df: pd.DataFrame, ax=None, *, recovery: bool = False,
             name = f"{stage} ({label})" if label else stage
             _line_with_band(ax, mean.index, mean.to_numpy(), mean - std, mean + std,
                             label=name, markersize=4, **style)
-    return _finish_spread_axes(ax, long[x], _with_unit("test RMSE", _unit(df, unit)))
+    averaged = bool(long.groupby([x, "stage"]).size().max() > 1)
+    return _finish_spread_axes(ax, long[x], _with_unit("test RMSE", _unit(df, unit)), averaged)
 
 
-def _finish_spread_axes(ax, spreads, ylabel: str):
+def _finish_spread_axes(ax, spreads, ylabel: str, averaged: bool = False):
+    if averaged:  # several rows per spread were averaged
+        ax.set_title("mean over shape draws, band: ±1 std", fontsize="medium")
     _percent_axis(ax.xaxis, spreads)
     ax.set_xlabel("activation-shape spread between neurons (% relative std)")
     ax.set_ylabel(ylabel)
@@ -138,6 +141,7 @@ def _plot_naf_recovery(df: pd.DataFrame, ax):
         _line_with_band(ax, stats.index, stats["mean"], stats["mean"] - stats["std"],
                         stats["mean"] + stats["std"], color=color, linestyle=linestyle,
                         marker="o", markersize=4, label=label)
-    ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":")
+    ax.axhline(1.0, color="0.6", linewidth=0.8, linestyle=":", label="full recovery")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    return _finish_spread_axes(ax, rows[x], "degradation recovered by retraining (%)")
+    return _finish_spread_axes(ax, rows[x], "degradation recovered by retraining (%)",
+                               bool(rows.groupby(x).size().max() > 1))

@@ -59,7 +59,7 @@ def load_study_data(name: str, quick: bool = False, random_state=0, data_home=No
     """
     if name not in STUDY_DATASETS:
         raise ValueError(f"dataset must be one of {STUDY_DATASETS} or a tuple of arrays; "
-                         f"got {name!r}.")
+                         f"got name={name!r}.")
     X, y, groups = _load_featurised(name, quick, random_state, data_home)
     if groups is not None:
         splitter = GroupShuffleSplit(n_splits=1, test_size=_TEST_SIZE, random_state=random_state)

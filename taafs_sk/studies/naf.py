@@ -35,8 +35,8 @@ def naf_inhomogeneity(
     dataset, *, spreads: Sequence[float] = (0, 0.05, 0.1, 0.2), retrain: bool = True,
     architecture: Sequence[int] = (32,), quick: bool = False, random_state=0,
     base: str = "tanh", n_realizations: int | None = None, retrain_epochs: int | None = None,
-    retrain_lr: float = 1e-3, max_epochs: int | None = None, estimator=None,
-    n_jobs: int | None = None, data_home=None, verbose: int = 0,
+    retrain_lr: float = 1e-3, max_epochs: int | None = None, common_draws: bool = False,
+    estimator=None, n_jobs: int | None = None, data_home=None, verbose: int = 0,
 ) -> pd.DataFrame:
     """Cost of per-neuron activation dispersion, and what retraining wins back.
 
@@ -69,6 +69,11 @@ def naf_inhomogeneity(
         Retraining learning rate.
     max_epochs : int, default=None
         Epoch cap of the ideal model: 2000 (40 when ``quick``).
+    common_draws : bool, default=False
+        Realisation ``r`` uses the same random deviations at every spread, scaled by the
+        spread (the same devices, more or less alike; common random numbers). The curves
+        against spread are then smooth with few realisations. By default every spread and
+        realisation gets draws of its own.
     estimator : estimator, default=None
         Template replacing the ``TAAFSRegressor`` for the ideal model.
     n_jobs : int, default=None
@@ -113,6 +118,8 @@ def naf_inhomogeneity(
         fixed["control"] = _rmses(control, data)
     configs = [(s, r) for s in spreads for r in range(n_real)]
     seeds = np.random.SeedSequence(random_state).generate_state(len(configs))
+    if common_draws:
+        seeds = np.tile(seeds[:n_real], len(spreads))
     jobs = [(ideal_model, base, spread, int(seed), data, retrain, train_kw)
             for (spread, _), seed in zip(configs, seeds, strict=True)]
     results = run_parallel(_one_realization, jobs, n_jobs)

@@ -35,6 +35,8 @@ class FiniteLossGuard(Callback):
     """
 
     def __init__(self, hint: str = "lower `lr`") -> None:
+        if not isinstance(hint, str):
+            raise TypeError(f"hint must be a str, got {hint!r} ({type(hint).__name__}).")
         self.hint = hint
 
     def on_epoch_end(self, net, **kwargs) -> None:

@@ -48,6 +48,8 @@ from skorch import NeuralNetRegressor
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 
+from .._validation import check_count, check_finite_array
+from ..nn._checks import check_device, check_torch_module
 from ..nn.rlekf import RLEKF
 from ._iterators import TensorBatchIterator
 from ._rlekf_net import RLEKFNet
@@ -228,6 +230,7 @@ class, default='adam'
     >>> [name for name, _ in net.callbacks]
     ['finite_loss', 'early_stopping']
     """
+    _check_build_args(module, max_epochs, batch_size, patience, device)
     n_valid = np.inf if n_samples is None else int(np.floor(validation_fraction * n_samples))
     use_valid = early_stopping and not incremental and n_valid >= MIN_VALID_ROWS
     cbs = [("finite_loss", FiniteLossGuard(hint=divergence_hint))]
@@ -267,6 +270,16 @@ class, default='adam'
     )
 
 
+def _check_build_args(module, max_epochs, batch_size, patience, device) -> None:
+    if not (isinstance(module, torch.nn.Module)
+            or (isinstance(module, type) and issubclass(module, torch.nn.Module))):
+        check_torch_module("module", module)
+    for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size),
+                        ("patience", patience)):
+        check_count(name, value)
+    check_device("device", device)
+
+
 def _float_tensor(a) -> torch.Tensor:
     if isinstance(a, torch.Tensor):
         return a.float()
@@ -301,6 +314,11 @@ def fit_net(
     """
     if epochs is not None and (not isinstance(epochs, Integral) or epochs < 1):
         raise ValueError(f"epochs must be a positive int or None, got {epochs!r}.")
+    if not isinstance(net, NeuralNetRegressor):
+        raise TypeError(f"net must be a skorch NeuralNetRegressor (from build_net), got "
+                        f"{net!r:.80} ({type(net).__name__}).")
+    for name, data in (("X", X), ("y", y)):
+        check_finite_array(name, data.detach().cpu() if isinstance(data, torch.Tensor) else data)
     Xt, yt = _float_tensor(X), _float_tensor(y)
     with torch.random.fork_rng(devices=[]):
         if seed is not None:

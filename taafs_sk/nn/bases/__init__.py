@@ -16,11 +16,15 @@ built-in basis offers a second, *fused* representation used by :mod:`taafs_sk.nn
     B_k'(u) = \sum_j \mathrm{maps}_{1,kj} S_j(u).
 
 An activation :math:`\sum_k c_k B_k` and its slope are then one small matrix product
-``(c @ maps) @ S``. Polynomial families use powers of ``u`` (the maps hold the exact change of
-basis to monomials), B-splines use powers plus truncated powers at the interior knots,
-Fourier series use harmonics from the angle-addition recurrence and Gaussian RBFs use
-:math:`\phi_k` and :math:`u\phi_k`. ``amplification`` measures how much rounding error the
-change of basis can amplify; the fused code switches to float64 where it is large. A family
+``(c @ maps) @ S``; an optional third map ``maps[2]`` gives :math:`B_k''` (second derivatives
+for force training; otherwise :meth:`Basis.second_derivatives` is used). Polynomial families
+use powers of ``u`` (the exact change of basis to monomials) while that rewrite amplifies
+rounding by at most ``MONOMIAL_LIMIT``, and their values and slopes from the recurrence
+above it; B-splines use powers plus truncated powers at the interior knots, Fourier series
+powers of :math:`\cos\omega u` (or, at high ``n_basis``, the harmonics themselves) and
+Gaussian RBFs :math:`\phi_k`, :math:`u\phi_k`, :math:`u^2\phi_k`. ``amplification``
+measures how much rounding error the change of basis can amplify; the fused code switches
+float32 inputs to float64 features where it is large (see ``docs/numerics.rst``). A family
 of one's own needs only ``values`` (see :class:`Basis`) and is added by name with
 :func:`register_basis`.
 

@@ -69,6 +69,9 @@ class Basis(nn.Module):
           B_k(u) = \sum_j \mathrm{values}_{kj} S_j(u), \qquad
           B_k'(u) = \sum_j \mathrm{slopes}_{kj} S_j(u).
 
+    Optionally a third array ``curvatures`` with :math:`B_k''(u) = \sum_j
+    \mathrm{curvatures}_{kj} S_j(u)`, where the features span the second derivatives; without
+    it the fused second derivatives (force training) call :meth:`second_derivatives`.
     :meth:`set_fused_maps` checks the shapes, ``S[0] == 1`` and the value rows against
     :meth:`values` on a grid (a wrong slope row is not detected: it gives wrong gradients;
     compare with ``TAAF(..., fused=False)``). A basis without them has
