@@ -16,9 +16,10 @@ Targets: ``halide_gap`` / ``halide_hof`` (the seed authors' 540 halide double pe
 ``pilania`` (1,306 oxides, :class:`~taafs_sk.featurizers.DoublePerovskiteFeaturizer`,
 ``train_test_split(test_size=0.2, random_state=0)``); ``compas`` (COMPAS-3x xTB energies,
 :class:`~taafs_sk.featurizers.HydrocarbonFeaturizer`) and ``qm9`` (ZPVE in meV,
-:class:`~taafs_sk.featurizers.MoleculeFeaturizer`, ``skip_connection=True``): bench_features'
-80/20 split of the whole set, from which ``--n-train`` training and ``--n-test`` test
-molecules are drawn (``random_state=0``); the featurizer is fitted on the training rows.
+:class:`~taafs_sk.featurizers.MoleculeFeaturizer`, ``skip_connection='ridge'``, or ``True`` with
+``--qm9-skip true``): bench_features' 80/20 split of the whole set, from which ``--n-train``
+training and ``--n-test`` test molecules are drawn (``random_state=0``); the featurizer is
+fitted on the training rows.
 
 Each finished (target, model) row is appended as JSON to ``--out`` (so partial runs keep
 their results); ``--report FILE`` prints the tables from such a file.
@@ -208,6 +209,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-train", type=int, default=3000)
     parser.add_argument("--n-test", type=int, default=2000)
+    parser.add_argument("--qm9-skip", choices=["true", "ridge"], default="ridge",
+                        help="skip_connection of the TAAFS models on qm9")
     parser.add_argument("--out", default="bench_accuracy.jsonl")
     parser.add_argument("--tag", default="", help="suffix of the model names in --out")
     parser.add_argument("--report", default=None)
@@ -220,7 +223,9 @@ def main() -> None:
         t0 = time.perf_counter()
         data = load_target(target, args.n_train, args.n_test)
         print(f"{target}: {data[5]} (loaded in {time.perf_counter() - t0:.0f} s)", flush=True)
-        skip = target == "qm9"
+        skip = False
+        if target == "qm9":
+            skip = "ridge" if args.qm9_skip == "ridge" else True
         for model in [*args.bases, *args.baselines]:
             if model in ("MLPRegressor", "RandomForest", "AdditiveKernelNN"):
                 row = run_sklearn(args, model, data)

@@ -7,15 +7,18 @@ the run starts near the ideal lattice and heats up; the DFT potential energy of 
 about that of a 225 K crystal, so with 300 K velocities the run equilibrates near the 300 K of
 the training data; frame 50 is fully at 500 K, which with 300 K velocities means about 400 K,
 outside the training data) with 300 K Maxwell-Boltzmann velocities (seeded, centre of mass at
-rest). Reported: the total-energy drift (slope of a
-least-squares line, meV/atom/ps), the closest pair distance over the run (physical if
->= 1.8 Å), the temperature range (physical if within a factor 2 of the initial 300 K), and
-one plot of the total-energy traces.
+rest). Reported: the total-energy drift (slope of a least-squares line, meV/atom/ps), the
+closest pair distance over the run (physical if >= 1.8 Å), the temperature range (physical if
+within a factor 2 of the initial 300 K), and one plot of the total-energy traces.
 
 Run from the project root (after bench_potential.py)::
 
     nice -n 10 .venv/bin/python benchmarks/bench_md.py [--steps 1000] [--start 20]
         [--models results/potential] [--out results/potential]
+
+and, to draw the traces of several such runs in one figure::
+
+    .venv/bin/python benchmarks/bench_md.py --combine DIR [DIR ...] --start 20 --out DIR
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import warnings
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import torch
 
 from taafs_sk.atomistic.md import energy_drift, run_nve
@@ -46,7 +50,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/potential"))
     parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS))
     parser.add_argument("--start", type=int, default=20, help="frame of the 500 K run")
+    parser.add_argument("--combine", type=Path, nargs="+", default=None,
+                        help="instead: plot the saved traces of these output folders in one "
+                             "figure, saved under --out")
     args = parser.parse_args()
+    if args.combine:
+        combine(args)
+        return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     start_frame = load_pwmlff("cu", "test")[args.start]
@@ -68,6 +78,8 @@ def main() -> None:
                                and row["t_min"] >= 300 / 2 or False)
         rows.append(row)
         print(json.dumps(row), flush=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        np.savez(args.out / f"md_trace_{act}_start{args.start}.npz", **trace)
         per_atom = 1e3 * (trace["total"] - trace["total"][0]) / trace["n_atoms"]
         ax.plot(trace["time_ps"], per_atom, label=act)
     ax.set_xlabel("time (ps)")
@@ -85,6 +97,25 @@ def main() -> None:
     for r in rows:
         print(f"| {r['activation']} | {r['drift_meV_atom_ps']:+.3f} | {r['min_distance']:.3f} |"
               f" {r['t_min']:.0f}-{r['t_max']:.0f} | {'yes' if r['physical'] else 'no'} |")
+
+
+def combine(args) -> None:
+    """One figure of the traces saved by earlier runs (``md_trace_<act>_start<N>.npz``)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for act in args.activations:
+        for folder in args.combine:
+            path = folder / f"md_trace_{act}_start{args.start}.npz"
+            if path.is_file():
+                trace = np.load(path)
+                per_atom = 1e3 * (trace["total"] - trace["total"][0]) / int(trace["n_atoms"])
+                ax.plot(trace["time_ps"], per_atom, label=act)
+    ax.set_xlabel("time (ps)")
+    ax.set_ylabel("total energy - E(0) (meV/atom)")
+    ax.set_title(f"NVE Cu72 from 500 K frame {args.start}, 300 K velocities, 1 fs steps")
+    ax.legend()
+    fig.tight_layout()
+    args.out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out / f"md_energy_traces_start{args.start}.png", dpi=120)
 
 
 if __name__ == "__main__":

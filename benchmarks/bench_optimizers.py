@@ -64,8 +64,9 @@ def run_regressor(optimizer, basis, epochs, seed, splits, hidden, batch_size):
     (Xtr, ytr), (Xva, yva), (Xte, yte) = splits
     callback = ValidationRMSE(Xva, yva, ytr.mean(), ytr.std())
     model = TAAFSRegressor(
-        hidden, basis=basis, n_basis=8 if basis == "tanh" else 6, max_epochs=epochs, batch_size=batch_size,
-        optimizer=optimizer, lr=1e-3, early_stopping=False, random_state=seed,
+        hidden, basis=basis, n_basis=8 if basis == "tanh" else 6, max_epochs=epochs,
+        batch_size=batch_size, optimizer=optimizer, lr=1e-3, early_stopping=False,
+        random_state=seed,
         callbacks=[("val_rmse", callback)],
     )
     start = time.perf_counter()
@@ -196,7 +197,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, nargs="+", default=[32, 32])
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--basis", default="chebyshev1", help="the TAAF basis besides tanh")
-    parser.add_argument("--cu-frames", type=int, default=60)
+    parser.add_argument("--cu-frames", type=int, default=40)
     parser.add_argument("--cu-adam-epochs", type=int, default=100)
     parser.add_argument("--cu-hidden", type=int, nargs="+", default=[32, 32])
     parser.add_argument("--cu-batch-size", type=int, default=8)

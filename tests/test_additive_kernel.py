@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -161,7 +162,8 @@ def _additive_gram(A, B, ls):
 def test_identity_weights_equal_kernel_ridge(toy):
     X, y, Xt, _ = toy
     model = AdditiveKernelNN(
-        weights="identity", kernel="rbf", solver="exact", optimize=False, length_scale=0.7,
+        weights="identity", kernel="rbf", solver="exact", optimize=False, optimize_weights=0,
+        length_scale=0.7,
         alpha=1e-3,
     ).fit(X, y)
     lo, span = X.min(0), X.max(0) - X.min(0)
@@ -176,7 +178,8 @@ def test_identity_weights_equal_kernel_ridge(toy):
 def test_exact_predictive_std_matches_gp_formula(toy):
     X, y, Xt, _ = toy
     model = AdditiveKernelNN(
-        weights="identity", kernel="rbf", solver="exact", optimize=False, length_scale=0.5,
+        weights="identity", kernel="rbf", solver="exact", optimize=False, optimize_weights=0,
+        length_scale=0.5,
         alpha=1e-2,
     ).fit(X, y)
     lo, span = X.min(0), X.max(0) - X.min(0)
@@ -411,3 +414,61 @@ def test_tabulated_wrong_width_raises():
     act = TabulatedActivation([0.0, 1.0], [[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match="holds 2 neurons"):
         act(torch.zeros(4, 3))
+
+
+# -- documented limits: to_module's table margin, optimize=False ---------------------
+def test_to_module_follows_predict_inside_the_margin_and_extrapolates_linearly_beyond(fitted):
+    model = fitted["exact"]
+    module = model.to_module(margin=0.5)
+    w, b = model.hidden_weights_, model.hidden_bias_
+    # inputs along the first neuron's direction with coordinate z = -0.4 (inside) and
+    # z = -3 (far outside the table over [-0.5, 1.5])
+    direction = w[0] / (w[0] @ w[0])
+    def at(z):
+        return ((z - b[0]) * direction)[None, :]
+    inside, outside = at(-0.4), at(-3.0)
+    with torch.no_grad():
+        mod_in, mod_out = (module(torch.as_tensor(x)).item() for x in (inside, outside))
+    assert mod_in == pytest.approx(model.predict(inside)[0], rel=1e-4, abs=1e-6)
+    # beyond the margin the module extrapolates linearly, predict does not: they differ, as
+    # the to_module docstring warns; a wider margin brings them together again
+    assert abs(mod_out - model.predict(outside)[0]) > 1e-3
+    wide = model.to_module(margin=4.0, n_grid=4097)
+    with torch.no_grad():
+        mod_wide = wide(torch.as_tensor(outside)).item()
+    assert mod_wide == pytest.approx(model.predict(outside)[0], rel=1e-4, abs=1e-5)
+
+
+def test_optimize_false_warns_that_optimize_weights_is_ignored(toy):
+    X, y, _, _ = toy
+    with pytest.warns(UserWarning, match="optimize_weights=30 is ignored with optimize=False"):
+        AdditiveKernelNN(n_neurons=3, optimize=False).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # optimize_weights=0: nothing to warn about
+        AdditiveKernelNN(n_neurons=3, optimize=False, optimize_weights=0).fit(X, y)
+
+
+# -- several outputs: one additive GP per output --------------------------------------
+def test_multi_output_fits_one_model_per_output(toy):
+    X, y, Xt, _ = toy
+    Y = np.column_stack([y, np.cos(X[:, 0]) - 0.1 * X[:, 1]])
+    params = dict(n_neurons=4, weights="sobol", solver="exact", **FAST)
+    multi = AdditiveKernelNN(**params).fit(X, Y)
+    assert multi.predict(Xt).shape == (len(Xt), 2) and multi.n_outputs_ == 2
+    for j in range(2):  # each column is exactly the single-output fit to that column
+        single = AdditiveKernelNN(**params).fit(X, Y[:, j])
+        np.testing.assert_array_equal(multi.predict(Xt)[:, j], single.predict(Xt))
+    assert len(multi.activation_functions_) == len(multi.output_of_neuron_) == 8
+    mean, std = multi.predict(Xt, return_std=True)
+    assert std.shape == mean.shape and np.all(std > 0)
+    with torch.no_grad():
+        out = multi.to_module()(torch.as_tensor(Xt)).numpy()
+    np.testing.assert_allclose(out, multi.predict(Xt), rtol=1e-4, atol=1e-6)
+
+
+def test_column_target_gives_column_predictions_and_refit_resets(toy):
+    X, y, Xt, _ = toy
+    model = AdditiveKernelNN(n_neurons=3, optimize=False, optimize_weights=0)
+    assert model.fit(X, y[:, None]).predict(Xt).shape == (len(Xt), 1)
+    assert model.fit(X, y).predict(Xt).shape == (len(Xt),)
+    assert not hasattr(model, "estimators_")

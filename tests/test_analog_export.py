@@ -118,3 +118,20 @@ def test_refusals(data, tmp_path):
         load_hardware(tmp_path / "missing.npz")
     with pytest.raises(ValueError, match="interpolation must be"):
         load_hardware(tmp_path / "missing.npz", interpolation="cubic")
+
+
+def test_extrapolation_beyond_the_tables(taaf, data, tmp_path):
+    import torch
+
+    X = data[0]
+    path = export_hardware(taaf, tmp_path / "e.npz", X, n_points=65)
+    table = np.load(path)["table_0"]
+    clamp = load_hardware(path, extrapolation="clamp")
+    far = torch.as_tensor(10 * X, dtype=torch.float64)
+    z = clamp.mlp.hidden[0](far)
+    h = clamp.mlp.activations[0](z).detach().numpy()
+    assert (h >= table.min(1) - 1e-12).all() and (h <= table.max(1) + 1e-12).all()
+    linear = load_hardware(path)
+    assert not np.allclose(linear.predict(10 * X), clamp.predict(10 * X))
+    with pytest.raises(ValueError, match="extrapolation must be"):
+        load_hardware(path, extrapolation="nearest")

@@ -161,7 +161,8 @@ def test_activations_one_panel_per_layer_matches_the_model(taafs):
 def test_activations_span_the_range_each_layer_saw(taafs, perovskites):
     X, _ = perovskites
     fig = plot_activations(taafs)
-    zs = taafs.module_.hidden_pre_activations(torch.as_tensor(X, dtype=torch.float32))
+    with torch.no_grad():
+        zs = taafs.module_.hidden_pre_activations(torch.as_tensor(X, dtype=torch.float32))
     for axis, z in zip(fig.axes, zs, strict=True):
         grid = axis.lines[0].get_xdata()
         assert grid[0] == pytest.approx(float(z.min()), rel=1e-5)
@@ -279,13 +280,14 @@ def test_naf_plots_have_units_and_legends():
 
 def test_basis_plots_have_units_and_a_legend_for_the_colours():
     table = pd.DataFrame({"basis": ["tanh", "bspline"], "test_rmse": [0.4, 0.3],
-                          "fit_time_s": [1.0, 2.0], "noise_ratio": [1.1, 1.2],
+                          "fit_time_s": [1.0, 2.0], "noise_ratio": [1.1, 1.2], "noise_level": 0.1,
                           "target_unit": "eV"})
     ax = plot_basis_comparison(table)
     assert ax.get_xlabel() == "test RMSE (eV)"
     assert _legend_texts(ax) == ["trainable basis", "fixed activation"]
     assert plot_basis_comparison(table, metric="fit_time_s").get_xlabel() == "fit time (s)"
-    assert "(ratio)" in plot_basis_comparison(table, metric="noise_ratio").get_xlabel()
+    assert plot_basis_comparison(table, metric="noise_ratio").get_xlabel() == (
+        "noisy / noiseless test RMSE at 10% noise (ratio)")
 
 
 def test_activation_plots_have_units_and_legends(taafs, taafs_neuron):

@@ -198,8 +198,8 @@ def test_swapped_network_trains():
 # --- errors ---------------------------------------------------------------------------------
 
 def test_rejects_what_is_not_a_module():
-    with pytest.raises(TypeError, match="module of replace_activations must be a torch.nn.Module"
-                                        ", got list"):
+    with pytest.raises(TypeError, match=r"module of replace_activations must be a torch.nn."
+                                        r"Module, got \[Tanh\(\)\] \(list\)"):
         replace_activations([nn.Tanh()])
 
 

@@ -277,3 +277,7 @@ def test_potential_trains_on_energy_and_force_measurements():
     assert sum(step.optimizer.sizes) == pot.n_params_
     with pytest.raises(ValueError, match="atoms_per_group"):
         RLEKFStep(pot.module_, {"optimizer_kwargs": {"atoms_per_group": 0}})
+    # the estimator routes the filter's options (a tiny block budget is refused by name)
+    tight = clone(pot).set_params(optimizer_kwargs={"block_size": 64, "max_memory_mb": 1e-3})
+    with pytest.raises(ValueError, match="max_memory_mb"):
+        tight.fit(frames)

@@ -184,3 +184,13 @@ def test_bad_values_fail_before_any_data_is_read(study, kwargs, words, tmp_path)
     # the data folder does not exist: reaching the loader would raise OSError instead
     with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
         getattr(studies, study)("perovskites", data_home=tmp_path / "none", **kwargs)
+
+
+def test_common_draws_reuse_the_deviations_at_every_spread(perovskites):
+    kwargs = dict(spreads=(0.1, 0.1), n_realizations=2, retrain=False,
+                  estimator=_template(50), random_state=0)
+    common = studies.naf_inhomogeneity(perovskites, common_draws=True, **kwargs)
+    own = studies.naf_inhomogeneity(perovskites, **kwargs)
+    first, second = (common["test_rmse_degraded"].to_numpy()[i:i + 2] for i in (0, 2))
+    np.testing.assert_array_equal(first, second)  # the same devices at the same spread
+    assert own["test_rmse_degraded"].nunique() == 4  # each row drew its own

@@ -132,3 +132,19 @@ def test_export_traces_plain_torch_operations():
     targets = {str(node.target) for node in program.graph.nodes if node.op == "call_function"}
     assert not any("TAAF" in t or "autograd" in t.lower() for t in targets)
     assert any("tanh" in t for t in targets)
+
+
+@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("fused", [True, False])
+def test_no_host_tensors_in_forward_or_double_backward(fused, sharing):
+    # the meta device refuses any operation that mixes in a CPU tensor, as CUDA would: a
+    # forward, gradient and second derivative on it show that everything follows .to()
+    from taafs_sk.nn.bases import available_bases
+
+    for basis in available_bases():
+        act = TAAF(4, basis, 6, sharing=sharing, fused=fused,
+                   init=nn.CELU(0.1) if basis == "grbf" else "tanh").to("meta")
+        z = torch.empty(5, 4, device="meta", requires_grad=True)
+        (grad,) = torch.autograd.grad(act(z).sum(), z, create_graph=True)
+        grad.sum().backward()
+        assert act.weight.grad.device.type == "meta", basis

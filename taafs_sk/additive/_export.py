@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validation import check_count, check_real
 from ..nn.network import MLP
 from ..nn.tabulated import TabulatedActivation
 from ._solvers import neuron_outputs
 from .kernels import Kernel1D
 
-__all__ = ["NeuronActivation", "tabulate", "to_mlp"]
+__all__ = ["NeuronActivation", "check_export_args", "tabulate", "to_mlp"]
 
 
 class NeuronActivation:
@@ -67,3 +68,11 @@ def to_mlp(estimator, dtype: torch.dtype, n_grid: int, margin: float) -> MLP:
         net.output.weight.fill_(estimator.y_scale_)
         net.output.bias.fill_(estimator.intercept_)
     return net.to(dtype)
+
+
+def check_export_args(dtype, n_grid, margin) -> None:
+    """The arguments of ``AdditiveKernelNN.to_module``, checked."""
+    check_count("n_grid", n_grid, minimum=2)
+    check_real("margin", margin, minimum=0.0)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import warn_user
 from ._directions import refine_directions
 from ._likelihood import Hyperparameters, MarginalLikelihood
 from ._solvers import ExactSolver, InducingSolver
 
-__all__ = ["hyperparameters", "integer_weights", "set_hidden_layer", "solve"]
+__all__ = ["hyperparameters", "integer_weights", "safe_range", "set_hidden_layer", "solve",
+           "warn_if_optimize_weights_ignored"]
 
 HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
 
@@ -42,7 +44,7 @@ def set_hidden_layer(self, ml, h, xs, x_min, x_range) -> np.ndarray:
     a, b = ml.affine(h.feature_scale)  # the likelihood's coordinates: xs @ a.T + b
     proj = xs @ a.T + b  # (M, N)
     lo = proj.min(0)
-    span = _safe_range(np.ptp(proj, axis=0))
+    span = safe_range(np.ptp(proj, axis=0))
     w_xs = a / span[:, None]  # acts on xs
     self.hidden_weights_ = w_xs / x_range
     self.hidden_bias_ = (b - lo) / span - self.hidden_weights_ @ x_min
@@ -83,6 +85,16 @@ def integer_weights(sample_weight, X: np.ndarray) -> np.ndarray | None:
     return w
 
 
-def _safe_range(r: np.ndarray) -> np.ndarray:
+def safe_range(r: np.ndarray) -> np.ndarray:
     """Ranges with zeros (constant columns) replaced by one."""
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
+
+
+def warn_if_optimize_weights_ignored(est) -> None:
+    """``optimize_weights`` refines the directions at optimised hyperparameters only."""
+    if not est.optimize and est.optimize_weights > 0:
+        warn_user(
+            f"AdditiveKernelNN: optimize_weights={est.optimize_weights} is ignored with "
+            "optimize=False (the directions are refined at optimised hyperparameters "
+            "only); set optimize_weights=0 to silence this warning."
+        )

@@ -12,11 +12,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_count, check_real, repeat_weighted_rows, warn_user
+from .._validation import repeat_weighted_rows
 from ..nn.network import MLP
+from . import _fit_steps as steps
 from ._directions import initial_directions
-from ._export import NeuronActivation, to_mlp
-from ._fit_steps import _safe_range, hyperparameters, integer_weights, set_hidden_layer, solve
+from ._export import NeuronActivation, check_export_args, to_mlp
+from ._multi import fit_per_output, predict_per_output, to_mlp_per_output
 from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
 
 __all__ = ["AdditiveKernelNN"]
@@ -155,6 +156,12 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string feature names.
+    n_outputs_ : int
+    estimators_ : list of AdditiveKernelNN
+        Only for a 2-D ``y``: one model per output, whose attributes the above stack (every
+        output's neurons; ``intercept_``, ``y_scale_``, ``alpha_``, ``model_`` per output).
+    output_of_neuron_ : ndarray of shape (N,)
+        Only for a 2-D ``y``: the output each neuron feeds.
 
     See Also
     --------
@@ -266,8 +273,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs; each feature is rescaled to [0, 1] on them.
-        y : array-like of shape (n_samples,)
-            Training targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets. With several outputs, each gets its own additive GP (its own
+            directions, hyperparameters and activations; see ``estimators_``).
         sample_weight : array-like of shape (n_samples,) of int, default=None
             Non-negative integer row weights: a row of weight ``k`` is used as ``k`` copies of
             it (0 drops it), so the fit is exactly the fit on the repeated rows (the exact
@@ -280,23 +288,22 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self : AdditiveKernelNN
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        # rows in an order set by their values, integer weights as repeated rows: the fit is
-        # the same, bit for bit, as on the repeated data in any order
-        X, y, _ = repeat_weighted_rows(X, y, integer_weights(sample_weight, X))
-        if not self.optimize and self.optimize_weights > 0:
-            warn_user(
-                f"AdditiveKernelNN: optimize_weights={self.optimize_weights} is ignored with "
-                "optimize=False (the directions are refined at optimised hyperparameters "
-                "only); set optimize_weights=0 to silence this warning."
-            )
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, multi_output=True)
+        self.__dict__.pop("estimators_", None), self.__dict__.pop("output_of_neuron_", None)
+        if y.ndim == 2:
+            fit_per_output(self, X, y, sample_weight)
+            return self
+        self.n_outputs_ = 1
+        # integer weights as repeated rows, in value order: the repeated-data fit, bit for bit
+        X, y, _ = repeat_weighted_rows(X, y, steps.integer_weights(sample_weight, X))
+        steps.warn_if_optimize_weights_ignored(self)
         rng = check_random_state(self.random_state)
         self.kernel_ = make_kernel(self.kernel)
         x_min = X.min(0)
-        x_range = _safe_range(X.max(0) - x_min)
+        x_range = steps.safe_range(X.max(0) - x_min)
         xs = (X - x_min) / x_range
         self.intercept_ = float(y.mean())
-        self.y_scale_ = float(_safe_range(np.array([y.std()]))[0]) if self.normalize_y else 1.0
+        self.y_scale_ = float(steps.safe_range(np.array([y.std()]))[0]) if self.normalize_y else 1.0
         t = (y - self.intercept_) / self.y_scale_
         self.solver_ = self.solver
         if self.solver == "auto":
@@ -304,11 +311,11 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         directions, metric = initial_directions(
             self.weights, self.n_neurons, self.solver_, xs, t, rng
         )
-        ml, h = hyperparameters(self, xs, directions, metric, t, rng)
-        span = set_hidden_layer(self, ml, h, xs, x_min, x_range)
+        ml, h = steps.hyperparameters(self, xs, directions, metric, t, rng)
+        span = steps.set_hidden_layer(self, ml, h, xs, x_min, x_range)
         h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
         z = self._coordinates(X)
-        self._finish(solve(self, z, t, h, rng), z)
+        self._finish(steps.solve(self, z, t, h, rng), z)
         return self
 
     def _coordinates(self, X: np.ndarray) -> np.ndarray:
@@ -345,12 +352,14 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
-        y_std : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Only with ``return_std``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if hasattr(self, "estimators_"):
+            return predict_per_output(self, X, return_std)
         phi, var = self.model_.predict(self._coordinates(X), return_var=return_std)
         mean = phi.sum(0) * self.y_scale_ + self.intercept_
         if not return_std:
@@ -391,11 +400,15 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         taafs_sk.nn.network.MLP
         """
         check_is_fitted(self)
-        check_count("n_grid", n_grid, minimum=2)
-        check_real("margin", margin, minimum=0.0)
-        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}.")
+        check_export_args(dtype, n_grid, margin)
+        if hasattr(self, "estimators_"):
+            return to_mlp_per_output(self, dtype, n_grid, margin)
         return to_mlp(self, dtype, n_grid, margin)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
     def __getstate__(self) -> dict:
         # the user-registered kernels travel with the estimator, so that a name can be fitted

@@ -7,9 +7,10 @@ inputs spanning the range of pre-activations it sees on the training data (widen
 TAAF, an ``AdditiveKernelNN`` neuron). :func:`load_hardware` rebuilds a
 :class:`~taafs_sk.analog.TorchModel` from the file, interpolating each table by monotone
 piecewise-cubic Hermite (PCHIP) or piecewise-linear interpolation and continuing linearly
-outside it. The rebuilt model predicts the original's values up to that interpolation error
-(measured in ``docs/analog_results.rst``; the table spacing ``h`` sets it: ``O(h^2)`` linear,
-``O(h^3)`` PCHIP).
+(or flat) outside it. On inputs whose pre-activations stay within the tables the rebuilt model
+predicts the original's values up to that interpolation error (the table spacing ``h`` sets
+it: ``O(h^2)`` linear, ``O(h^3)`` PCHIP); beyond them the extrapolation error adds (both
+measured in ``docs/analog_results.rst``).
 
 Layouts. ``.npz``: arrays ``hidden_weight_<i>`` ``(width_i, n_in_i)``, ``hidden_bias_<i>``,
 ``grid_<i>`` and ``table_<i>`` ``(width_i, n_points)``, ``output_weight``, ``output_bias``,
@@ -171,7 +172,8 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
-def load_hardware(path, *, interpolation: str = "pchip") -> TorchModel:
+def load_hardware(path, *, interpolation: str = "pchip",
+                  extrapolation: str = "linear") -> TorchModel:
     """Rebuild the network written by :func:`export_hardware`.
 
     Parameters
@@ -179,7 +181,10 @@ def load_hardware(path, *, interpolation: str = "pchip") -> TorchModel:
     path : str or path-like
         An ``.npz`` file or a CSV folder from :func:`export_hardware`.
     interpolation : {'pchip', 'linear'}, default='pchip'
-        How each activation table is interpolated (both continue linearly outside it).
+        How each activation table is interpolated.
+    extrapolation : {'linear', 'clamp'}, default='linear'
+        Outside a table: continue with the end slope, or hold the end value (closer for
+        saturating activations such as a TAAF behind a ``tanh`` normalisation).
 
     Returns
     -------
@@ -189,6 +194,9 @@ def load_hardware(path, *, interpolation: str = "pchip") -> TorchModel:
     if interpolation not in ("pchip", "linear"):
         raise ValueError(f"load_hardware: interpolation must be 'pchip' or 'linear'; got "
                          f"{interpolation!r}.")
+    if extrapolation not in ("linear", "clamp"):
+        raise ValueError(f"load_hardware: extrapolation must be 'linear' or 'clamp'; got "
+                         f"{extrapolation!r}.")
     path = Path(path)
     if not path.exists():
         raise ValueError(f"load_hardware: {str(path)!r} does not exist.")
@@ -207,7 +215,7 @@ def load_hardware(path, *, interpolation: str = "pchip") -> TorchModel:
         grid = torch.as_tensor(a[f"grid_{i}"].reshape(widths[i], -1))
         values = torch.as_tensor(a[f"table_{i}"].reshape(widths[i], -1))
         slopes = pchip_slopes(grid, values) if interpolation == "pchip" else None
-        tables.append(TabulatedActivation(grid, values, slopes))
+        tables.append(TabulatedActivation(grid, values, slopes, extrapolation=extrapolation))
     mlp = MLP(n_in, widths, out_w.shape[0], lambda i, n: tables[i],
               skip_connection="skip_weight" in a).double()
     with torch.no_grad():

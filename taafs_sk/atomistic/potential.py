@@ -79,7 +79,13 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         Learning rate.
     optimizer : str, default='adam'
         Training step by name (:data:`taafs_sk.atomistic.training.TRAINING_STEPS`: 'adam',
-        'adamw', 'sgd', 'rmsprop', and those added with ``register_training_step``).
+        'adamw', 'sgd', 'rmsprop', 'rlekf', and those added with ``register_training_step``).
+        ``'rlekf'`` is the Kalman filter of :class:`taafs_sk.nn.rlekf.RLEKF` (energy and
+        force measurements, no ``lr``; use ``batch_size=1`` as in its paper).
+    optimizer_kwargs : dict, default=None
+        Options of the training step: the torch optimizer's (e.g. ``{'betas': (0.9, 0.99)}``
+        for 'adam'), or for 'rlekf' ``block_size``, ``lambda1``, ``nu``, ``p0``, ``noise``,
+        ``max_memory_mb``, ``atoms_per_group`` (6) and ``force_groups`` (4).
     weight_decay : float, default=0.0
         L2 penalty of the optimiser.
     early_stopping : bool, default=True
@@ -165,6 +171,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [RegisteredNames(lambda: list(TRAINING_STEPS),
                                       hint="add one with register_training_step")],
+        "optimizer_kwargs": [dict, None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -178,7 +185,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     def __init__(self, hidden_layer_sizes=(32, 32), *, basis="bspline", n_basis=8,
                  sharing="layer", normalization="tanh", basis_kwargs=None, descriptor="ani1x",
                  energy_weight=1.0, force_weight=1.0, max_epochs=200, batch_size=8, lr=1e-3,
-                 optimizer="adam", weight_decay=0.0, early_stopping=True,
+                 optimizer="adam", optimizer_kwargs=None, weight_decay=0.0, early_stopping=True,
                  validation_fraction=0.1, patience=20, dtype="float32", device="cpu",
                  random_state=None, verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -194,6 +201,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.optimizer_kwargs = optimizer_kwargs
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -254,7 +262,8 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         scale = float(train_frames.forces.pow(2).mean().sqrt()) or 1.0
         module.set_scaling(train_frames.G, train_frames.species, scale)
         options = {"lr": self.lr, "weight_decay": self.weight_decay,
-                   "n_train": train_frames.n_structures, "random_state": seed}
+                   "n_train": train_frames.n_structures, "random_state": seed,
+                   "optimizer_kwargs": dict(self.optimizer_kwargs or {})}
         step = TRAINING_STEPS[self.optimizer](module, options)
         objective = Objective(self.energy_weight, self.force_weight)
         self.history_ = train(module, objective, step, train_frames, valid_frames,
@@ -337,6 +346,10 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(pop_registered_basis(state))
+        module = self.__dict__.get("module_")
+        if module is not None:  # derived caches of the fused kernels are rebuilt, not trusted
+            for sub in module.modules():
+                sub.__dict__.pop("_fused_plans", None)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -74,7 +74,8 @@ class GradientStep:
     def __init__(self, module: torch.nn.Module, options: dict) -> None:
         self.module = module
         self.optimizer = self.optimizer_class(module.parameters(), lr=options["lr"],
-                                              weight_decay=options.get("weight_decay", 0.0))
+                                              weight_decay=options.get("weight_decay", 0.0),
+                                              **(options.get("optimizer_kwargs") or {}))
 
     def step(self, batch, objective: Objective) -> float:
         self.optimizer.zero_grad(set_to_none=True)

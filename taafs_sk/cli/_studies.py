@@ -175,7 +175,8 @@ NAF = Study(
     name="naf", function="naf_inhomogeneity", stem="naf_inhomogeneity",
     help="cost of per-neuron activation-shape spread, and what retraining wins back",
     example="taafs-sk study naf --dataset perovskites --quick --spreads 0,0.1,0.3 "
-            "--realizations 3 --architecture 16 --retrain-epochs 20 --retrain-lr 2e-3",
+            "--realizations 4 --common-draws --architecture 16 --retrain-epochs 20 "
+            "--retrain-lr 2e-3",
     options=(
         Option(("--spreads",), "spreads", dict(
             type=opt.floats, metavar="S,S,...",

@@ -368,11 +368,10 @@ def count_activation_params(
         _check_choice("count_activation_params", "basis", basis,
                       [*available_bases(), *FIXED_ACTIVATIONS])
     _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
-    n_basis = n_basis if isinstance(basis, Basis) else check_count("n_basis", n_basis)
     sizes = [check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes]
     if _is_fixed(basis) or not sizes:
         return 0
-    per_shape = int(n_basis) + 1
+    per_shape = check_count("n_basis", n_basis) + 1
     if sharing in ("global", "network"):
         return per_shape
     if sharing == "layer":
@@ -404,10 +403,9 @@ def activation_grid(module: nn.Module, z, width: int | None = None) -> np.ndarra
     >>> activation_grid(TAAF(3, "grbf", sharing="neuron"), np.linspace(-1, 1, 5)).shape
     (5, 3)
     """
-    check_torch_module("module", module)
     if width is None:
         width = module.num_features if getattr(module, "sharing", None) == "neuron" else 1
-    ref = next(iter(module.parameters()), None)
+    ref = next(iter(check_torch_module("module", module).parameters()), None)
     if ref is None:
         ref = next(iter(module.buffers()), torch.empty(0))
     grid = torch.as_tensor(check_finite_array("z", z).ravel(), device=ref.device)

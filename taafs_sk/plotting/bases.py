@@ -61,7 +61,7 @@ def plot_basis_comparison(df: pd.DataFrame, ax=None, *, metric: str | None = Non
     ax.barh(pos, stats["mean"], xerr=stats["std"].fillna(0.0), capsize=3,
             color=np.where(fixed, _FIXED_COLOUR, _TRAINABLE_COLOUR))
     ax.set_yticks(pos, labels)
-    ax.set_xlabel(_metric_label(metric, _unit(df, unit)))
+    ax.set_xlabel(_metric_label(metric, _unit(df, unit), df))
     n = int(stats["count"].max())
     ax.set_title(f"mean over {n} repeat{'s' if n > 1 else ''}"
                  + ("; error bar: std" if n > 1 else ""), fontsize="medium")
@@ -70,19 +70,21 @@ def plot_basis_comparison(df: pd.DataFrame, ax=None, *, metric: str | None = Non
 
         ax.legend(handles=[Patch(color=_TRAINABLE_COLOUR, label="trainable basis"),
                            Patch(color=_FIXED_COLOUR, label="fixed activation")],
-                  fontsize="small", loc="lower right")
+                  fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 
 _FIXED_COLOUR, _TRAINABLE_COLOUR = "tab:gray", "tab:blue"
 
 
-def _metric_label(metric: str, unit: str) -> str:
+def _metric_label(metric: str, unit: str, df: pd.DataFrame) -> str:
     """Axis label of a metric column, with its unit."""
     if metric in ("fit_time_s", "fit_time", "train_time"):
         return "fit time (s)"
     if metric == "noise_ratio":
-        return "noisy / noiseless test RMSE (ratio)"
+        level = df["noise_level"].unique() if "noise_level" in df.columns else []
+        at = f" at {level[0]:.0%} noise" if len(level) == 1 else ""
+        return f"noisy / noiseless test RMSE{at} (ratio)"
     if metric in ("n_epochs", "n_iter"):
         return "epochs run (count)"
     if metric == "n_params":

@@ -65,7 +65,7 @@ def plot_activations(model, layers=None, *, z=None, ax=None, max_shapes: int = 1
     """
     check_model("model", model, ["activation_functions"], ["module_"],
                 "a fitted TAAFSRegressor (anything with activation_functions(layer, z) and "
-                "module_); for an AdditiveKernelNN use plot_neuron_activations")
+                "module_; draw an AdditiveKernelNN with plot_neuron_activations)")
     max_shapes = check_count("max_shapes", max_shapes)
     n_points = check_count("n_points", n_points, minimum=2)
     if z is not None:

@@ -75,7 +75,9 @@ def plot_noise_sweep(df: pd.DataFrame, ax=None, *, hue=None, relative: bool = Fa
     if has_band:
         ax.set_title("mean over noise draws, band: 5-95 %", fontsize="medium")
     if cols:
-        ax.legend(title=", ".join(cols), fontsize="small")
+        outside = len(ax.lines) > 4  # many lines: keep the legend off the curves
+        ax.legend(title=", ".join(cols), fontsize="small",
+                  **({"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if outside else {}))
     return ax
 
 

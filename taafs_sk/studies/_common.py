@@ -179,16 +179,24 @@ def say(verbose, msg):
         print(f"[studies] {msg}", file=sys.stderr, flush=True)
 
 
-def run_parallel(func: Callable, jobs: Iterable[tuple], n_jobs=None) -> list:
+def run_parallel(func: Callable, jobs: Iterable[tuple], n_jobs=None,
+                 on_result: Callable | None = None) -> list:
     """``[func(*job) for job in jobs]`` through joblib (any backend, e.g. Dask's).
 
     ``n_jobs=None`` means joblib's default: one process unless a
     :func:`joblib.parallel_config` context says otherwise. Each job carries its own seed, so
-    the results do not depend on ``n_jobs`` or the backend.
+    the results do not depend on ``n_jobs`` or the backend. ``on_result(i, result)`` is
+    called in this process as each result arrives (in order), e.g. to report progress.
     """
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(func)(*job) for job in jobs)
+    results = []
+    for i, result in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(func)(*job) for job in jobs)):
+        if on_result is not None:
+            on_result(i, result)
+        results.append(result)
+    return results
 
 
 def architectures(archs, sizes, depths: Sequence[int] = (1, 2)) -> list[tuple[int, ...]]:

@@ -66,7 +66,7 @@ def basis_comparison(
     table : pandas.DataFrame
         One row per basis and repeat: ``dataset, target_unit, basis, repeat, architecture,
         n_params, n_epochs, fit_time_s, train_rmse, test_rmse`` (in ``target_unit``),
-        ``noise_ratio`` (noisy / noiseless test RMSE).
+        ``noise_level`` and ``noise_ratio`` (noisy / noiseless test RMSE at that level).
     """
     if bases is None:
         bases = (*activation_names()[0], "tanh")
@@ -83,12 +83,15 @@ def basis_comparison(
     configs = [(b, r) for b in bases for r in range(repeats)]
     jobs = [(regressor(arch, b, quick, random_state + r, len(data[2]), max_epochs), data,
              noise_level, n_draws, random_state + r) for b, r in configs]
-    results = run_parallel(_one_fit, jobs, n_jobs)
+    def report(i, res):
+        basis, r = configs[i]
+        say(verbose, f"{name} {basis} #{r}: test RMSE {res['test_rmse']:.4g}")
+
+    results = run_parallel(_one_fit, jobs, n_jobs, on_result=report)
     rows = []
     for (basis, r), res in zip(configs, results, strict=True):
         rows.append({"dataset": name, "target_unit": unit_of(name), "basis": basis,
                      "repeat": r, "architecture": "-".join(map(str, arch)), **res})
-        say(verbose, f"{name} {basis} #{r}: test RMSE {res['test_rmse']:.4g}")
     return pd.DataFrame(rows)
 
 
@@ -101,4 +104,4 @@ def _one_fit(est, data, noise_level, n_draws, seed) -> dict:
     return {"n_params": est.n_params_, "n_epochs": est.n_iter_, "fit_time_s": seconds,
             "train_rmse": root_mean_squared_error(y_tr, est.predict(X_tr)),
             "test_rmse": root_mean_squared_error(y_te, est.predict(X_te)),
-            "noise_ratio": float(sweep["rmse_ratio"].iloc[0])}
+            "noise_level": noise_level, "noise_ratio": float(sweep["rmse_ratio"].iloc[0])}

@@ -122,7 +122,12 @@ def naf_inhomogeneity(
         seeds = np.tile(seeds[:n_real], len(spreads))
     jobs = [(ideal_model, base, spread, int(seed), data, retrain, train_kw)
             for (spread, _), seed in zip(configs, seeds, strict=True)]
-    results = run_parallel(_one_realization, jobs, n_jobs)
+    def report(i, rmse):
+        spread, r = configs[i]
+        say(verbose, f"{name} spread {spread:.0%} #{r}: degraded {rmse['degraded'][1]:.4g}, "
+                     f"retrained {rmse['retrained'][1]:.4g}")
+
+    results = run_parallel(_one_realization, jobs, n_jobs, on_result=report)
     rows = []
     for (spread, r), rmse in zip(configs, results, strict=True):
         rmse = {**rmse, **fixed}
@@ -138,8 +143,6 @@ def naf_inhomogeneity(
             rec["recovery"] = rec["recovery_vs_control"] = np.nan
         row["recovery"], row["recovery_vs_control"] = rec["recovery"], rec["recovery_vs_control"]
         rows.append(row)
-        say(verbose, f"{name} spread {spread:.0%} #{r}: degraded {row['test_rmse_degraded']:.4g}"
-                     f", retrained {row['test_rmse_retrained']:.4g}")
     return pd.DataFrame(rows)
 
 

@@ -102,12 +102,13 @@ def noise_tolerance(
         est = (regressor(arch, basis, quick, random_state, len(data[2]), max_epochs)
                if estimator is None else clone(estimator).set_params(hidden_layer_sizes=arch))
         jobs.append((est, arch, data, levels, noises, n_draws, random_state))
-    frames = run_parallel(_one_architecture, jobs, n_jobs)
-    for arch, table in zip(archs, frames, strict=True):
+    def report(i, table):
         last = table.iloc[-1]
-        say(verbose, f"{name} {arch}: test RMSE {last['test_rmse']:.4g}, ratio at "
+        say(verbose, f"{name} {archs[i]}: test RMSE {last['test_rmse']:.4g}, ratio at "
                      f"{last['level']:.0%} ({last['kind']}, {last['where']}): "
                      f"{last['rmse_ratio']:.3g}")
+
+    frames = run_parallel(_one_architecture, jobs, n_jobs, on_result=report)
     table = pd.concat(frames, ignore_index=True)
     table.insert(0, "dataset", name)
     table.insert(1, "target_unit", unit_of(name))

@@ -31,6 +31,7 @@ from ._params import (
     pop_registered_basis,
     registered_basis_state,
 )
+from ._ranges import pre_activation_ranges
 from ._recipe import LR_SCHEDULES, recipe_net_params
 from ._weights import WeightedMSELoss
 from .training import MIN_VALID_ROWS, OPTIMIZERS, build_net, loss_curves, optimizer_params
@@ -38,30 +39,6 @@ from .training import MIN_VALID_ROWS, OPTIMIZERS, build_net, loss_curves, optimi
 __all__ = ["TAAFSRegressor"]
 
 _PREDICT_CHUNK = 16384
-
-
-def _pre_activation_ranges(module, X, previous=None) -> list[np.ndarray]:
-    """Per hidden layer, ``(width, 2)`` min and max pre-activation of each neuron over ``X``."""
-    import torch
-
-    param = next(module.parameters())
-    lows, highs = None, None
-    with torch.no_grad():
-        for start in range(0, len(X), _PREDICT_CHUNK):
-            xt = torch.as_tensor(np.asarray(X[start:start + _PREDICT_CHUNK]), dtype=param.dtype,
-                                 device=param.device)
-            zs = module.hidden_pre_activations(xt)
-            lo, hi = [z.amin(0) for z in zs], [z.amax(0) for z in zs]
-            lows = lo if lows is None else [torch.minimum(a, b) for a, b in zip(lows, lo,
-                                                                                   strict=True)]
-            highs = hi if highs is None else [torch.maximum(a, b) for a, b in zip(highs, hi,
-                                                                                     strict=True)]
-    ranges = [torch.stack([lo, hi], 1).cpu().double().numpy()
-              for lo, hi in zip(lows, highs, strict=True)]
-    if previous is not None and len(previous) == len(ranges):
-        ranges = [np.stack([np.minimum(p[:, 0], r[:, 0]), np.maximum(p[:, 1], r[:, 1])], 1)
-                  for p, r in zip(previous, ranges, strict=True)]
-    return ranges
 
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
@@ -425,7 +402,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         if X is not None:  # partial_fit widens the ranges seen so far
             previous = (getattr(self, "pre_activation_ranges_", None)
                         if self._n_partial > 0 else None)
-            self.pre_activation_ranges_ = _pre_activation_ranges(self.module_, X, previous)
+            self.pre_activation_ranges_ = pre_activation_ranges(self.module_, X, previous)
         self.history_ = self.net_.history
         self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
         self.n_iter_ = len(self.history_)

@@ -60,6 +60,11 @@ class BSplineBasis(Basis):
         self.register_buffer("interior_knots", torch.as_tensor(knots[k + 1: K], dtype=dtype))
         self.set_fused_maps(*self._truncated_power_maps(knots))
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if self.maps.shape[0] == 2:  # pickled by taafs-sk <= 0.2: no (u - tau)_+^(k-2) block
+            self.set_fused_maps(*self._truncated_power_maps(self.knots.cpu().numpy()))
+
     def _truncated_power_maps(self, knots: np.ndarray) -> tuple[np.ndarray, ...]:
         """Exact maps onto ``[u^0..u^k, (u - tau)_+^k, (u - tau)_+^(k-1), (u - tau)_+^(k-2)]``
         on [-1, 1] (the last block, which only the curvature rows use, from ``order >= 2``)."""
@@ -288,6 +293,16 @@ class GaussianRBFBasis(Basis):
         self.ref = (K - 1) // 2  # the geometric recurrence starts at the middle centre
         span = max(self.ref, K - 1 - self.ref) * self.delta
         self.geometric = max(1.3 / h2, span**2 / h2) <= 80.0  # no float32 over/underflow
+        self._set_maps()
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if self.maps.shape[0] == 2:  # pickled by taafs-sk <= 0.2: features [1, F, d F]
+            self._set_maps()
+
+    def _set_maps(self) -> None:
+        K, h2 = self.n_basis, self.width**2
+        centers = self.centers.cpu().numpy()
         shift = centers - centers[self.ref]
         gamma = np.exp(-(shift**2) / h2) if self.geometric else np.ones(K)
         # features [1, F_k, d F_k, d^2 F_k] with d = u - mu_r, phi_k = gamma_k F_k;
@@ -316,7 +331,7 @@ class GaussianRBFBasis(Basis):
         K, h2, r = self.n_basis, self.width**2, self.ref
         S = u.new_empty((3 * K + 1, *u.shape))
         S[0].fill_(1.0)
-        d = u - float(self.centers[r])  # u - mu_r
+        d = u - self.centers[r].to(u.dtype)  # u - mu_r (no host sync)
         F = S[1: K + 1]
         if self.geometric:
             torch.exp(d.square().mul_(-1.0 / h2), out=F[r])
