@@ -82,7 +82,8 @@ class _FusedPlan(NamedTuple):
     both: torch.Tensor  # (K + 1, 2 m): [value, slope]
     forward: torch.Tensor  # (K + 1, 2 m): [value, slope or (1 - u^2) slope when folded]
     folded: bool  # forward's slope rows already include norm'(z) (polynomials under tanh)
-    curvature: torch.Tensor | None  # (K + 1, 2 m): [slope, f''] if the basis supplies f''
+    curvature: torch.Tensor | None  # (K + 1, m2): f'' on curvature_features, if supplied
+    joint: torch.Tensor | None  # (K + 1, 2 m): [slope, f''] when curvature_features is S
 
 
 def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
@@ -105,11 +106,14 @@ def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
         fwd = both
         if folded:
             fwd = torch.cat([value, torch.cat([tanh_slopes, zero_row]).to(wd)], 1).contiguous()
-        curv = None
-        if basis.maps.shape[0] > 2:
-            curv = torch.cat([slope, torch.cat([basis.maps[2], zero_row]).to(wd)], 1)
+        curv = joint = None
+        if "curvature_maps" in basis._buffers:
+            curv = basis.curvature_maps
+            curv = torch.cat([curv, torch.zeros_like(curv[:1])]).to(wd).contiguous()
+            if type(basis).curvature_features is Basis.curvature_features:
+                joint = torch.cat([slope, curv], 1).contiguous()
         cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded,
-                                None if curv is None else curv.contiguous())
+                                curv, joint)
     return cache[key]
 
 
@@ -205,8 +209,11 @@ class _TAAFBackward(torch.autograd.Function):
                 term = az * dz.to(wd)
                 grad_g = term if grad_g is None else grad_g + term
             if need_z:
-                if plan.curvature is not None:
-                    f1, f2 = _combine(w, plan.curvature, S)
+                if plan.joint is not None:
+                    f1, f2 = _combine(w, plan.joint, S)
+                elif plan.curvature is not None:
+                    f1 = _combine(w, plan.slope, S)[0]
+                    f2 = _combine(w, plan.curvature, basis.curvature_features(u, S))[0]
                 else:
                     f1 = _combine(w, plan.slope, S)[0]
                     B2 = basis.second_derivatives(u)  # (*z.shape, K)

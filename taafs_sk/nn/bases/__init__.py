@@ -16,13 +16,14 @@ built-in basis offers a second, *fused* representation used by :mod:`taafs_sk.nn
     B_k'(u) = \sum_j \mathrm{maps}_{1,kj} S_j(u).
 
 An activation :math:`\sum_k c_k B_k` and its slope are then one small matrix product
-``(c @ maps) @ S``; an optional third map ``maps[2]`` gives :math:`B_k''` (second derivatives
-for force training; otherwise :meth:`Basis.second_derivatives` is used). Polynomial families
+``(c @ maps) @ S``; optional ``curvature_maps`` give :math:`B_k''` on
+``curvature_features(u, S)`` for the second derivatives of force training (otherwise
+:meth:`Basis.second_derivatives` is used). Polynomial families
 use powers of ``u`` (the exact change of basis to monomials) while that rewrite amplifies
 rounding by at most ``MONOMIAL_LIMIT``, and their values and slopes from the recurrence
 above it; B-splines use powers plus truncated powers at the interior knots, Fourier series
 powers of :math:`\cos\omega u` (or, at high ``n_basis``, the harmonics themselves) and
-Gaussian RBFs :math:`\phi_k`, :math:`u\phi_k`, :math:`u^2\phi_k`. ``amplification``
+Gaussian RBFs :math:`\phi_k` and :math:`u\phi_k`. ``amplification``
 measures how much rounding error the change of basis can amplify; the fused code switches
 float32 inputs to float64 features where it is large (see ``docs/numerics.rst``). A family
 of one's own needs only ``values`` (see :class:`Basis`) and is added by name with

@@ -70,8 +70,9 @@ class Basis(nn.Module):
           B_k'(u) = \sum_j \mathrm{slopes}_{kj} S_j(u).
 
     Optionally a third array ``curvatures`` with :math:`B_k''(u) = \sum_j
-    \mathrm{curvatures}_{kj} S_j(u)`, where the features span the second derivatives; without
-    it the fused second derivatives (force training) call :meth:`second_derivatives`.
+    \mathrm{curvatures}_{kj} T_j(u)` on the features ``T = curvature_features(u, S)`` (by
+    default ``S`` itself); without it the fused second derivatives (force training) call
+    :meth:`second_derivatives`.
     :meth:`set_fused_maps` checks the shapes, ``S[0] == 1`` and the value rows against
     :meth:`values` on a grid (a wrong slope row is not detected: it gives wrong gradients;
     compare with ``TAAF(..., fused=False)``). A basis without them has
@@ -181,6 +182,12 @@ class Basis(nn.Module):
 
         return torch.func.jvp(slope, (u,), (ones,))[1]
 
+    def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+        """Features ``T`` of shape ``(m2,) + u.shape`` on which the optional curvature maps give
+        :math:`B_k''`, from ``u`` and the forward features ``S = features(u)``; by default
+        ``S`` itself. Only the second-derivative pass computes them."""
+        return S
+
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """Working features ``(m,) + u.shape`` of the fused representation (``u`` in [-1, 1]).
 
@@ -196,16 +203,16 @@ class Basis(nn.Module):
 
     def set_fused_maps(self, values: np.ndarray, slopes: np.ndarray,
                        curvatures: np.ndarray | None = None) -> None:
-        """Register the fused maps ``(2 or 3, n_basis, m)`` and measure the rounding amplification.
+        """Register the fused maps ``(2, n_basis, m)`` and measure the rounding amplification.
 
         Parameters
         ----------
         values, slopes : array-like of shape (n_basis, m)
             Rows giving :math:`B_k` and :math:`B_k'` on the ``m`` rows of ``features(u)``.
-        curvatures : array-like of shape (n_basis, m), default=None
-            Rows giving :math:`B_k''`, where the features span it (polynomials, Fourier): the
-            fused second derivatives then need one matrix product instead of
-            :meth:`second_derivatives`.
+        curvatures : array-like of shape (n_basis, m2), default=None
+            Rows giving :math:`B_k''` on ``curvature_features(u, features(u))`` (``m2`` rows),
+            kept as the buffer ``curvature_maps``: the fused second derivatives then need one
+            matrix product instead of :meth:`second_derivatives`.
 
         Raises
         ------
@@ -213,16 +220,14 @@ class Basis(nn.Module):
             When the shapes disagree, ``features(u)[0]`` is not 1, or ``values @ features``
             does not reproduce :meth:`values`.
         """
-        rows = [values, slopes] if curvatures is None else [values, slopes, curvatures]
-        maps = np.stack([np.asarray(r, float) for r in rows])
+        maps = np.stack([np.asarray(values, float), np.asarray(slopes, float)])
         owner = type(self).__name__
         grid = torch.linspace(-1.0, 1.0, 1001, dtype=torch.float64)
         feats = self.features(grid)
         if maps.ndim != 3 or maps.shape[1] != self.n_basis or feats.shape != (
                 maps.shape[2], len(grid)):
             raise ValueError(
-                f"{owner}.set_fused_maps needs values, slopes (and curvatures) of shape "
-                f"(n_basis, m) = "
+                f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
                 f"({self.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
                 f"{maps.shape[1:]} and features {tuple(feats.shape)} for u of shape (1001,)."
             )
@@ -241,6 +246,15 @@ class Basis(nn.Module):
                 "call set_fused_maps (the eager path is then used)."
             )
         self.register_buffer("maps", maps_t)
+        if curvatures is not None:
+            curv = np.asarray(curvatures, float)
+            width = self.curvature_features(grid, feats).shape[0]
+            if curv.shape != (self.n_basis, width):
+                raise ValueError(
+                    f"{owner}.set_fused_maps needs curvatures of shape (n_basis, m2) = "
+                    f"({self.n_basis}, {width}) for curvature_features of {width} rows; got "
+                    f"{curv.shape}.")
+            self.register_buffer("curvature_maps", torch.as_tensor(curv, dtype=torch.float64))
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}"

@@ -62,18 +62,18 @@ class BSplineBasis(Basis):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if self.maps.shape[0] == 2:  # pickled by taafs-sk <= 0.2: no (u - tau)_+^(k-2) block
+        if "curvature_maps" not in self._buffers:  # pickled by taafs-sk <= 0.2
             self.set_fused_maps(*self._truncated_power_maps(self.knots.cpu().numpy()))
 
     def _truncated_power_maps(self, knots: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Exact maps onto ``[u^0..u^k, (u - tau)_+^k, (u - tau)_+^(k-1), (u - tau)_+^(k-2)]``
-        on [-1, 1] (the last block, which only the curvature rows use, from ``order >= 2``)."""
+        """Exact maps onto ``[u^0..u^k, (u - tau)_+^k, (u - tau)_+^(k-1)]`` on [-1, 1], and the
+        curvature maps onto :meth:`curvature_features`."""
         k, K = self.order, self.n_basis
         n_int = K - k - 1
-        m = k + 1 + (3 if k >= 2 else 2) * n_int
+        m = k + 1 + 2 * n_int
         top, low = self._blocks()
-        third = k + 1 + 2 * n_int
-        values, slopes, curvatures = np.zeros((K, m)), np.zeros((K, m)), np.zeros((K, m))
+        values, slopes = np.zeros((K, m)), np.zeros((K, m))
+        curvatures = np.zeros((K, m if k < 2 else k - 1 + n_int))
         for i in range(K):
             for j in range(k + 2):
                 w = (-1) ** j * math.comb(k + 1, j) / (math.factorial(k) * self.h ** k)
@@ -88,8 +88,19 @@ class BSplineBasis(Basis):
                     values[i, top + idx - k - 1] += w
                     slopes[i, low + idx - k - 1] += w * k
                     if k >= 2:
-                        curvatures[i, third + idx - k - 1] += w * k * (k - 1)
+                        curvatures[i, idx - 2] += w * k * (k - 1)  # column k - 1 + (idx - k - 1)
         return values, slopes, curvatures
+
+    def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+        """``[u^0..u^(k-2), (u - tau)_+^(k-2)]`` (``order >= 2``; linear splines: ``S``, on
+        which their curvature maps are zero)."""
+        k = self.order
+        if k < 2:
+            return S
+        tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
+        r = (u - tau).clamp_min_(0.0)
+        tail = (r > 0).to(u.dtype) if k == 2 else (r if k == 3 else r ** (k - 2))
+        return torch.cat([S[: k - 1], tail])
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
         k = self.order
@@ -124,31 +135,25 @@ class BSplineBasis(Basis):
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """``[u^0..u^k]`` and the truncated powers ``(u - tau)_+^k``, ``(u - tau)_+^(k-1)``
-        (block order from ``_blocks``) and, for ``order >= 2``, ``(u - tau)_+^(k-2)`` over the
-        interior knots ``tau``."""
+        over the interior knots ``tau`` (block order from ``_blocks``)."""
         k, n_int = self.order, self.n_basis - self.order - 1
-        S = u.new_empty((k + 1 + (3 if k >= 2 else 2) * n_int, *u.shape))
+        S = u.new_empty((k + 1 + 2 * n_int, *u.shape))
         _powers(S[: k + 1], u)
         if n_int:
             tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
-            A, B = S[k + 1: k + 1 + n_int], S[k + 1 + n_int: k + 1 + 2 * n_int]
-            C = S[k + 1 + 2 * n_int:]
+            A, B = S[k + 1: k + 1 + n_int], S[k + 1 + n_int:]
+            torch.sub(u, tau, out=A).clamp_min_(0.0)  # r = (u - tau)_+
             if k == 1:
-                torch.sub(u, tau, out=A).clamp_min_(0.0)  # A: r = (u - tau)_+
-                B.copy_(A > 0)  # B: step
-            elif k == 2:
-                torch.sub(u, tau, out=A).clamp_min_(0.0)  # A: r
-                torch.mul(A, A, out=B)  # B: r^2
-                C.copy_(A > 0)  # C: step
+                B.copy_(A > 0)  # A: r, B: step
             elif k == 3:
-                torch.sub(u, tau, out=C).clamp_min_(0.0)  # C: r
-                torch.mul(C, C, out=B)  # B: r^2
-                torch.mul(B, C, out=A)  # A: r^3
+                torch.mul(A, A, out=B)
+                A.mul_(B)  # A: r^3, B: r^2
             else:
-                r = torch.sub(u, tau).clamp_min_(0.0)
-                torch.pow(r, k - 2, out=C)
-                torch.mul(C, r, out=A)  # A: r^(k-1)
-                torch.mul(A, r, out=B)  # B: r^k
+                r = A.clone()
+                torch.mul(A, A, out=B)  # B: r^2, A: r
+                for _ in range(k - 2):
+                    A.copy_(B)
+                    B.mul_(r)  # B: r^k, A: r^(k-1)
         return S
 
     def extra_repr(self) -> str:
@@ -297,7 +302,7 @@ class GaussianRBFBasis(Basis):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if self.maps.shape[0] == 2:  # pickled by taafs-sk <= 0.2: features [1, F, d F]
+        if "curvature_maps" not in self._buffers:  # pickled by taafs-sk <= 0.2
             self._set_maps()
 
     def _set_maps(self) -> None:
@@ -305,19 +310,24 @@ class GaussianRBFBasis(Basis):
         centers = self.centers.cpu().numpy()
         shift = centers - centers[self.ref]
         gamma = np.exp(-(shift**2) / h2) if self.geometric else np.ones(K)
-        # features [1, F_k, d F_k, d^2 F_k] with d = u - mu_r, phi_k = gamma_k F_k;
+        # features [1, F_k, d F_k] with d = u - mu_r, phi_k = gamma_k F_k;
         # phi_k' = -2 (u - mu_k) / h^2 phi_k = -2 / h^2 (d - s_k) phi_k, s_k = mu_k - mu_r;
-        # phi_k'' = (4 (d - s_k)^2 / h^4 - 2 / h^2) phi_k
+        # phi_k'' = (4 (d - s_k)^2 / h^4 - 2 / h^2) phi_k, on [1, F_k, d F_k, d^2 F_k]
         zero, col, h4 = np.zeros((K, K)), np.zeros((K, 1)), h2 * h2
-        values = np.hstack([col, np.diag(gamma), zero, zero])
-        slopes = np.hstack([col, np.diag(2.0 * shift * gamma / h2),
-                            np.diag(-2.0 * gamma / h2), zero])
+        values = np.hstack([col, np.diag(gamma), zero])
+        slopes = np.hstack([col, np.diag(2.0 * shift * gamma / h2), np.diag(-2.0 * gamma / h2)])
         curvatures = np.hstack([col, np.diag(gamma * (4.0 * shift**2 / h4 - 2.0 / h2)),
                                 np.diag(-8.0 * gamma * shift / h4), np.diag(4.0 * gamma / h4)])
         self.set_fused_maps(values, slopes, curvatures)
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
         return torch.exp(-(((u[..., None] - self.centers.to(u.dtype)) / self.width) ** 2))
+
+    def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+        """``[1, F_k, (u - mu_r) F_k, (u - mu_r)^2 F_k]`` from the forward features."""
+        K = self.n_basis
+        d = u - self.centers[self.ref].to(u.dtype)
+        return torch.cat([S, S[K + 1:] * d])
 
     def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
         r""":math:`\phi_k'' = (4 (u - \mu_k)^2 / h^4 - 2 / h^2)\, \phi_k`."""
@@ -326,10 +336,10 @@ class GaussianRBFBasis(Basis):
         return self.values(u) * (d2 * (4.0 / (h2 * h2)) - 2.0 / h2)
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """``[1, F_k, (u - mu_r) F_k, (u - mu_r)^2 F_k]`` with ``F_k = phi_r q^(k - r)``
-        (geometric) or ``phi_k``."""
+        """``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_r q^(k - r)`` (geometric) or
+        ``phi_k``."""
         K, h2, r = self.n_basis, self.width**2, self.ref
-        S = u.new_empty((3 * K + 1, *u.shape))
+        S = u.new_empty((2 * K + 1, *u.shape))
         S[0].fill_(1.0)
         d = u - self.centers[r].to(u.dtype)  # u - mu_r (no host sync)
         F = S[1: K + 1]
@@ -346,8 +356,7 @@ class GaussianRBFBasis(Basis):
         else:
             mu = (self.centers.to(u.dtype) / self.width).view(-1, *([1] * u.dim()))
             torch.exp(torch.sub(u * (1.0 / self.width), mu).square_().neg_(), out=F)
-        torch.mul(F, d, out=S[K + 1: 2 * K + 1])
-        torch.mul(S[K + 1: 2 * K + 1], d, out=S[2 * K + 1:])
+        torch.mul(F, d, out=S[K + 1:])
         return S
 
     def extra_repr(self) -> str:
