@@ -13,7 +13,8 @@ regularisation varies: weight decay x early-stopping patience. For each model:
 * dispersion tolerance: mean test RMSE over ``--chips`` chips at 10 % ``NAFDispersion``
   (ideal weights on each chip) over the ideal test RMSE.
 
-Per dataset, the Spearman correlation of ``overfit`` with each tolerance ratio, with a
+Per dataset (over the distinct models: settings whose early stopping restored the same epoch
+count once), the Spearman correlation of ``overfit`` with each tolerance ratio, with a
 bootstrap 95 % interval over the models, and the same against the test RMSE (a model that fits
 worse has a larger noiseless RMSE, which shrinks every ratio). The seed's finding predicts a
 positive correlation with ``overfit`` (more overfitting, larger degradation). Writes
@@ -92,10 +93,12 @@ def run_dataset(name, X_tr, X_te, y_tr, y_te, args) -> pd.DataFrame:
 def correlations(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for name, part in table.groupby("dataset", sort=False):
+        # settings whose early stopping restored the same epoch give the same model: count once
+        part = part.drop_duplicates(subset=["train_rmse", "test_rmse"])
         for tol in TOLERANCES:
             rho, lo, hi = spearman_interval(part["overfit"], part[tol])
             rho_t, lo_t, hi_t = spearman_interval(part["test_rmse"], part[tol])
-            out.append({"dataset": name, "tolerance": tol, "n_models": len(part),
+            out.append({"dataset": name, "tolerance": tol, "n_distinct_models": len(part),
                         "overfit_range": f"{part.overfit.min():.2f}-{part.overfit.max():.2f}",
                         "spearman": rho, "ci95_low": lo, "ci95_high": hi,
                         "spearman_vs_test_rmse": rho_t, "ci95_low_test": lo_t,

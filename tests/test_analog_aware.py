@@ -199,6 +199,9 @@ def test_measured_pool_and_noise_train(toy):
                                      control=False, random_state=0).fit(X, y)
     assert aware.control_ is None and len(aware.train_loss_curve_) == 2
     assert np.isfinite(aware.chip(3).predict(X)).all()
+    fixed = MeasuredNAF(x, np.stack([np.tanh(x)] * 8))  # assignment='per_neuron'
+    with pytest.raises(ValueError, match="assignment='per_neuron'"):
+        train_dispersion_aware(as_torch_model(aware.ideal_).copy(), X, y, fixed, epochs=1)
 
 
 def test_multi_output_tag_follows_the_inner_estimator():
@@ -301,11 +304,15 @@ def test_chip_study_and_its_plot(toy):
     from taafs_sk.plotting import plot_chip_study, plot_study
     from taafs_sk.studies import chip_study
 
-    table = chip_study(toy, architecture=(8,), quick=True, n_chips=32, n_retrain=4)
+    split = (toy[0], toy[2], toy[1], toy[3])  # (X_train, X_test, y_train, y_test)
+    table = chip_study(split, architecture=(8,), quick=True)
     assert list(table.columns[:2]) == ["dataset", "target_unit"]
     assert table[table.model == "degraded"].chip.nunique() == 8  # quick: 8 chips
     assert (table.model == "retrained").sum() == 1
+    small = chip_study(split, architecture=(4,), quick=True, n_chips=3, n_retrain=0)
+    assert small[small.model == "aware"].chip.nunique() == 3
+    assert "retrained" not in set(small.model)
     assert plot_chip_study(table, relative=True).get_ylabel() == "test RMSE / ideal"
     assert plot_study("chips", table) is not None
     with pytest.raises(ValueError, match="n_retrain must be an integer in"):
-        chip_study(toy, n_chips=2, n_retrain=3)
+        chip_study(split, n_chips=2, n_retrain=3)

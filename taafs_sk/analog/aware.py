@@ -72,7 +72,8 @@ def train_dispersion_aware(
         Training data in the estimator's units.
     nafs : NAFDispersion or MeasuredNAF
         Source of the shapes: a dispersion of the nominal activation (``base=None``: of the
-        model's own activations), or a pool of measured curves drawn with replacement.
+        model's own activations), or a pool of measured curves drawn with replacement
+        (``MeasuredNAF(assignment='sample')``; ``'per_neuron'`` is refused).
     noise : NoiseModel, default=None
         Circuit noise injected in the same training steps (one draw per step), calibrated on
         the nominal network on ``X`` first.
@@ -105,6 +106,12 @@ def train_dispersion_aware(
     if not isinstance(nafs, (NAFDispersion, MeasuredNAF)):
         raise TypeError("train_dispersion_aware: nafs must be a NAFDispersion or MeasuredNAF; "
                         f"got {type(nafs).__name__}.")
+    if isinstance(nafs, MeasuredNAF) and nafs.assignment != "sample":
+        raise ValueError(
+            "train_dispersion_aware: a MeasuredNAF pool is drawn from with replacement at every "
+            f"step; got assignment={nafs.assignment!r}, which fixes one curve per neuron (use "
+            "assignment='sample', or HardwareNAFRegressor to retrain on that one chip)."
+        )
     epochs = check_count(epochs, "epochs", "train_dispersion_aware")
     _check_fixed_nominal(model, nafs)
     rng = check_random_state(random_state)
@@ -200,7 +207,8 @@ class DispersionAwareRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimato
     >>> from sklearn.neural_network import MLPRegressor
     >>> from taafs_sk.analog import DispersionAwareRegressor, NAFDispersion
     >>> X = np.random.RandomState(0).normal(size=(200, 3)); y = np.tanh(X).sum(1)
-    >>> est = MLPRegressor((16,), activation="tanh", max_iter=300, random_state=0)
+    >>> est = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", max_iter=300,
+    ...                    random_state=0)
     >>> aware = DispersionAwareRegressor(est, NAFDispersion("tanh", spread=0.1),
     ...                                  train_epochs=5, random_state=0).fit(X, y)
     >>> aware.chip(random_state=1).predict(X[:3]).shape

@@ -80,12 +80,12 @@ def evaluate_on_chips(
     >>> from taafs_sk.analog import (DispersionAwareRegressor, NAFDispersion,
     ...                             evaluate_on_chips, summarize_chips)
     >>> X = np.random.RandomState(0).normal(size=(120, 3)); y = np.tanh(X).sum(1)
-    >>> est = MLPRegressor((8,), activation="tanh", max_iter=200, random_state=0)
+    >>> est = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", max_iter=200, random_state=0)
     >>> aware = DispersionAwareRegressor(est, NAFDispersion("tanh", 0.1), train_epochs=3,
     ...                                  random_state=0).fit(X, y)
     >>> table = evaluate_on_chips(aware, X, y, X, y, n_chips=4, n_retrain=1,
     ...                           retrain_epochs=2)
-    >>> summarize_chips(table).loc["degraded", "n_chips"]
+    >>> int(summarize_chips(table).loc["degraded", "n_chips"])
     4
     """
     check_is_fitted(aware, "model_")

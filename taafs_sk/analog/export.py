@@ -98,7 +98,8 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
     >>> from sklearn.neural_network import MLPRegressor
     >>> from taafs_sk.analog import export_hardware, load_hardware
     >>> X = np.random.RandomState(0).normal(size=(80, 2)); y = np.tanh(X).sum(1)
-    >>> est = MLPRegressor((6,), activation="tanh", max_iter=50, random_state=0).fit(X, y)
+    >>> est = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", max_iter=50,
+    ...                    random_state=0).fit(X, y)
     >>> path = export_hardware(est, os.path.join(tempfile.mkdtemp(), "net.npz"), X)
     >>> bool(np.abs(load_hardware(path).predict(X) - est.predict(X)).max() < 1e-4)
     True
@@ -110,6 +111,12 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
             "apply the steps before the circuit."
         )
     torch_model = as_torch_model(model)
+    if torch_model.transform is not None:
+        raise ValueError(
+            "export_hardware: the model applies numpy preprocessing before its network (a "
+            "Pipeline's steps), which a circuit table cannot hold; export the final estimator "
+            "and apply the steps before the circuit."
+        )
     n_points = check_count(n_points, "n_points", "export_hardware", minimum=2)
     if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
         raise ValueError(f"export_hardware: margin must be a finite number >= 0; got {margin!r}.")

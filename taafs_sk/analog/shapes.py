@@ -132,7 +132,8 @@ def disperse_network(model: TorchModel, nafs, X=None, *, spans=None,
     >>> from sklearn.neural_network import MLPRegressor
     >>> from taafs_sk.analog import NAFDispersion, as_torch_model, disperse_network
     >>> X = np.random.RandomState(0).normal(size=(60, 2)); y = np.tanh(X).sum(1)
-    >>> est = MLPRegressor((6,), activation="tanh", max_iter=50, random_state=0).fit(X, y)
+    >>> est = MLPRegressor(hidden_layer_sizes=(6,), activation="tanh", max_iter=50,
+    ...                    random_state=0).fit(X, y)
     >>> chip = disperse_network(as_torch_model(est), NAFDispersion(None, spread=0.0), X)
     >>> bool(np.allclose(chip.predict(X), est.predict(X)))
     True

@@ -58,7 +58,8 @@ def plot_activations(model, layers=None, *, z=None, ax=None, max_shapes: int = 1
     >>> from taafs_sk import TAAFSRegressor
     >>> from taafs_sk.plotting import plot_activations
     >>> X = np.random.RandomState(0).uniform(-1, 1, size=(100, 2))
-    >>> model = TAAFSRegressor((8, 8), basis="chebyshev1", max_epochs=5, random_state=0)
+    >>> model = TAAFSRegressor((8, 8), basis="chebyshev1", max_epochs=5, early_stopping=False,
+    ...                        random_state=0)
     >>> fig = plot_activations(model.fit(X, X[:, 0] ** 2))
     >>> len(fig.axes), [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     (2, ['learned', 'initial (tanh)'])

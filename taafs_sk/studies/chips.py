@@ -34,8 +34,9 @@ def _retrain_on_chip(aware, seed, X_tr, y_tr, X_te, y_te, epochs):
 
 
 def chip_study(
-    dataset, *, spread: float = 0.1, architecture: Sequence[int] = (128,), n_chips: int = 32,
-    n_retrain: int = 4, train_epochs: int | None = None, resample: str = "batch",
+    dataset, *, spread: float = 0.1, architecture: Sequence[int] = (128,),
+    n_chips: int | None = None, n_retrain: int | None = None, train_epochs: int | None = None,
+    resample: str = "batch",
     base: str = "tanh", quick: bool = False, random_state=0, n_jobs: int | None = None,
     data_home=None, verbose: int = 0,
 ) -> pd.DataFrame:
@@ -57,10 +58,10 @@ def chip_study(
         Relative spread of gain, shift, scale and offset (:class:`NAFDispersion`).
     architecture : tuple of int, default=(128,)
         Hidden layer sizes.
-    n_chips : int, default=32
-        Unseen chips.
-    n_retrain : int, default=4
-        Chips on which the ideal weights are retrained.
+    n_chips : int, default=None
+        Unseen chips; 32 (8 when ``quick``) by default.
+    n_retrain : int, default=None
+        Chips on which the ideal weights are retrained; 4 (1 when ``quick``) by default.
     train_epochs : int, default=None
         Dispersion-aware (and control, and per-chip) epochs; by default about 6,000 Adam steps
         (5 epochs when ``quick``).
@@ -69,7 +70,7 @@ def chip_study(
     base : str, default='tanh'
         Nominal activation of the ideal network.
     quick : bool, default=False
-        Small subsample, few epochs, 8 chips, 1 retrained.
+        Small subsample and few epochs.
     random_state : int, default=0
         Seeds the split, training and the chips' seed sequence.
     n_jobs : int, default=None
@@ -87,13 +88,12 @@ def chip_study(
         :func:`~taafs_sk.analog.evaluate_on_chips`).
     """
     arch = hidden_sizes(architecture)
-    n_chips = positive_int(n_chips, "n_chips", allow_none=False)
+    n_chips = positive_int(n_chips, "n_chips") or (8 if quick else 32)
+    n_retrain = min(1 if quick else 4, n_chips) if n_retrain is None else n_retrain
     if isinstance(n_retrain, bool) or not isinstance(n_retrain, (int, np.integer)) \
             or not 0 <= n_retrain <= n_chips:
         raise ValueError(f"n_retrain must be an integer in [0, n_chips={n_chips}]; got "
                          f"{n_retrain!r}.")
-    if quick:
-        n_chips, n_retrain = min(n_chips, 8), min(n_retrain, 1)
     name, (X_tr, X_te, y_tr, y_te) = resolve(dataset, quick, random_state, data_home)
     bs = batch_size(len(y_tr))
     epochs = positive_int(train_epochs, "train_epochs")
@@ -111,9 +111,10 @@ def chip_study(
     say(verbose, f"{name}: retraining on {n_retrain} chips")
     rmse = run_parallel(_retrain_on_chip, [(aware, int(s), X_tr, y_tr, X_te, y_te, epochs)
                                            for s in seeds], n_jobs=n_jobs)
-    extra = pd.DataFrame({"chip": np.arange(len(seeds)), "chip_seed": seeds,
-                          "model": "retrained", "test_rmse": rmse})
-    table = pd.concat([table, extra], ignore_index=True)
+    if len(seeds):
+        extra = pd.DataFrame({"chip": np.arange(len(seeds)), "chip_seed": seeds,
+                              "model": "retrained", "test_rmse": rmse})
+        table = pd.concat([table, extra], ignore_index=True)
     meta = {"dataset": name, "target_unit": unit_of(name), "spread": float(spread),
             "architecture": "-".join(map(str, arch)), "resample": resample,
             "train_epochs": epochs}
