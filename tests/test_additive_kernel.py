@@ -193,8 +193,8 @@ def test_exact_predictive_std_matches_gp_formula(toy):
 
 def test_inducing_solver_approaches_exact(toy):
     X, y, Xt, _ = toy
-    params = {"n_neurons": 6, "kernel": "rbf", "optimize": False, "length_scale": 0.3,
-              "alpha": 1e-3, "random_state": 0}
+    params = {"n_neurons": 6, "kernel": "rbf", "optimize": False, "optimize_weights": 0,
+              "length_scale": 0.3, "alpha": 1e-3, "random_state": 0}
     exact = AdditiveKernelNN(solver="exact", **params).fit(X, y)
     inducing = AdditiveKernelNN(solver="inducing", n_inducing=40, **params).fit(X, y)
     mean_e, std_e = exact.predict(Xt, return_std=True)
@@ -205,7 +205,8 @@ def test_inducing_solver_approaches_exact(toy):
 
 def test_inducing_blocks_do_not_change_the_fit(toy, monkeypatch):
     X, y, Xt, _ = toy
-    params = {"solver": "inducing", "optimize": False, "n_inducing": 12, "random_state": 0}
+    params = {"solver": "inducing", "optimize": False, "optimize_weights": 0, "n_inducing": 12,
+              "random_state": 0}
     whole = AdditiveKernelNN(**params).fit(X, y).predict(Xt)
     monkeypatch.setattr(_solvers, "_CHUNK", 64)  # many small row blocks
     blocked = AdditiveKernelNN(**params).fit(X, y).predict(Xt)

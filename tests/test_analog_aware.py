@@ -178,12 +178,11 @@ def test_named_base_mismatch_is_refused(toy):
 
 def test_additive_kernel_nn_spread_zero_reproduces_ideal(toy):
     X, y = toy[:2]
-    hw = HardwareNAFRegressor(AdditiveKernelNN(n_neurons=4, random_state=0),
-                              NAFDispersion(None, spread=0.0), retrain=False,
+    akn = AdditiveKernelNN(n_neurons=4, n_restarts_optimizer=0, random_state=0)
+    hw = HardwareNAFRegressor(akn, NAFDispersion(None, spread=0.0), retrain=False,
                               control=False).fit(X, y)
     np.testing.assert_allclose(hw.predict(X), hw.ideal_.predict(X), rtol=0, atol=1e-6)
-    hw10 = HardwareNAFRegressor(AdditiveKernelNN(n_neurons=4, random_state=0),
-                                NAFDispersion(None, spread=0.1), retrain=False,
+    hw10 = HardwareNAFRegressor(akn, NAFDispersion(None, spread=0.1), retrain=False,
                                 control=False, random_state=0).fit(X, y)
     assert np.abs(hw10.predict(X) - hw10.ideal_.predict(X)).max() > 1e-3
 

@@ -30,7 +30,7 @@ def taaf(data):
 
 @pytest.fixture(scope="module")
 def akn(data):
-    return AdditiveKernelNN(n_neurons=6, random_state=0).fit(*data)
+    return AdditiveKernelNN(n_neurons=6, n_restarts_optimizer=0, random_state=0).fit(*data)
 
 
 def _max_err(est, path, X, **kw):

@@ -37,8 +37,7 @@ from .fixed import FIXED_ACTIVATIONS
 
 __all__ = [
     "TAAF", "FIXED_ACTIVATIONS", "NORMALIZATIONS", "SHARING_SCHEMES", "TAAF_SHARING", "INITS",
-    "ActivationFactory", "make_activation_factory", "count_activation_params",
-    "activation_grid",
+    "ActivationFactory", "make_activation_factory", "count_activation_params", "activation_grid",
 ]
 
 SHARING_SCHEMES = ("global", "network", "layer", "neuron")
@@ -66,9 +65,6 @@ class _Function(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.fn(z)
-
-    def extra_repr(self) -> str:
-        return getattr(self.fn, "__name__", repr(self.fn))
 
 
 class TAAF(nn.Module):
