@@ -42,8 +42,10 @@ def test_models_pickled_with_0_1_load_and_predict_the_same():
                                    rtol=1e-6, atol=1e-6, err_msg=name)
     for name, (featurizer, data, features) in bundle["featurizers"].items():
         assert type(featurizer).__module__.startswith("taafs_sk.featurizers"), name
-        np.testing.assert_array_equal(np.asarray(featurizer.transform(data)), features,
-                                      err_msg=name)
+        # Not bit-exact: the hydrocarbon geometry columns (48-49) differ by 1 ulp (7e-15
+        # relative) between numpy/rdkit builds (measured after a fresh venv with numpy 2.4.6).
+        np.testing.assert_allclose(np.asarray(featurizer.transform(data)), features,
+                                   rtol=1e-12, atol=0, err_msg=name)
 
 
 def test_new_paths_do_not_warn():
