@@ -8,8 +8,8 @@ only, ``--activation-lr-ratio``, the activation coefficients' learning rate as a
 target has groups); the best setting is then refitted on the whole training part with
 ``--seeds`` seeds and scored on the test part. The "best basis" is chosen by the inner
 validation score, never by the test set. scikit-learn's ``MLPRegressor`` (same hidden layers,
-early stopping, lr 1e-3), ``RandomForestRegressor`` (200 trees) and ``AdditiveKernelNN``
-(one hidden layer, optional) run on the same splits.
+early stopping, lr 1e-3), ``RandomForestRegressor`` (200 trees) and, with ``--baselines``,
+``RidgeCV`` and ``AdditiveKernelNN`` run on the same splits.
 
 Targets: ``halide_gap`` / ``halide_hof`` (the seed authors' 540 halide double perovskites,
 31 descriptors, split by composition, ``GroupShuffleSplit(test_size=0.2, random_state=0)``);
@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -162,6 +163,8 @@ def run_sklearn(args, name, data) -> dict:
             continue
         if name == "RandomForest":
             m = RandomForestRegressor(200, max_features=0.3, random_state=seed, n_jobs=1)
+        elif name == "RidgeCV":
+            m = RidgeCV(alphas=np.logspace(-6, 3, 19))
         else:
             from taafs_sk import AdditiveKernelNN
             m = AdditiveKernelNN(random_state=seed)
@@ -227,7 +230,7 @@ def main() -> None:
         if target == "qm9":
             skip = "ridge" if args.qm9_skip == "ridge" else True
         for model in [*args.bases, *args.baselines]:
-            if model in ("MLPRegressor", "RandomForest", "AdditiveKernelNN"):
+            if model in ("MLPRegressor", "RandomForest", "RidgeCV", "AdditiveKernelNN"):
                 row = run_sklearn(args, model, data)
             else:
                 row = run_taafs(args, model, data, skip)

@@ -73,11 +73,12 @@ def plot_chip_study(df: pd.DataFrame, ax=None, *, relative: bool = False):
     unit = df["target_unit"].iloc[0] if "target_unit" in df.columns else ""
     ax.set_ylabel("test RMSE / ideal" if relative else
                   f"test RMSE ({unit})" if unit else "test RMSE")
-    title = df["dataset"].iloc[0] if "dataset" in df.columns else ""
-    spread = df["spread"].iloc[0] if "spread" in df.columns else None
-    if spread is not None:
-        title = f"{title} at {spread:.0%} dispersion".strip()
-    ax.set_title(title + (f" ({df['chip'].nunique()} chips; whiskers 5-95 %)"
-                          if "chip" in df.columns else ""))
+    parts = []
+    if "spread" in df.columns:
+        parts.append(f"{df['spread'].iloc[0]:.0%} dispersion")
+    if "chip" in df.columns:
+        parts.append(f"{df['chip'].nunique()} chips")
+    parts.append("whiskers 5-95 %")
+    ax.set_title(", ".join(parts), fontsize="medium")
     ax.tick_params(axis="x", labelsize=8)
     return ax

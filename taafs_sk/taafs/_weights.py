@@ -28,8 +28,9 @@ class WeightedMSELoss(torch.nn.Module):
     >>> pred, y = torch.zeros(2, 1), torch.tensor([[1.0], [3.0]])
     >>> float(WeightedMSELoss()(pred, y))  # plain MSE: (1 + 9) / 2
     5.0
-    >>> float(WeightedMSELoss()(pred, torch.cat([y, torch.tensor([[1.5], [0.5]])], 1)))
-    6.0
+    >>> w = torch.tensor([[1.5], [0.5]])  # mean 1, as append_weights leaves them
+    >>> float(WeightedMSELoss()(pred, torch.cat([y, w], 1)))  # (1.5 * 1 + 0.5 * 9) / 2
+    3.0
     """
 
     def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:

@@ -303,10 +303,12 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights: they weight the training loss, the validation loss of
-            early stopping and the target scaling. A row of integer weight ``k`` counts as ``k``
-            copies of it (exactly so with one full batch, ``batch_size >= n_samples``).
-            Not supported with ``optimizer='rlekf'``.
+            Non-negative row weights. Integer weights are trained as repeated rows (the fit
+            equals the fit on the repeated data, exactly) while that at most multiplies the
+            rows by 16; fractional or larger weights scale each row's training loss, validation
+            loss and target-scaling weight instead. Rows are trained in an order set by their
+            values, so a fit does not depend on the row order. ``optimizer='rlekf'`` takes
+            integer weights only.
 
         Returns
         -------
@@ -464,6 +466,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return registered_basis_state(super().__getstate__())
 
     def __setstate__(self, state):
+        state.setdefault("warm_start", False)  # pickled before the parameter existed
         super().__setstate__(pop_registered_basis(state))
 
     def __sklearn_tags__(self):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ._columns import MAX_SEXTETS
 from ._graph import MoleculeBatch
@@ -101,7 +102,14 @@ def pi_electrons(batch: MoleculeBatch) -> tuple[np.ndarray, set]:
 def _solve_group(batch: MoleculeBatch, graph: _Bipartite, molecules: np.ndarray, half: int,
                  clar_ok: np.ndarray, result: _PiResults) -> set:
     """Fill ``result`` for ``molecules``, all of ``2 * half`` carbons; return the
-    non-Kekulean ones among them."""
+    non-Kekulean ones among them. LAPACK runs on one thread: the matrices are small, and its
+    results (to the last bit) must not depend on the machine's thread count."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _solve_group_serial(batch, graph, molecules, half, clar_ok, result)
+
+
+def _solve_group_serial(batch: MoleculeBatch, graph: _Bipartite, molecules: np.ndarray,
+                        half: int, clar_ok: np.ndarray, result: _PiResults) -> set:
     adjacency = np.zeros((len(molecules), half, half))
     position, bonds_in = _members(batch, molecules)
     adjacency[position[batch.bond_molecule[bonds_in]], graph.bond_black[bonds_in],
