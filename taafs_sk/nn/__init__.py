@@ -4,10 +4,12 @@
   subclasses; :func:`register_basis` adds a family by name; :func:`make_basis`,
   :func:`available_bases`);
 - :class:`TAAF`, the trainable activation built from a basis, and the factory that gives each
-  layer of a network its activation;
+  layer of a network its activation; :func:`replace_activations`, which swaps the fixed
+  activations of any torch network for TAAFs that reproduce them at step 0;
 - the fixed activations by name (:data:`FIXED_ACTIVATIONS`, :func:`fixed_activation`);
 - :class:`MLP`, the network with hook sites for the analog studies, and
-  :class:`TabulatedActivation`, an activation given as a lookup table.
+  :class:`TabulatedActivation`, an activation given as a lookup table;
+- :class:`RLEKF`, the reorganised-layer extended Kalman filter optimiser.
 """
 
 from .activations import TAAF, activation_grid, count_activation_params, make_activation_factory
@@ -31,6 +33,7 @@ from .bases import (
 from .fixed import FIXED_ACTIVATIONS, fixed_activation
 from .network import MLP
 from .replace import replace_activations
+from .rlekf import RLEKF
 from .tabulated import TabulatedActivation
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "JacobiBasis",
     "LegendreBasis",
     "MLP",
+    "RLEKF",
     "TAAF",
     "TabulatedActivation",
     "activation_grid",
