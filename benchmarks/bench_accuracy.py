@@ -214,6 +214,10 @@ def main() -> None:
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--qm9-skip", choices=["true", "ridge"], default="ridge",
                         help="skip_connection of the TAAFS models on qm9")
+    parser.add_argument("--skip", choices=["default", "true", "false", "ridge"],
+                        default="default",
+                        help="skip_connection of the TAAFS models (default: 'ridge' on qm9 "
+                             "only, see --qm9-skip)")
     parser.add_argument("--out", default="bench_accuracy.jsonl")
     parser.add_argument("--tag", default="", help="suffix of the model names in --out")
     parser.add_argument("--report", default=None)
@@ -226,8 +230,8 @@ def main() -> None:
         t0 = time.perf_counter()
         data = load_target(target, args.n_train, args.n_test)
         print(f"{target}: {data[5]} (loaded in {time.perf_counter() - t0:.0f} s)", flush=True)
-        skip = False
-        if target == "qm9":
+        skip = {"true": True, "false": False, "ridge": "ridge"}.get(args.skip, False)
+        if target == "qm9" and args.skip == "default":
             skip = "ridge" if args.qm9_skip == "ridge" else True
         for model in [*args.bases, *args.baselines]:
             if model in ("MLPRegressor", "RandomForest", "RidgeCV", "AdditiveKernelNN"):

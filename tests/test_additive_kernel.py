@@ -473,3 +473,24 @@ def test_column_target_gives_column_predictions_and_refit_resets(toy):
     assert model.fit(X, y[:, None]).predict(Xt).shape == (len(Xt), 1)
     assert model.fit(X, y).predict(Xt).shape == (len(Xt),)
     assert not hasattr(model, "estimators_")
+
+
+def test_warm_start_keeps_the_directions_and_refits_the_rest(toy):
+    X, y, Xt, _ = toy
+    params = dict(n_neurons=6, solver="exact", optimize_weights=3, **FAST)
+    model = AdditiveKernelNN(warm_start=True, **params).fit(X[:60], y[:60])
+    first = model.directions_.copy()
+    model.fit(X, y)  # more data: the same directions, new rescaling and activations
+    np.testing.assert_allclose(model.directions_, first, atol=1e-12)
+    cold = AdditiveKernelNN(**params).fit(X, y)
+    assert not np.allclose(cold.directions_, first)  # a new search finds others
+    assert model.score(Xt, _toy_target(Xt)) > 0.9
+    Y = np.column_stack([y, -y])
+    multi = AdditiveKernelNN(warm_start=True, **params).fit(X[:60], Y[:60])
+    subs = list(multi.estimators_)
+    multi.fit(X, Y)
+    assert all(a is b for a, b in zip(multi.estimators_, subs, strict=True))
+
+
+def _toy_target(X):
+    return np.sin(X[:, 0]) + 0.05 * X[:, 1] + np.cos(5 * X[:, 2])

@@ -6,17 +6,19 @@ import numpy as np
 
 from .._validation import warn_user
 from ._directions import refine_directions
+from ._export import NeuronActivation
 from ._likelihood import Hyperparameters, MarginalLikelihood
 from ._solvers import ExactSolver, InducingSolver
 
-__all__ = ["hyperparameters", "integer_weights", "safe_range", "set_hidden_layer", "solve",
-           "warn_if_optimize_weights_ignored"]
+__all__ = ["finish", "hyperparameters", "integer_weights", "previous_directions", "safe_range",
+           "set_hidden_layer", "solve", "warn_if_optimize_weights_ignored"]
 
 HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
 
 
-def hyperparameters(self, xs, directions, metric, t, rng):
-    """Likelihood on (a subset of) the data and the chosen hyperparameters."""
+def hyperparameters(self, xs, directions, metric, t, rng, refine: bool = True):
+    """Likelihood on (a subset of) the data and the chosen hyperparameters (with ``refine``,
+    after ``optimize_weights`` rounds of direction refinement)."""
     kernel = self.kernel_
     n, d = directions.shape
     ls = np.broadcast_to(np.asarray(self.length_scale, dtype=float), (n,)).copy()
@@ -29,7 +31,7 @@ def hyperparameters(self, xs, directions, metric, t, rng):
         return ml, h
     options = {"ard": self.ard and kernel.stationary, "per_neuron": self.per_neuron}
     h, _ = ml.optimize(h, n_restarts=self.n_restarts_optimizer, **options)
-    if self.optimize_weights == 0:
+    if self.optimize_weights == 0 or not refine:
         return ml, h
     # Monte-Carlo refinement of the directions at fixed hyperparameters
     directions, accepted = refine_directions(ml, h, self.optimize_weights, rng, metric)
@@ -98,3 +100,33 @@ def warn_if_optimize_weights_ignored(est) -> None:
             "optimize=False (the directions are refined at optimised hyperparameters "
             "only); set optimize_weights=0 to silence this warning."
         )
+
+
+def previous_directions(est, n_features: int, y_ndim: int):
+    """With ``warm_start`` and a fitted model of the same shape: its directions (a 1-D ``y``)
+    or its per-output models (a 2-D ``y``); else None."""
+    if not est.warm_start or getattr(est, "n_features_in_", None) != n_features:
+        return None
+    subs = getattr(est, "estimators_", None)
+    if y_ndim == 2:
+        return subs
+    return est.directions_ if subs is None and hasattr(est, "directions_") else None
+
+
+def finish(self, model, z: np.ndarray) -> None:
+    h = model.hyper_
+    centers, coef = model.representation()
+    if not np.all(np.isfinite(coef)):
+        raise ValueError(
+            "AdditiveKernelNN: the fitted activations are not finite; increase alpha or "
+            "check the inputs for extreme values."
+        )
+    self.model_ = model
+    self.length_scale_, self.amplitude_, self.alpha_ = h.length_scale, h.amplitude, h.noise
+    self.log_marginal_likelihood_value_ = model.log_marginal_likelihood_
+    self.activation_functions_ = [
+        NeuronActivation(model.kernel, centers[i], coef[i] * self.y_scale_, h.length_scale[i])
+        for i in range(len(coef))
+    ]
+    phi, _ = model.predict(z)
+    self.neuron_importance_ = phi.std(axis=1) * self.y_scale_

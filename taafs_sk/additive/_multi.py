@@ -20,9 +20,13 @@ from ._export import tabulate
 __all__ = ["fit_per_output", "predict_per_output", "to_mlp_per_output"]
 
 
-def fit_per_output(est, X: np.ndarray, Y: np.ndarray, sample_weight) -> None:
-    """Fit one single-output copy of ``est`` per column of ``Y`` and stack their attributes."""
-    subs = [clone(est).fit(X, Y[:, j], sample_weight) for j in range(Y.shape[1])]
+def fit_per_output(est, X: np.ndarray, Y: np.ndarray, sample_weight, previous=None) -> None:
+    """Fit one single-output copy of ``est`` per column of ``Y`` (or, warm, the ``previous``
+    per-output models) and stack their attributes."""
+    if previous is None or len(previous) != Y.shape[1]:
+        previous = [clone(est) for _ in range(Y.shape[1])]
+    subs = [s.set_params(**est.get_params()).fit(X, Y[:, j], sample_weight)
+            for j, s in enumerate(previous)]
     est.estimators_ = subs
     est.n_outputs_ = len(subs)
     cat = np.concatenate

@@ -16,7 +16,7 @@ from .._validation import repeat_weighted_rows
 from ..nn.network import MLP
 from . import _fit_steps as steps
 from ._directions import initial_directions
-from ._export import NeuronActivation, check_export_args, to_mlp
+from ._export import check_export_args, to_mlp
 from ._multi import fit_per_output, predict_per_output, to_mlp_per_output
 from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
 
@@ -114,6 +114,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         guide). Needs ``optimize=True``: with ``optimize=False`` the directions stay as
         ``weights`` gives them, and a positive ``optimize_weights`` is ignored with a
         ``UserWarning`` (set ``optimize_weights=0`` to silence it).
+    warm_start : bool, default=False
+        When True, refitting a fitted model keeps its hidden directions (``directions_``,
+        per output) instead of searching again (no gradient metric, no ``optimize_weights``
+        rounds); rescaling, hyperparameters and activations are fitted anew to the new data.
     normalize_y : bool, default=True
         Divide the centred targets by their standard deviation before fitting.
     random_state : int, RandomState instance or None, default=None
@@ -229,6 +233,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         "n_inducing": [Interval(Integral, 2, None, closed="left"), None],
         "optimize_weights": [Interval(Integral, 0, None, closed="left")],
         "normalize_y": ["boolean"],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -248,6 +253,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         n_inducing: int | None = None,
         optimize_weights: int = 30,
         normalize_y: bool = True,
+        warm_start: bool = False,
         random_state=None,
     ) -> None:
         self.n_neurons = n_neurons
@@ -263,6 +269,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.n_inducing = n_inducing
         self.optimize_weights = optimize_weights
         self.normalize_y = normalize_y
+        self.warm_start = warm_start
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -277,11 +284,9 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             Training targets. With several outputs, each gets its own additive GP (its own
             directions, hyperparameters and activations; see ``estimators_``).
         sample_weight : array-like of shape (n_samples,) of int, default=None
-            Non-negative integer row weights: a row of weight ``k`` is used as ``k`` copies of
-            it (0 drops it), so the fit is exactly the fit on the repeated rows (the exact
-            solver's cost grows with their number). Fractional weights are refused: a
-            Gaussian process has no single meaning for them (a noise variance divided by the
-            weight changes the posterior, but not the marginal likelihood, as repetition does).
+            Non-negative integers: a row of weight ``k`` is used as ``k`` copies (the fit is
+            exactly the fit on the repeated rows). Fractional weights are refused: for a GP
+            they have no single meaning (noise / weight is not what repetition does).
 
         Returns
         -------
@@ -289,9 +294,10 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, multi_output=True)
+        previous = steps.previous_directions(self, X.shape[1], y.ndim)
         self.__dict__.pop("estimators_", None), self.__dict__.pop("output_of_neuron_", None)
         if y.ndim == 2:
-            fit_per_output(self, X, y, sample_weight)
+            fit_per_output(self, X, y, sample_weight, previous)
             return self
         self.n_outputs_ = 1
         # integer weights as repeated rows, in value order: the repeated-data fit, bit for bit
@@ -308,36 +314,17 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         self.solver_ = self.solver
         if self.solver == "auto":
             self.solver_ = "exact" if len(y) <= AUTO_EXACT_MAX else "inducing"
-        directions, metric = initial_directions(
-            self.weights, self.n_neurons, self.solver_, xs, t, rng
-        )
-        ml, h = steps.hyperparameters(self, xs, directions, metric, t, rng)
+        directions, metric = (previous, None) if previous is not None else initial_directions(
+            self.weights, self.n_neurons, self.solver_, xs, t, rng)
+        ml, h = steps.hyperparameters(self, xs, directions, metric, t, rng, previous is None)
         span = steps.set_hidden_layer(self, ml, h, xs, x_min, x_range)
         h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
         z = self._coordinates(X)
-        self._finish(steps.solve(self, z, t, h, rng), z)
+        steps.finish(self, steps.solve(self, z, t, h, rng), z)
         return self
 
     def _coordinates(self, X: np.ndarray) -> np.ndarray:
         return (X @ self.hidden_weights_.T + self.hidden_bias_).T
-
-    def _finish(self, model, z: np.ndarray) -> None:
-        h = model.hyper_
-        centers, coef = model.representation()
-        if not np.all(np.isfinite(coef)):
-            raise ValueError(
-                "AdditiveKernelNN: the fitted activations are not finite; increase alpha or "
-                "check the inputs for extreme values."
-            )
-        self.model_ = model
-        self.length_scale_, self.amplitude_, self.alpha_ = h.length_scale, h.amplitude, h.noise
-        self.log_marginal_likelihood_value_ = model.log_marginal_likelihood_
-        self.activation_functions_ = [
-            NeuronActivation(model.kernel, centers[i], coef[i] * self.y_scale_, h.length_scale[i])
-            for i in range(len(coef))
-        ]
-        phi, _ = model.predict(z)
-        self.neuron_importance_ = phi.std(axis=1) * self.y_scale_
 
     def predict(self, X, return_std: bool = False):
         """Predict targets; with ``return_std`` also the predictive standard deviation of a
@@ -378,13 +365,11 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         ``X`` of shape ``(..., n_features_in_)`` to ``(..., 1)``.
 
         .. warning::
-           The module agrees with :meth:`predict` (to the tabulation error) only while every
-           neuron coordinate ``z = hidden_weights_ @ x + hidden_bias_`` lies in
-           ``[-margin, 1 + margin]``; the training data span ``[0, 1]``. Beyond, each
-           activation continues along its end slope (linear extrapolation), whereas
-           ``predict`` evaluates the kernel expansion, which decays to the mean for stationary
-           kernels: inputs a few standard deviations outside the training range can differ
-           markedly. Widen ``margin`` (with a larger ``n_grid``) to cover them.
+           It agrees with :meth:`predict` only while every neuron coordinate
+           ``z = hidden_weights_ @ x + hidden_bias_`` lies in ``[-margin, 1 + margin]`` (the
+           training data span ``[0, 1]``); beyond, each activation continues along its end
+           slope, whereas ``predict`` evaluates the kernel expansion (which decays to the
+           mean for stationary kernels). Widen ``margin`` and ``n_grid`` to cover such inputs.
 
         Parameters
         ----------
@@ -416,5 +401,6 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         return KERNEL_REGISTRY.add_to_state(super().__getstate__(), "_registered_kernels")
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("warm_start", False)  # pickled before the parameter existed
         super().__setstate__(
             KERNEL_REGISTRY.restore_from_state(state, "_registered_kernels", "AdditiveKernelNN"))
