@@ -303,6 +303,14 @@ def _nn_cases() -> list[Case]:
              lambda: _lazy(nn + "activation_grid")("tanh", [0.0, 1.0]), "module", "tanh"),
         Case("activation_grid", "nan-z",
              lambda: _lazy(nn + "activation_grid")(torch.nn.Tanh(), [0.0, NAN]), "z", "nan"),
+        Case("RLEKF", "zero-block", lambda: _lazy(nn + "RLEKF")(
+            torch.nn.Linear(2, 1).parameters(), block_size=0), "block_size", "0"),
+        Case("RLEKF", "lambda1-above-one", lambda: _lazy(nn + "RLEKF")(
+            torch.nn.Linear(2, 1).parameters(), lambda1=1.5), "lambda1", "1.5"),
+        Case("RLEKF", "nan-nu", lambda: _lazy(nn + "RLEKF")(
+            torch.nn.Linear(2, 1).parameters(), nu=NAN), "nu", "nan"),
+        Case("RLEKF", "negative-p0", lambda: _lazy(nn + "RLEKF")(
+            torch.nn.Linear(2, 1).parameters(), p0=-1.0), "p0", "-1"),
         Case("replace_activations", "not-a-module",
              lambda: _lazy(nn + "replace_activations")("net"), "module", "net"),
         Case("replace_activations", "estimator-given",

@@ -68,6 +68,14 @@ def test_activation_warmup_freezes_then_trains(data):
     assert all(p.requires_grad for p in activation_parameters(frozen.module_))
     later = fit(X, y, activation_warmup=2, lr=1e-2)
     assert shape_change(later, X) > 0.0
+    # partial_fit: one epoch a call, the first two calls keep the shapes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inc = TAAFSRegressor((6,), activation_warmup=2, lr=1e-2, batch_size=32, random_state=0)
+        inc.partial_fit(X, y).partial_fit(X, y)
+        assert shape_change(inc, X) == 0.0
+        inc.partial_fit(X, y)
+    assert shape_change(inc, X) > 0.0
 
 
 def test_lr_schedules(data):

@@ -16,7 +16,7 @@ from .._validation import repeat_weighted_rows
 from ..nn.network import MLP
 from . import _fit_steps as steps
 from ._directions import initial_directions
-from ._export import check_export_args, to_mlp
+from ._export import NeuronActivation, check_export_args, to_mlp  # noqa: F401 - 0.1 pickles
 from ._multi import fit_per_output, predict_per_output, to_mlp_per_output
 from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
 

@@ -96,6 +96,8 @@ class FreezeActivations(Callback):
 
     The coefficients get ``requires_grad=False`` (so no optimizer, weight decay included,
     changes them) until the given epoch, then are trained like every other parameter.
+    Epochs are counted in the net's history, so with ``partial_fit`` (one epoch a call) the
+    first ``epochs`` calls keep the shapes fixed.
 
     Parameters
     ----------
@@ -114,11 +116,10 @@ class FreezeActivations(Callback):
 
     def on_train_begin(self, net, **kwargs) -> None:
         self.params_ = activation_parameters(net.module_)
-        self.start_ = len(net.history)  # epochs of earlier runs (warm start)
 
     def on_epoch_begin(self, net, **kwargs) -> None:
         # the net adds this epoch's history row before the callbacks are told
-        frozen = len(net.history) - 1 - self.start_ < self.epochs
+        frozen = len(net.history) - 1 < self.epochs
         for p in self.params_:
             p.requires_grad_(not frozen)
             if frozen:

@@ -114,7 +114,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         shapes towards the initial ``tanh``-like shape, not towards zero.
     activation_warmup : int, default=0
         Epochs at the start of ``fit`` during which the activation shapes are frozen and only
-        the weights train.
+        the weights train (with ``partial_fit``, its first calls).
     lr_schedule : {'constant', 'cosine', 'plateau'}, default='constant'
         Learning-rate schedule of each ``fit``: constant, cosine annealing to zero over
         ``max_epochs``, or halving when the monitored loss has not improved for
