@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from taafs_sk._legacy import MOVED
 
@@ -38,6 +39,8 @@ def test_models_pickled_with_0_1_load_and_predict_the_same():
         bundle = pickle.loads(PICKLE.read_bytes())
     assert bundle["version"] == "0.1.0"
     for name, model in bundle["models"].items():
+        # parameters added since 0.1 get their defaults: get_params/clone work on old models
+        assert clone(model).get_params().keys() == model.get_params().keys(), name
         np.testing.assert_allclose(model.predict(bundle["X"]), bundle["predictions"][name],
                                    rtol=1e-6, atol=1e-6, err_msg=name)
     for name, (featurizer, data, features) in bundle["featurizers"].items():

@@ -6,9 +6,13 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
+from skorch import NeuralNetRegressor
 
-from .._validation import repeat_weighted_rows
+from .._validation import repeat_weighted_rows, warn_user
+from ..exceptions import ConvergenceWarning
 from ..nn._checks import check_device
+from ..nn.activations import make_activation_factory
+from ..nn.network import MLP
 from ._params import (
     architecture,
     check_basis,
@@ -18,10 +22,12 @@ from ._params import (
     prepare_target,
     refuse_fractional_weights,
 )
-from ._weights import append_weights
-from .training import fit_net
+from ._ranges import pre_activation_ranges
+from ._recipe import recipe_net_params
+from ._weights import WeightedMSELoss, append_weights
+from .training import MIN_VALID_ROWS, build_net, fit_net, loss_curves, optimizer_params
 
-__all__ = ["MAX_REPEAT", "run_fit"]
+__all__ = ["MAX_REPEAT", "build_estimator_net", "build_module", "run_fit", "store_fitted_state"]
 
 #: Integer sample weights become repeated rows while that at most multiplies the rows by this
 #: (beyond, and for fractional weights, the weights scale each row's loss instead).
@@ -63,10 +69,10 @@ def run_fit(est, X, y, incremental: bool, sample_weight=None):
         torch.manual_seed(est._seed + (est._n_partial if incremental else 0)
                           + 104729 * est._n_warm)
         if first:
-            est.net_ = est._build_net(hidden, X.shape[0], incremental)
+            est.net_ = build_estimator_net(est, hidden, X.shape[0], incremental)
             est.net_.initialize()
         elif not incremental:  # warm start: a new training run around the trained module
-            est.net_ = est._build_net(hidden, X.shape[0], False, module=est.module_)
+            est.net_ = build_estimator_net(est, hidden, X.shape[0], False, module=est.module_)
             est.net_.initialize()
         elif est.net_.train_split is not None or "early_stopping" in dict(
             est.net_.callbacks_
@@ -76,5 +82,85 @@ def run_fit(est, X, y, incremental: bool, sample_weight=None):
         if incremental:
             est._n_partial += 1
         fit_net(est.net_, X, y2, epochs=1 if incremental else None)
-    est._store_fitted_state(X)
+    store_fitted_state(est, X)
     return est
+
+
+def build_module(est, hidden: tuple[int, ...]) -> MLP:
+    """The estimator's untrained ``MLP`` with hidden widths ``hidden``."""
+    factory = make_activation_factory(
+        est.basis,
+        n_basis=est.n_basis,
+        sharing=est.sharing,
+        normalization=est.normalization,
+        basis_kwargs=est.basis_kwargs,
+    )
+    return MLP(
+        est.n_features_in_, hidden, est.n_outputs_, factory,
+        skip_connection=bool(est.skip_connection),
+    )
+
+
+def build_estimator_net(
+    est, hidden, n_samples: int, incremental: bool, module=None
+) -> NeuralNetRegressor:
+    """The skorch net that trains ``module`` (a new ``MLP`` when None) for ``est``."""
+    recipe_params, recipe_callbacks = _recipe(est, n_samples, incremental)
+    return build_net(
+        build_module(est, hidden) if module is None else module,
+        n_samples=n_samples,
+        max_epochs=est.max_epochs,
+        batch_size=est.batch_size,
+        lr=est.lr,
+        optimizer=est.optimizer,
+        weight_decay=est.weight_decay,
+        early_stopping=est.early_stopping,
+        validation_fraction=est.validation_fraction,
+        patience=est.patience,
+        incremental=incremental,
+        random_state=est._seed,
+        verbose=est.verbose,
+        callbacks=[*recipe_callbacks, *(est.callbacks or [])],
+        device=est.device,
+        criterion=WeightedMSELoss,
+        **recipe_params,
+        **optimizer_params(est.optimizer, est.optimizer_kwargs, type(est).__name__),
+    )
+
+
+def _recipe(est, n_samples: int, incremental: bool) -> tuple[dict, list]:
+    """Net options and callbacks of the training recipe (see ``_recipe.py``)."""
+    valid = (est.early_stopping and not incremental
+             and int(est.validation_fraction * n_samples) >= MIN_VALID_ROWS)
+    return recipe_net_params(
+        optimizer=est.optimizer,
+        activation_lr=est.activation_lr,
+        activation_alpha=est.activation_alpha,
+        activation_warmup=est.activation_warmup,
+        lr_schedule=est.lr_schedule,
+        ridge_skip=est.skip_connection == "ridge",
+        max_epochs=est.max_epochs,
+        patience=est.patience,
+        monitor="valid_loss" if valid else "train_loss",
+        owner=type(est).__name__,
+    )
+
+
+def store_fitted_state(est, X=None) -> None:
+    """Set the fitted attributes from ``est.net_`` (and the pre-activation ranges on ``X``)."""
+    est.module_ = est.net_.module_
+    est.dtype_ = next(est.module_.parameters()).dtype
+    if X is not None:  # partial_fit widens the ranges seen so far
+        previous = (getattr(est, "pre_activation_ranges_", None)
+                    if est._n_partial > 0 else None)
+        est.pre_activation_ranges_ = pre_activation_ranges(est.module_, X, previous)
+    est.history_ = est.net_.history
+    est.loss_curve_, est.validation_loss_curve_ = loss_curves(est.net_)
+    est.n_iter_ = len(est.history_)
+    est.n_params_ = sum(p.numel() for p in est.module_.parameters() if p.requires_grad)
+    if est.early_stopping and est.n_iter_ >= est.max_epochs and est._n_partial == 0:
+        warn_user(
+            f"TAAFSRegressor reached max_epochs={est.max_epochs} before early stopping "
+            "triggered; the model may not have converged. Increase max_epochs.",
+            ConvergenceWarning,
+        )

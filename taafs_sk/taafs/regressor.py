@@ -13,32 +13,36 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetRegressor
 
-from .._validation import warn_user
-from ..exceptions import ConvergenceWarning
 from ..nn.activations import (
     NORMALIZATIONS,
     SHARING_SCHEMES,
     activation_grid,
-    make_activation_factory,
 )
 from ..nn.bases import Basis
-from ..nn.network import MLP, evaluate
+from ..nn.network import evaluate
 from ._fitting import run_fit
 from ._params import (
     basis_names,
     pop_registered_basis,
     registered_basis_state,
 )
-from ._ranges import pre_activation_ranges
-from ._recipe import LR_SCHEDULES, recipe_net_params
-from ._weights import WeightedMSELoss
-from .training import MIN_VALID_ROWS, OPTIMIZERS, build_net, loss_curves, optimizer_params
+from ._recipe import LR_SCHEDULES
+from .training import OPTIMIZERS
 
 __all__ = ["TAAFSRegressor"]
 
 _PREDICT_CHUNK = 16384
+
+#: Parameters added after 0.1, with their defaults, so that older pickles unpickle complete.
+_ADDED_PARAMS = {
+    "warm_start": False,
+    "optimizer_kwargs": None,
+    "activation_lr": None,
+    "activation_alpha": 0.0,
+    "activation_warmup": 0,
+    "lr_schedule": "constant",
+}
 
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
@@ -344,78 +348,6 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     def _fit(self, X, y, incremental: bool, sample_weight=None):
         return run_fit(self, X, y, incremental, sample_weight)
 
-    def _build_module(self, hidden: tuple[int, ...]) -> MLP:
-        factory = make_activation_factory(
-            self.basis,
-            n_basis=self.n_basis,
-            sharing=self.sharing,
-            normalization=self.normalization,
-            basis_kwargs=self.basis_kwargs,
-        )
-        return MLP(
-            self.n_features_in_, hidden, self.n_outputs_, factory,
-            skip_connection=bool(self.skip_connection),
-        )
-
-    def _build_net(
-        self, hidden, n_samples: int, incremental: bool, module=None
-    ) -> NeuralNetRegressor:
-        recipe_params, recipe_callbacks = self._recipe(n_samples, incremental)
-        return build_net(
-            self._build_module(hidden) if module is None else module,
-            n_samples=n_samples,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            optimizer=self.optimizer,
-            weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            patience=self.patience,
-            incremental=incremental,
-            random_state=self._seed,
-            verbose=self.verbose,
-            callbacks=[*recipe_callbacks, *(self.callbacks or [])],
-            device=self.device,
-            criterion=WeightedMSELoss,
-            **recipe_params,
-            **optimizer_params(self.optimizer, self.optimizer_kwargs, type(self).__name__),
-        )
-
-    def _recipe(self, n_samples: int, incremental: bool) -> tuple[dict, list]:
-        valid = (self.early_stopping and not incremental
-                 and int(self.validation_fraction * n_samples) >= MIN_VALID_ROWS)
-        return recipe_net_params(
-            optimizer=self.optimizer,
-            activation_lr=self.activation_lr,
-            activation_alpha=self.activation_alpha,
-            activation_warmup=self.activation_warmup,
-            lr_schedule=self.lr_schedule,
-            ridge_skip=self.skip_connection == "ridge",
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            monitor="valid_loss" if valid else "train_loss",
-            owner=type(self).__name__,
-        )
-
-    def _store_fitted_state(self, X=None) -> None:
-        self.module_ = self.net_.module_
-        self.dtype_ = next(self.module_.parameters()).dtype
-        if X is not None:  # partial_fit widens the ranges seen so far
-            previous = (getattr(self, "pre_activation_ranges_", None)
-                        if self._n_partial > 0 else None)
-            self.pre_activation_ranges_ = pre_activation_ranges(self.module_, X, previous)
-        self.history_ = self.net_.history
-        self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
-        self.n_iter_ = len(self.history_)
-        self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
-        if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
-            warn_user(
-                f"TAAFSRegressor reached max_epochs={self.max_epochs} before early stopping "
-                "triggered; the model may not have converged. Increase max_epochs.",
-                ConvergenceWarning,
-            )
-
     # --------------------------------------------------------------- prediction
     def predict(self, X):
         """Predict targets for ``X``.
@@ -466,7 +398,8 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return registered_basis_state(super().__getstate__())
 
     def __setstate__(self, state):
-        state.setdefault("warm_start", False)  # pickled before the parameter existed
+        for name, default in _ADDED_PARAMS.items():  # pickled before these parameters existed
+            state.setdefault(name, default)
         super().__setstate__(pop_registered_basis(state))
 
     def __sklearn_tags__(self):
