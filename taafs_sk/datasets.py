@@ -321,11 +321,11 @@ def load_pwmlff(system: str = "cu", split: str = "all", *, data_home=None,
                 download_if_missing: bool = True):
     """Load a DFT (PWmat) molecular-dynamics trajectory from the PWMLFF examples.
 
-    =========  =====================================================================
-    ``'cu'``   fcc Cu72, 200 frames: 100 at 300 K then 100 at 500 K (1 fs steps)
-    ``'hfo2'`` monoclinic Hf32O64, 150 frames from three MD runs of 50 frames
-    ``'ec'``   one ethylene carbonate molecule C3H4O3 in a periodic box, 200 frames
-    =========  =====================================================================
+    ==========  =====================================================================
+    ``'cu'``    fcc Cu72, 200 frames: 100 at 300 K then 100 at 500 K (1 fs steps)
+    ``'hfo2'``  monoclinic Hf32O64, 150 frames from three MD runs of 50 frames
+    ``'ec'``    one ethylene carbonate molecule C3H4O3 in a periodic box, 200 frames
+    ==========  =====================================================================
 
     Each frame is an ``ase.Atoms`` (``pbc=True``, the DFT cell) whose calculator holds the
     potential energy (eV, PWmat's absolute scale: about -4967.8 eV/atom for Cu) and forces
@@ -363,9 +363,11 @@ def load_pwmlff(system: str = "cu", split: str = "all", *, data_home=None,
     Examples
     --------
     >>> from taafs_sk.datasets import load_pwmlff
-    >>> frames = load_pwmlff("cu")  # doctest: +SKIP
-    >>> len(frames), frames[0].get_chemical_formula()  # doctest: +SKIP
+    >>> frames = load_pwmlff("cu")
+    >>> len(frames), frames[0].get_chemical_formula()
     (200, 'Cu72')
+    >>> len(load_pwmlff("cu", split="train")), frames[0].info["source"]
+    (100, '0_300_MOVEMENT')
     """
     _check_option("system", system, set(PWMLFF_SYSTEMS))
     _check_option("split", split, {"all", "train", "test"})
