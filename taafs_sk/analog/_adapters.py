@@ -26,9 +26,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
+from .._validation import check_finite_array
+from .._validation._text import short
 from ..nn.fixed import SKLEARN_ACTIVATIONS, fixed_activation
 from ..nn.network import MLP, Hook, evaluate
 from ..taafs import TAAFSRegressor
+from ._checks import _prefixed
 
 __all__ = ["TorchModel", "as_torch_model", "final_estimator", "is_taafs", "SUPPORTED_ESTIMATORS"]
 
@@ -84,6 +87,7 @@ class TorchModel(nn.Module):
         write_back: Callable[[MLP], None] | None = None,
     ) -> None:
         super().__init__()
+        _check_parts(mlp, y_mean, y_scale, dtype, transform, write_back)
         self.mlp = mlp
         self.dtype = dtype
         self.transform = transform
@@ -112,7 +116,7 @@ class TorchModel(nn.Module):
         if self.transform is not None:
             X = self.transform(X)
             X = X.toarray() if sp.issparse(X) else X
-        X = check_array(X, dtype=np.float64, accept_sparse=False)
+        X = check_array(X, dtype=np.float64, accept_sparse=False, input_name="X")
         n_in = self.mlp.in_features
         if X.shape[1] != n_in:
             raise ValueError(
@@ -161,6 +165,27 @@ class TorchModel(nn.Module):
         clone = copy.deepcopy(self)
         clone.write_back = None
         return clone
+
+
+def _check_parts(mlp, y_mean, y_scale, dtype, transform, write_back) -> None:
+    """Refuse what a :class:`TorchModel` cannot be made of (``TypeError`` / ``ValueError``
+    naming the parameter and the value)."""
+    if not isinstance(mlp, MLP):
+        raise TypeError(f"TorchModel: mlp must be a taafs_sk.nn.MLP, got {short(mlp)} "
+                        f"({type(mlp).__name__}); for a fitted estimator use as_torch_model.")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"TorchModel: dtype must be a floating torch.dtype, got {short(dtype)} "
+                        f"({type(dtype).__name__}).")
+    n_out = mlp.out_features
+    for name, value in (("y_mean", y_mean), ("y_scale", y_scale)):
+        arr = _prefixed("TorchModel", check_finite_array, name, np.ravel(value))
+        if arr.size not in (1, n_out):
+            raise ValueError(f"TorchModel: {name} must have one value per output "
+                             f"({n_out}) or one for all, got {short(value)}.")
+    for name, fn in (("transform", transform), ("write_back", write_back)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"TorchModel: {name} must be callable or None, got {short(fn)} "
+                            f"({type(fn).__name__}).")
 
 
 def as_torch_model(estimator) -> TorchModel:

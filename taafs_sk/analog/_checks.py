@@ -10,10 +10,12 @@ from collections.abc import Callable
 import numpy as np
 
 from .._validation import check_count as _count
+from .._validation import check_finite_array as _finite
 from .._validation import check_levels as _levels
 from .._validation import check_real as _real
 
-__all__ = ["check_count", "check_levels", "check_spread", "check_torch_model"]
+__all__ = ["check_count", "check_levels", "check_shape_params", "check_spread",
+           "check_torch_model"]
 
 
 def _prefixed(where: str, check: Callable, *args, **kwargs):
@@ -56,3 +58,28 @@ def check_torch_model(model, name: str, where: str):
         raise TypeError(
             f"{where}: {name} must be a TorchModel{hint}; got {type(model).__name__}.")
     return model
+
+
+def check_shape_params(where: str, **params) -> dict[str, np.ndarray]:
+    """Per-neuron shape parameters (``gain=..., shift=...``) as finite 1-D float arrays of one
+    length (tensors are read on the CPU).
+
+    Examples
+    --------
+    >>> from taafs_sk.analog._checks import check_shape_params
+    >>> check_shape_params("f", gain=[1.0, 2.0], shift=[0.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: f: shift has 1 value(s) but gain has 2: one per neuron is needed.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, value in params.items():
+        if hasattr(value, "detach"):  # a tensor
+            value = value.detach().cpu().numpy()
+        out[name] = _prefixed(where, _finite, name, value, ndim=1)
+    first = next(iter(out), None)
+    for name, arr in out.items():
+        if len(arr) != len(out[first]):
+            raise ValueError(f"{where}: {name} has {len(arr)} value(s) but {first} has "
+                             f"{len(out[first])}: one per neuron is needed.")
+    return out

@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import root_mean_squared_error
-from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_estimator_kind, check_table
 from ._checks import check_count
+from .aware import DispersionAwareRegressor
 from .hardware import retrain_weights
 
 __all__ = ["evaluate_on_chips", "summarize_chips", "CHIP_MODELS"]
@@ -88,14 +89,15 @@ def evaluate_on_chips(
     >>> int(summarize_chips(table).loc["degraded", "n_chips"])
     4
     """
-    check_is_fitted(aware, "model_")
+    check_estimator_kind("aware", aware, DispersionAwareRegressor)
     n_chips = check_count(n_chips, "n_chips", "evaluate_on_chips")
     n_retrain = check_count(n_retrain, "n_retrain", "evaluate_on_chips", minimum=0)
     if n_retrain > n_chips:
         raise ValueError(f"evaluate_on_chips: n_retrain={n_retrain} exceeds n_chips={n_chips}.")
     epochs = aware.train_epochs if retrain_epochs is None else check_count(
         retrain_epochs, "retrain_epochs", "evaluate_on_chips")
-    seeds = np.random.SeedSequence(int(chip_seed)).generate_state(n_chips)
+    chip_seed = check_count(chip_seed, "chip_seed", "evaluate_on_chips", minimum=0)
+    seeds = np.random.SeedSequence(chip_seed).generate_state(n_chips)
     fixed = {"ideal": _rmse(y_test, aware.ideal_.predict(X_test)),
              "aware_nominal": _rmse(y_test, aware.model_.predict(X_test))}
     if aware.control_ is not None:
@@ -137,6 +139,7 @@ def summarize_chips(table: pd.DataFrame) -> pd.DataFrame:
     summary : pandas.DataFrame
         Indexed by model.
     """
+    check_table("table", table, "summarize_chips")
     missing = {"model", "test_rmse"} - set(table.columns)
     if missing:
         raise ValueError(f"summarize_chips: table lacks columns {sorted(missing)}.")

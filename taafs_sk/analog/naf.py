@@ -19,9 +19,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from torch import nn
 
+from .._validation import check_choice
 from ..nn.fixed import FIXED, fixed_activation
 from ..nn.tabulated import TabulatedActivation
-from ._checks import check_count, check_spread
+from ._checks import _prefixed, check_count, check_shape_params, check_spread
 
 __all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
 
@@ -51,10 +52,12 @@ class DispersedActivation(nn.Module):
 
     def __init__(self, base: str, gain, shift, scale, offset) -> None:
         super().__init__()
-        self.base = base
+        self.base = _prefixed("DispersedActivation", check_choice, "base", base, sorted(FIXED))
         self._fn = fixed_activation(base)
-        for name, value in zip(_PARAMS, (gain, shift, scale, offset), strict=True):
-            self.register_buffer(name, torch.as_tensor(np.asarray(value, dtype=np.float32)))
+        params = check_shape_params("DispersedActivation", gain=gain, shift=shift, scale=scale,
+                                    offset=offset)
+        for name, value in params.items():
+            self.register_buffer(name, torch.as_tensor(value.astype(np.float32)))
 
     @property
     def n_neurons(self) -> int:
@@ -276,21 +279,21 @@ class MeasuredNAF(BaseEstimator):
                 f"curves (n_curves, n_points) with n_points >= 2; got x {tuple(x.shape)}, "
                 f"curves {tuple(curves.shape)}."
             )
-        if not bool(torch.isfinite(x).all()):
-            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
-            raise ValueError(f"MeasuredNAF: x contains non-finite values (at index {bad}).")
+        for name, values in (("x", x), ("curves", curves)):
+            if not bool(torch.isfinite(values).all()):
+                bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(values))[0])
+                at = "(curve, point) = " if name == "curves" else "at index "
+                raise ValueError(f"MeasuredNAF: {name} contain{'s' if name == 'x' else ''} "
+                                 f"non-finite values, got {float(values[bad])} {at}{bad}.")
         steps = x.diff(dim=-1)
         if bool((steps <= 0).any()):
             bad = tuple(int(i) for i in torch.nonzero(steps <= 0)[0])
+            after = (*bad[:-1], bad[-1] + 1)
             raise ValueError(
-                "MeasuredNAF: x must be strictly increasing along each curve; it does not "
-                f"increase after index {bad} (sort the points, or reverse a decreasing x "
-                "together with its curves)."
+                f"MeasuredNAF: x must be strictly increasing along each curve, got "
+                f"{float(x[after])} after {float(x[bad])}: it does not increase after index "
+                f"{bad} (sort the points, or reverse a decreasing x together with its curves)."
             )
-        if not bool(torch.isfinite(curves).all()):
-            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(curves))[0])
-            raise ValueError(
-                f"MeasuredNAF: curves contain non-finite values (curve, point) = {bad}.")
         return x, curves
 
     def realize(self, n_neurons: int, random_state=None) -> TabulatedActivation:

@@ -17,8 +17,9 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
+from ..nn._checks import check_torch_module
 from ._adapters import TorchModel
-from ._checks import check_torch_model
+from ._checks import check_shape_params, check_torch_model
 from .naf import BASES, MeasuredNAF, NAFDispersion, pchip_slopes
 
 __all__ = ["DispersedModule", "RandomShapes", "activation_spans", "disperse_network"]
@@ -46,10 +47,11 @@ class DispersedModule(nn.Module):
 
     def __init__(self, act: nn.Module, gain, shift, scale, offset) -> None:
         super().__init__()
-        self.act = act
-        for name, value in zip(("gain", "shift", "scale", "offset"),
-                               (gain, shift, scale, offset), strict=True):
-            self.register_buffer(name, torch.as_tensor(np.asarray(value, dtype=np.float32)))
+        self.act = check_torch_module("act", act, "DispersedModule")
+        params = check_shape_params("DispersedModule", gain=gain, shift=shift, scale=scale,
+                                    offset=offset)
+        for name, value in params.items():
+            self.register_buffer(name, torch.as_tensor(value.astype(np.float32)))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.scale * self.act(self.gain * (z - self.shift)) + self.offset

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validation import check_count, check_real
 from ._deps import require
 
 __all__ = ["ANIDescriptor", "AtomicDescriptor", "DESCRIPTORS", "make_descriptor"]
@@ -143,6 +144,7 @@ class ANIDescriptor(AtomicDescriptor):
 
     @property
     def cutoff(self) -> float:  # type: ignore[override]
+        self._check_params()  # read first in fit: bad parameters are refused before any work
         return float(self.radial_cutoff)
 
     def __repr__(self) -> str:
@@ -155,10 +157,7 @@ class ANIDescriptor(AtomicDescriptor):
     def _get_terms(self, dtype: torch.dtype):
         terms = getattr(self, "_terms", None)
         if terms is None:
-            if not 0 < self.angular_cutoff <= self.radial_cutoff:
-                raise ValueError("angular_cutoff of ANIDescriptor must be in (0, "
-                                 f"radial_cutoff={self.radial_cutoff}], got "
-                                 f"{self.angular_cutoff!r}.")
+            self._check_params()
             aev = require("torchani.aev").AEVComputer.like_1x(
                 num_species=1, radial_cutoff=float(self.radial_cutoff),
                 angular_cutoff=float(self.angular_cutoff),
@@ -168,7 +167,20 @@ class ANIDescriptor(AtomicDescriptor):
             terms = self._terms = {"radial": aev.radial, "angular": aev.angular}
         return {k: v.to(dtype) for k, v in terms.items()}
 
+    def _check_params(self) -> None:
+        """Refuse non-finite or non-positive cutoffs and counts below 1, naming them."""
+        for name in ("radial_cutoff", "angular_cutoff"):
+            check_real(f"{name} of ANIDescriptor", getattr(self, name), minimum=0.0,
+                       include_minimum=False)
+        for name in ("radial_num_shifts", "angular_num_shifts", "angular_num_sections"):
+            check_count(f"{name} of ANIDescriptor", getattr(self, name))
+        if not self.angular_cutoff <= self.radial_cutoff:
+            raise ValueError("angular_cutoff of ANIDescriptor must be in (0, "
+                             f"radial_cutoff={self.radial_cutoff}], got {self.angular_cutoff!r}.")
+
     def n_features(self, n_species: int) -> int:
+        check_count("n_species", n_species)
+        self._check_params()
         n_rad = int(self.radial_num_shifts)
         n_ang = int(self.angular_num_shifts) * int(self.angular_num_sections)
         return n_rad * n_species + n_ang * n_species * (n_species + 1) // 2

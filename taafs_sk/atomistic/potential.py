@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import RegisteredNames
+from ..nn._checks import check_device
 from ..nn.activations import NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
 from ..nn.bases import Basis
 from ..taafs._params import (
@@ -230,6 +231,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self : TAAFSPotential
         """
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes, "TAAFSPotential")
+        check_device("device", self.device)
         check_basis(self)
         atoms_list = as_atoms_list(X, "X")
         descriptor = make_descriptor(self.descriptor)

@@ -113,8 +113,15 @@ def register_training_step(name: str, factory: Callable, overwrite: bool = False
     True
     >>> del TRAINING_STEPS["my-adam"]
     """
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str):
+        raise TypeError(f"name of a training step must be a non-empty str, got {name!r} "
+                        f"({type(name).__name__}).")
+    if not name:
         raise ValueError(f"name of a training step must be a non-empty str, got {name!r}.")
+    if not callable(factory):
+        raise TypeError(f"factory of training step {name!r} must be callable "
+                        f"(factory(module, options) -> step), got {factory!r} "
+                        f"({type(factory).__name__}).")
     if name in TRAINING_STEPS and not overwrite:
         raise ValueError(f"training step {name!r} is already registered; pass overwrite=True.")
     TRAINING_STEPS[name] = factory

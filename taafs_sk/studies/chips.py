@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import root_mean_squared_error
 
+from .._validation import check_choice, check_real
 from ..analog import DispersionAwareRegressor, NAFDispersion, evaluate_on_chips
 from ..analog.hardware import retrain_weights
+from ..analog.naf import BASES
 from ._common import (
     batch_size,
     fit,
@@ -88,6 +90,9 @@ def chip_study(
         :func:`~taafs_sk.analog.evaluate_on_chips`).
     """
     arch = hidden_sizes(architecture)
+    spread = check_real("spread", spread, minimum=0.0)
+    check_choice("base", base, sorted(BASES))
+    check_choice("resample", resample, ["batch", "epoch"])
     n_chips = positive_int(n_chips, "n_chips") or (8 if quick else 32)
     n_retrain = min(1 if quick else 4, n_chips) if n_retrain is None else n_retrain
     if isinstance(n_retrain, bool) or not isinstance(n_retrain, (int, np.integer)) \
