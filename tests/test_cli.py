@@ -63,6 +63,7 @@ def _fake_studies(monkeypatch, table: pd.DataFrame, calls: list, kwargs: list | 
 
     fake = types.ModuleType("taafs_sk.studies")
     fake.noise_tolerance = fake.naf_inhomogeneity = fake.basis_comparison = study
+    fake.chip_study = study
     monkeypatch.setitem(sys.modules, "taafs_sk.studies", fake)
     monkeypatch.setattr(taafs_sk, "studies", fake, raising=False)
 
@@ -93,7 +94,7 @@ def test_every_command_has_help(argv, capsys):
     assert "usage: taafs-sk" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("kind", ["noise", "naf", "bases"])
+@pytest.mark.parametrize("kind", ["noise", "naf", "bases", "chips"])
 def test_every_study_help_shows_an_example_that_parses(kind, capsys, monkeypatch, tmp_path):
     assert cli.main(["study", kind, "--help"]) == 0
     out = capsys.readouterr().out
@@ -103,7 +104,8 @@ def test_every_study_help_shows_an_example_that_parses(kind, capsys, monkeypatch
     calls, kwargs = [], []
     _fake_studies(monkeypatch, pd.DataFrame({"basis": ["tanh"], "test_rmse": [0.4],
                                              "level": [0.0], "rmse_mean": [0.4],
-                                             "spread": [0.0], "rmse_ideal": [0.4]}),
+                                             "spread": [0.0], "rmse_ideal": [0.4],
+                                             "model": ["ideal"]}),
                   calls, kwargs)
     monkeypatch.chdir(tmp_path)
     assert cli.main(example[1:] + ["--quiet"]) == 0
