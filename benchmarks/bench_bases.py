@@ -13,6 +13,13 @@ round) and repeated; the table shows median epoch times and the median over roun
 per-round ratio model / tanh. Torch runs on one intra-op thread (``torch.set_num_threads(1)``).
 The target is a ratio of at most 1.2 for every basis.
 
+The row ``floor`` in (a) is the structural floor of any trainable activation written as a
+Python autograd Function: tanh computed inside a :class:`torch.autograd.Function` that also
+takes an ``(n_basis + 1,)`` parameter (gradient zero). It costs what a TAAF costs besides
+its arithmetic: one Python forward and backward per layer, one more parameter for Adam,
+``zero_grad`` and gradient accumulation. ``--width`` and ``--batch`` change the network width
+and the batch size, to show how the ratio falls as arithmetic grows.
+
 Run from the project root::
 
     .venv/bin/python benchmarks/bench_bases.py [--repeats 7] [--skorch-epochs 4]
@@ -43,23 +50,55 @@ def make_data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
+class _TanhWithParameter(torch.autograd.Function):
+    """tanh in a Python autograd Function that also takes a parameter (its gradient is 0)."""
+
+    @staticmethod
+    def forward(ctx, z, weight):
+        u = torch.tanh(z)
+        ctx.save_for_backward(u, weight)
+        return u
+
+    @staticmethod
+    def backward(ctx, g):
+        u, weight = ctx.saved_tensors
+        return g * (1.0 - u * u), torch.zeros_like(weight)
+
+
+class FloorActivation(torch.nn.Module):
+    """The ``floor`` row: what a trainable activation costs besides its arithmetic."""
+
+    def __init__(self, n_basis: int) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(n_basis + 1))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return _TanhWithParameter.apply(z, self.weight)
+
+
 class PlainLoop:
     """One model trained by a minimal torch loop; ``epoch()`` returns its wall time."""
 
-    def __init__(self, basis: str, n_basis: int, sharing: str, fused: bool, data) -> None:
+    def __init__(self, basis: str, n_basis: int, sharing: str, fused: bool, data,
+                 width: int = 64, batch: int = 64) -> None:
         torch.manual_seed(0)
-        factory = make_activation_factory(basis, n_basis, sharing, fused=fused)
-        self.model = MLP(30, (64, 64), 1, factory)
+        if basis == "floor":
+            def factory(i, n):
+                return FloorActivation(n_basis)
+        else:
+            factory = make_activation_factory(basis, n_basis, sharing, fused=fused)
+        self.model = MLP(30, (width, width), 1, factory)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.X, self.y = data
+        self.batch = batch
         self.gen = torch.Generator().manual_seed(1)
 
     def epoch(self) -> float:
         X, y, model, opt = self.X, self.y, self.model, self.opt
         perm = torch.randperm(len(X), generator=self.gen)
         start = time.perf_counter()
-        for i in range(0, len(X), 64):
-            idx = perm[i: i + 64]
+        for i in range(0, len(X), self.batch):
+            idx = perm[i: i + self.batch]
             opt.zero_grad()
             loss = torch.nn.functional.mse_loss(model(X[idx]), y[idx])
             loss.backward()
@@ -90,12 +129,14 @@ def summarize(times: dict[str, list[float]], base: str) -> dict[str, tuple[float
 
 
 def plain_loop(bases, args, data):
-    runners = {"tanh": PlainLoop("tanh", args.n_basis, args.sharing, True, data).epoch}
+    size = {"width": args.width, "batch": args.batch}
+    runners = {name: PlainLoop(name, args.n_basis, args.sharing, True, data, **size).epoch
+               for name in ("tanh", "floor")}
     for b in bases:
-        runners[b] = PlainLoop(b, args.n_basis, args.sharing, True, data).epoch
+        runners[b] = PlainLoop(b, args.n_basis, args.sharing, True, data, **size).epoch
         if args.eager:
             runners[b + " (eager)"] = PlainLoop(b, args.n_basis, args.sharing, False,
-                                                data).epoch
+                                                data, **size).epoch
     return summarize(interleaved(runners, args.repeats), "tanh")
 
 
@@ -110,8 +151,8 @@ def skorch_fit(bases, args, data):
     def runner(basis):
         def run():
             model = TAAFSRegressor(
-                hidden_layer_sizes=(64, 64), basis=basis, n_basis=args.n_basis,
-                sharing=args.sharing, max_epochs=args.skorch_epochs, batch_size=64,
+                hidden_layer_sizes=(args.width, args.width), basis=basis, n_basis=args.n_basis,
+                sharing=args.sharing, max_epochs=args.skorch_epochs, batch_size=args.batch,
                 early_stopping=False, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -130,6 +171,8 @@ def main() -> None:
     parser.add_argument("--skorch-epochs", type=int, default=4, help="epochs per skorch fit")
     parser.add_argument("--n-basis", type=int, default=8)
     parser.add_argument("--sharing", default="layer")
+    parser.add_argument("--width", type=int, default=64, help="hidden layer width")
+    parser.add_argument("--batch", type=int, default=64, help="batch size")
     parser.add_argument("--bases", nargs="*", default=None, help="default: all")
     parser.add_argument("--no-eager", dest="eager", action="store_false",
                         help="skip the eager reference path in (a)")
@@ -138,7 +181,8 @@ def main() -> None:
     torch.set_num_threads(1)
     bases = args.bases or available_bases()
     data = make_data()
-    print(f"30-64-64-1 MLP, 5000x30, batch 64, Adam, n_basis={args.n_basis}, "
+    print(f"30-{args.width}-{args.width}-1 MLP, 5000x30, batch {args.batch}, Adam, "
+          f"n_basis={args.n_basis}, "
           f"sharing={args.sharing!r}, 1 thread, torch {torch.__version__}")
     plain = plain_loop(bases, args, data)
     fit = skorch_fit(bases, args, data) if args.skorch else None

@@ -84,6 +84,8 @@ class _FusedPlan(NamedTuple):
     folded: bool  # forward's slope rows already include norm'(z) (polynomials under tanh)
     curvature: torch.Tensor | None  # (K + 1, m2): f'' on curvature_features, if supplied
     joint: torch.Tensor | None  # (K + 1, 2 m): [slope, f''] when curvature_features is S
+    value_t: torch.Tensor  # (m, K + 1): value.T, contiguous (shared weights: one mv)
+    forward_t: torch.Tensor  # (2 m, K + 1): forward.T, contiguous
 
 
 def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
@@ -113,7 +115,7 @@ def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
             if type(basis).curvature_features is Basis.curvature_features:
                 joint = torch.cat([slope, curv], 1).contiguous()
         cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded,
-                                curv, joint)
+                                curv, joint, value.T.contiguous(), fwd.T.contiguous())
     return cache[key]
 
 
@@ -143,6 +145,18 @@ def _project(S: torch.Tensor, g: torch.Tensor, rows: torch.Tensor, shared: bool)
     return torch.mm(gS.T, rows.T)  # (F, K + 1)
 
 
+def _first_order(g, S, dz, weight, plan, need_z, need_w):
+    """``(dL/dz, dL/dweight)`` of :class:`_TAAFFunction` for the output gradient ``g``."""
+    grad_z = g * dz if need_z else None
+    grad_w = None
+    if need_w:
+        gw = g if g.dtype == plan.dtype else g.to(plan.dtype)
+        grad_w = _project(S, gw, plan.value, weight.dim() == 1)
+        if grad_w.dtype != weight.dtype:
+            grad_w = grad_w.to(weight.dtype)
+    return grad_z, grad_w
+
+
 class _TAAFFunction(torch.autograd.Function):
     """``y = [c, b] . [B(norm(z)), 1]``; the weight is shared ``(K+1,)`` or per neuron."""
 
@@ -150,15 +164,32 @@ class _TAAFFunction(torch.autograd.Function):
     def forward(ctx, z, weight, basis, normalization):
         need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         plan = _plan(basis, z.dtype, normalization)
+        wd = plan.dtype
         u = normalize(z, normalization)
-        S = basis.features(u.to(plan.dtype))  # (m, *z.shape)
-        w = weight.to(plan.dtype)
-        out = _combine(w, plan.forward if need_z else plan.value, S)
-        y, dz = out[0].to(z.dtype), None
+        if wd != z.dtype:
+            u = u.to(wd)
+        S = basis.features(u)  # (m, *z.shape)
+        w = weight if weight.dtype == wd else weight.to(wd)
+        dz = None
+        if w.dim() == 1:  # shared weight: a matrix-vector product, then one matrix product
+            m = S.shape[0]
+            A = torch.mv(plan.forward_t if need_z else plan.value_t, w).view(-1, m)
+            out = torch.mm(A, S.reshape(m, -1)).view(-1, *z.shape).unbind(0)
+            y, slope = out if need_z else (out[0], None)
+        else:
+            out = _combine(w, plan.forward if need_z else plan.value, S)
+            y, slope = out[0], (out[1] if need_z else None)
         if need_z:
-            dz = out[1] if plan.folded else out[1] * _chain(z, u.to(plan.dtype),
-                                                             normalization)[0]
-            dz = dz.to(z.dtype)
+            if plan.folded:
+                dz = slope
+            elif normalization == "tanh":  # f'(u) (1 - u^2) in two calls
+                dz = torch.addcmul(slope, slope * u, u, value=-1.0)
+            else:
+                dz = slope * _chain(z, u, normalization)[0]
+            if dz.dtype != z.dtype:
+                dz = dz.to(z.dtype)
+        if y.dtype != z.dtype:
+            y = y.to(z.dtype)
         ctx.basis, ctx.normalization, ctx.plan = basis, normalization, plan
         ctx.save_for_backward(z, weight, S if need_w else None, dz)
         return y
@@ -166,8 +197,12 @@ class _TAAFFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         z, weight, S, dz = ctx.saved_tensors
-        grads = _TAAFBackward.apply(g, z, weight, S, dz, ctx.basis, ctx.normalization,
-                                    ctx.plan, *ctx.needs_input_grad[:2])
+        need_z, need_w = ctx.needs_input_grad[:2]
+        if torch.is_grad_enabled():  # create_graph=True: the gradient must be differentiable
+            grads = _TAAFBackward.apply(g, z, weight, S, dz, ctx.basis, ctx.normalization,
+                                        ctx.plan, need_z, need_w)
+        else:  # a first-order backward (training on energies): no second Function
+            grads = _first_order(g, S, dz, weight, ctx.plan, need_z, need_w)
         return grads[0], grads[1], None, None
 
 
@@ -176,11 +211,7 @@ class _TAAFBackward(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, g, z, weight, S, dz, basis, normalization, plan, need_z, need_w):
-        grad_z = g * dz if need_z else None
-        grad_w = None
-        if need_w:
-            grad_w = _project(S, g.to(plan.dtype), plan.value, weight.dim() == 1)
-            grad_w = grad_w.to(weight.dtype)
+        grad_z, grad_w = _first_order(g, S, dz, weight, plan, need_z, need_w)
         ctx.set_materialize_grads(False)
         ctx.basis, ctx.normalization, ctx.plan = basis, normalization, plan
         ctx.save_for_backward(g, z, weight, S, dz)

@@ -28,17 +28,15 @@ def _check_real(owner: str, name: str, value, lower: float, strict: bool = True)
     return float(value)
 
 
-def _powers(S: torch.Tensor, x: torch.Tensor | None) -> torch.Tensor:
-    """Fill ``S[j] = x**j`` for all rows of ``S`` by repeated doubling (log2 many products)."""
-    S[0].fill_(1.0)
-    if len(S) > 1 and x is not None:  # x None: S[1] already holds x
-        S[1].copy_(x)
-    n = 1
-    while n + 1 < len(S):  # rows n+1..2n from rows 1..n times x^n
-        hi = min(2 * n, len(S) - 1)
-        torch.mul(S[1: hi - n + 1], S[n], out=S[n + 1: hi + 1])
-        n = hi
-    return S
+def _power_rows(x: torch.Tensor, n: int, one: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """``[x**0, ..., x**(n-1)]``, each power the product of two earlier ones (log depth).
+
+    Fresh tensors and one product each: at the sizes of an MLP layer the cost of a torch call,
+    not arithmetic, sets the price, and writes into slices (``out=``) cost more calls."""
+    rows = [torch.ones_like(x) if one is None else one, x][:n]
+    for j in range(2, n):
+        rows.append(rows[j // 2] * rows[j - j // 2])
+    return rows
 
 
 class Basis(nn.Module):
@@ -147,16 +145,41 @@ class Basis(nn.Module):
             if new.dtype != torch.float64:
                 self._buffers[k] = old.to(new.device)
         self.__dict__.pop("_fused_plans", None)
+        self.__dict__.pop("_casts", None)
         return self
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_fused_plans", None)  # caches of device tensors: rebuilt on first use
+        state.pop("_casts", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
         self.__dict__.pop("_fused_plans", None)  # taafs-sk <= 0.2 pickled its caches
+
+    def cast(self, name: str, like: torch.Tensor, column: bool = False) -> torch.Tensor:
+        """Table ``name`` in the dtype and on the device of ``like``, cached until the module
+        moves or is cast.
+
+        ``name`` is a buffer or a table that :meth:`_table` derives from the buffers. With
+        ``column`` the result has shape ``(-1,) + (1,) * like.dim()``, ready to broadcast
+        against ``like`` along a new leading axis. For use in :meth:`features`, where a
+        conversion per call would be one more torch call per activation and step."""
+        key = (name, like.dtype, like.device, like.dim() if column else None)
+        cache = self.__dict__.setdefault("_casts", {})
+        table = cache.get(key)
+        if table is None:
+            table = self._buffers[name] if name in self._buffers else self._table(name)
+            table = table.to(device=like.device, dtype=like.dtype)
+            if column:
+                table = table.reshape(-1, *([1] * like.dim()))
+            cache[key] = table
+        return table
+
+    def _table(self, name: str) -> torch.Tensor:
+        """A table derived from the buffers, for :meth:`cast` (none by default)."""
+        raise KeyError(f"{type(self).__name__} has no buffer or derived table {name!r}.")
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
-from ._base import Basis, _check_int, _check_real, _powers
+from ._base import Basis, _check_int, _check_real, _power_rows
 from .polynomial import MONOMIAL_LIMIT
 
 __all__ = ["BSplineBasis", "FourierBasis", "GaussianRBFBasis"]
@@ -137,24 +137,16 @@ class BSplineBasis(Basis):
         """``[u^0..u^k]`` and the truncated powers ``(u - tau)_+^k``, ``(u - tau)_+^(k-1)``
         over the interior knots ``tau`` (block order from ``_blocks``)."""
         k, n_int = self.order, self.n_basis - self.order - 1
-        S = u.new_empty((k + 1 + 2 * n_int, *u.shape))
-        _powers(S[: k + 1], u)
-        if n_int:
-            tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
-            A, B = S[k + 1: k + 1 + n_int], S[k + 1 + n_int:]
-            torch.sub(u, tau, out=A).clamp_min_(0.0)  # r = (u - tau)_+
-            if k == 1:
-                B.copy_(A > 0)  # A: r, B: step
-            elif k == 3:
-                torch.mul(A, A, out=B)
-                A.mul_(B)  # A: r^3, B: r^2
-            else:
-                r = A.clone()
-                torch.mul(A, A, out=B)  # B: r^2, A: r
-                for _ in range(k - 2):
-                    A.copy_(B)
-                    B.mul_(r)  # B: r^k, A: r^(k-1)
-        return S
+        powers = torch.stack(_power_rows(u, k + 1))
+        if not n_int:
+            return powers
+        r = (u - self.cast("interior_knots", u, column=True)).clamp_min_(0.0)  # (u - tau)_+
+        low = (r > 0).to(u.dtype) if k == 1 else r
+        for _ in range(k - 2):
+            low = low * r  # r^(k-1)
+        high = r if k == 1 else low * r  # r^k
+        first, second = (high, low) if k in (1, 3) else (low, high)
+        return torch.cat([powers, first, second])
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}, order={self.order}"
@@ -247,14 +239,9 @@ class FourierBasis(Basis):
             theta = u[None] * (self.omega * torch.arange(1, nc + 1, device=u.device,
                                                          dtype=u.dtype)).view(-1, *[1] * u.dim())
             return torch.cat([torch.ones_like(u)[None], torch.cos(theta), torch.sin(theta)])
-        S = u.new_empty((2 * nc + 1, *u.shape))
         theta = u * self.omega
-        torch.cos(theta, out=S[1])
-        _powers(S[: nc + 1], None)
-        torch.sin(theta, out=S[nc + 1])
-        if nc > 1:
-            torch.mul(S[1:nc], S[nc + 1], out=S[nc + 2:])
-        return S
+        cosines = torch.stack(_power_rows(torch.cos(theta), nc + 1))  # c^0 .. c^nc
+        return torch.cat([cosines, cosines[:nc] * torch.sin(theta)])
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}, period={self.period}"
@@ -320,6 +307,13 @@ class GaussianRBFBasis(Basis):
                                 np.diag(-8.0 * gamma * shift / h4), np.diag(4.0 * gamma / h4)])
         self.set_fused_maps(values, slopes, curvatures)
 
+    def _table(self, name: str) -> torch.Tensor:
+        if name == "_geometric_slopes":  # 2 s_k / h^2 with s_k = mu_k - mu_r
+            return (self.centers - self.centers[self.ref]) * (2.0 / self.width**2)
+        if name == "_scaled_centers":
+            return self.centers / self.width
+        return super()._table(name)
+
     def values(self, u: torch.Tensor) -> torch.Tensor:
         return torch.exp(-(((u[..., None] - self.centers.to(u.dtype)) / self.width) ** 2))
 
@@ -336,28 +330,19 @@ class GaussianRBFBasis(Basis):
         return self.values(u) * (d2 * (4.0 / (h2 * h2)) - 2.0 / h2)
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
-        """``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_r q^(k - r)`` (geometric) or
-        ``phi_k``."""
-        K, h2, r = self.n_basis, self.width**2, self.ref
-        S = u.new_empty((2 * K + 1, *u.shape))
-        S[0].fill_(1.0)
-        d = u - self.centers[r].to(u.dtype)  # u - mu_r (no host sync)
-        F = S[1: K + 1]
+        r"""``[1, F_k, (u - mu_r) F_k]`` with ``F_k = phi_k / gamma_k`` (geometric:
+        :math:`F_k = \exp((2 s_k d - d^2)/h^2)`, :math:`d = u - \mu_r`,
+        :math:`s_k = \mu_k - \mu_r`, one exponential of arguments at most
+        :math:`s_k^2/h^2 \le 80`) or ``phi_k``."""
+        h2 = self.width**2
+        d = u - self.centers[self.ref].to(u.dtype)  # u - mu_r (no host sync)
         if self.geometric:
-            torch.exp(d.square().mul_(-1.0 / h2), out=F[r])
-            if K > 1:
-                q = torch.exp(d * (2.0 * self.delta / h2))
-                for j in range(r + 1, K):
-                    torch.mul(F[j - 1], q, out=F[j])
-                if r > 0:
-                    q.reciprocal_()
-                    for j in range(r - 1, -1, -1):
-                        torch.mul(F[j + 1], q, out=F[j])
+            slope = self.cast("_geometric_slopes", u, column=True)  # 2 s_k / h^2
+            F = torch.addcmul(d.square().mul_(-1.0 / h2), slope, d).exp_()
         else:
-            mu = (self.centers.to(u.dtype) / self.width).view(-1, *([1] * u.dim()))
-            torch.exp(torch.sub(u * (1.0 / self.width), mu).square_().neg_(), out=F)
-        torch.mul(F, d, out=S[K + 1:])
-        return S
+            mu = self.cast("_scaled_centers", u, column=True)  # mu_k / h
+            F = torch.sub(u * (1.0 / self.width), mu).square_().neg_().exp_()
+        return torch.cat([torch.ones_like(u)[None], F, F * d])
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}, width={self.width:.4g}"

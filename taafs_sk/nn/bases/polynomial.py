@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
-from ._base import Basis, _check_real, _powers
+from ._base import Basis, _check_real, _power_rows
 
 __all__ = [
     "MONOMIAL_LIMIT", "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis",
@@ -134,7 +134,7 @@ class _PolynomialBasis(Basis):
         """Powers :math:`u^0, ..., u^{K+1}` (``(n_basis + 2,) + u.shape``) or, for the
         ``'recurrence'`` representation, ``[1, B, B']`` (``(2 n_basis + 1,) + u.shape``)."""
         if getattr(self, "representation", "monomial") == "monomial":
-            return _powers(u.new_empty((self.n_basis + 2, *u.shape)), u)
+            return torch.stack(_power_rows(u, self.n_basis + 2))
         values, slopes = self._recurrence(u, 1)
         return torch.cat([torch.ones_like(u)[None], values, slopes])
 
