@@ -42,9 +42,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, train_test_split
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    KFold,
+    ShuffleSplit,
+    train_test_split,
+)
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -110,13 +117,42 @@ def fit_quiet(model, X, y):
 
 
 def taafs_grid(args, basis: str) -> list[dict]:
-    ratios = [None] if basis == "tanh" else [
-        None if r == 1 else r for r in args.activation_lr_ratio]
+    """The tuning grid of one TAAFS model: ``--lr`` x ``--weight-decay`` (tanh:
+    ``--tanh-lr`` x ``--tanh-weight-decay`` when given) times, for tanh, every list of
+    ``--tanh-grid`` and, for a trainable basis, ``--activation-lr-ratio`` and every list of
+    ``--basis-grid``."""
+    if basis == "tanh":
+        lrs, wds = args.tanh_lr or args.lr, args.tanh_weight_decay or args.weight_decay
+        ratios, extra = [None], json.loads(args.tanh_grid)
+    else:
+        lrs, wds = args.lr, args.weight_decay
+        ratios = [None if r == 1 else r for r in args.activation_lr_ratio]
+        extra = json.loads(args.basis_grid)
     grid = []
-    for lr, wd, r in itertools.product(args.lr, args.weight_decay, ratios):
+    for lr, wd, r, *more in itertools.product(lrs, wds, ratios, *extra.values()):
         grid.append({"lr": lr, "weight_decay": wd,
-                     "activation_lr": None if r is None else lr * r})
+                     "activation_lr": None if r is None else lr * r,
+                     **dict(zip(extra, more, strict=True))})
     return grid
+
+
+def inner_splits(args, X, y, groups) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``--inner-folds`` 1: one 20 % split (by group where there are groups); K > 1: K-fold
+    (``GroupKFold`` where there are groups), all within the training part."""
+    if args.inner_folds == 1:
+        splitter = (GroupShuffleSplit(1, test_size=0.2, random_state=1) if groups is not None
+                    else ShuffleSplit(1, test_size=0.2, random_state=1))
+    elif groups is not None:
+        splitter = GroupKFold(args.inner_folds)
+    else:
+        splitter = KFold(args.inner_folds, shuffle=True, random_state=1)
+    return list(splitter.split(X, y, groups))
+
+
+def _inner_score(args, basis, params, skip, X, y, itr, iva) -> float:
+    torch.set_num_threads(1)
+    m = fit_quiet(make_taafs(args, basis, params, 0, skip), X[itr], y[itr])
+    return rmse(m, X[iva], y[iva])
 
 
 def make_taafs(args, basis: str, params: dict, seed: int, skip: bool) -> TAAFSRegressor:
@@ -129,15 +165,17 @@ def make_taafs(args, basis: str, params: dict, seed: int, skip: bool) -> TAAFSRe
 
 def run_taafs(args, basis, data, skip) -> dict:
     Xtr, Xte, ytr, yte, groups, _ = data
-    splitter = (GroupShuffleSplit(1, test_size=0.2, random_state=1) if groups is not None
-                else ShuffleSplit(1, test_size=0.2, random_state=1))
-    itr, iva = next(splitter.split(Xtr, ytr, groups))
+    folds = inner_splits(args, Xtr, ytr, groups)
+    grid = taafs_grid(args, basis)
     start = time.perf_counter()
-    scores = []
-    for params in taafs_grid(args, basis):
-        m = fit_quiet(make_taafs(args, basis, params, 0, skip), Xtr[itr], ytr[itr])
-        scores.append(rmse(m, Xtr[iva], ytr[iva]))
-    best = taafs_grid(args, basis)[int(np.argmin(scores))]
+    jobs = [(params, itr, iva) for params in grid for itr, iva in folds]
+    flat = Parallel(n_jobs=args.n_jobs)(
+        delayed(_inner_score)(args, basis, params, skip, Xtr, ytr, itr, iva)
+        for params, itr, iva in jobs)
+    per_fold = np.asarray(flat).reshape(len(grid), len(folds))
+    scores = per_fold.mean(1)
+    i_best = int(np.argmin(scores))
+    best = grid[i_best]
     test, epochs, times = [], [], []
     for seed in range(args.seeds):
         t0 = time.perf_counter()
@@ -145,7 +183,8 @@ def run_taafs(args, basis, data, skip) -> dict:
         times.append((time.perf_counter() - t0) / max(m.n_iter_, 1))
         test.append(rmse(m, Xte, yte))
         epochs.append(m.n_iter_)
-    return {"inner": float(min(scores)), "best": best, "test": test, "epochs": epochs,
+    return {"inner": float(scores[i_best]), "inner_folds": per_fold[i_best].tolist(),
+            "best": best, "test": test, "epochs": epochs,
             "epoch_s": float(np.median(times)), "total_s": time.perf_counter() - start}
 
 
@@ -187,11 +226,15 @@ def report(path: str) -> None:
             print(f"{model:<14}{t.mean():9.4g}{t.std():8.2g}{t.mean() / base:8.3f}"
                   f"{r.get('inner', np.nan):9.4g}{ep:>14}{r.get('epoch_s', np.nan):9.3f}"
                   f"  {r.get('best', '')}")
-        cand = {m: r for m, r in rs.items() if "inner" in r and m != "tanh"}
-        if cand and "tanh" in rs:
-            pick = min(cand, key=lambda m: cand[m]["inner"])
-            print(f"best trainable basis by inner validation: {pick}, "
-                  f"{np.mean(cand[pick]['test']) / base:.3f} x tanh")
+        for tag in dict.fromkeys(r.get("tag", "") for r in rs.values()):
+            ref = rs.get("tanh" + tag, rs.get("tanh"))
+            cand = {m: r for m, r in rs.items() if "inner" in r and r.get("tag", "") == tag
+                    and not m.startswith("tanh")}
+            if cand and ref is not None:
+                pick = min(cand, key=lambda m: cand[m]["inner"])
+                print(f"best trainable basis by inner validation (tag {tag!r}): {pick}, "
+                      f"{np.mean(cand[pick]['test']) / np.mean(ref['test']):.3f} x "
+                      f"{ref['model']}")
 
 
 def main() -> None:
@@ -205,6 +248,20 @@ def main() -> None:
     parser.add_argument("--lr", nargs="+", type=float, default=[1e-3, 3e-3])
     parser.add_argument("--weight-decay", nargs="+", type=float, default=[0.0, 1e-4])
     parser.add_argument("--activation-lr-ratio", nargs="+", type=float, default=[1.0])
+    parser.add_argument("--tanh-lr", nargs="+", type=float, default=None,
+                        help="tanh's own lr grid (default: --lr)")
+    parser.add_argument("--tanh-weight-decay", nargs="+", type=float, default=None,
+                        help="tanh's own weight_decay grid (default: --weight-decay)")
+    parser.add_argument("--basis-grid", default="{}",
+                        help="JSON dict of lists: more grid axes for the trainable bases, "
+                             "e.g. '{\"sharing\": [\"layer\", \"neuron\"]}'")
+    parser.add_argument("--tanh-grid", default="{}",
+                        help="JSON dict of lists: more grid axes for tanh, e.g. "
+                             "'{\"lr_schedule\": [\"constant\", \"cosine\"]}' to give it as "
+                             "many points as the bases get from --activation-lr-ratio")
+    parser.add_argument("--inner-folds", type=int, default=1,
+                        help="1: one inner 20%% split; K > 1: K-fold inner CV")
+    parser.add_argument("--n-jobs", type=int, default=1, help="joblib workers (inner fits)")
     parser.add_argument("--options", default="{}",
                         help="JSON dict of TAAFSRegressor options for every TAAFS model")
     parser.add_argument("--basis-options", default="{}",
@@ -238,7 +295,8 @@ def main() -> None:
                 row = run_sklearn(args, model, data)
             else:
                 row = run_taafs(args, model, data, skip)
-            row.update(target=target, model=model + args.tag, note=data[5])
+            row.update(target=target, model=model + args.tag, note=data[5], tag=args.tag,
+                       inner_scheme=args.inner_folds)
             with open(args.out, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
             print(f"  {model + args.tag:<16} test {np.mean(row['test']):.4g} "

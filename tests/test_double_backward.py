@@ -149,3 +149,20 @@ def test_bspline_gradgradcheck_each_order(order):
     z, weight = _inputs(basis, "layer", seed=5)
     assert torch.autograd.gradgradcheck(lambda z, w: fused_taaf(z, w, basis, "tanh"),
                                         (z, weight))
+
+
+@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("name", ["bspline", "fourier", "grbf", "legendre", "hermite"])
+def test_first_order_backward_skips_the_differentiable_function(name, sharing):
+    """Without ``create_graph`` the gradients come straight from the saved features (no
+    graph of the gradient), and equal those of the differentiable backward."""
+    basis = make_basis(name, 6).double()
+    z, weight = _inputs(basis, sharing, seed=3)
+    g = torch.randn(z.shape, dtype=F64, generator=torch.Generator().manual_seed(4))
+    plain = torch.autograd.grad(fused_taaf(z, weight, basis, "tanh"), (z, weight), g)
+    graph = torch.autograd.grad(fused_taaf(z, weight, basis, "tanh"), (z, weight), g,
+                                create_graph=True)
+    assert all(t.grad_fn is None for t in plain)
+    assert all(t.grad_fn is not None for t in graph)
+    for a, b in zip(plain, graph, strict=True):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-12, atol=1e-12)
