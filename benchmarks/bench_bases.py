@@ -137,7 +137,7 @@ def plain_loop(bases, args, data):
         if args.eager:
             runners[b + " (eager)"] = PlainLoop(b, args.n_basis, args.sharing, False,
                                                 data, **size).epoch
-    return summarize(interleaved(runners, args.repeats), "tanh")
+    return interleaved(runners, args.repeats)
 
 
 def skorch_fit(bases, args, data):
@@ -184,14 +184,17 @@ def main() -> None:
     print(f"30-{args.width}-{args.width}-1 MLP, 5000x30, batch {args.batch}, Adam, "
           f"n_basis={args.n_basis}, "
           f"sharing={args.sharing!r}, 1 thread, torch {torch.__version__}")
-    plain = plain_loop(bases, args, data)
+    plain_times = plain_loop(bases, args, data)
+    plain = summarize(plain_times, "tanh")
     fit = skorch_fit(bases, args, data) if args.skorch else None
-    header = f"{'activation':22s} {'(a) ms/epoch':>12s} {'(a) ratio':>9s}"
+    floor = summarize({"floor": plain_times["floor"]} | {
+        n: t for n, t in plain_times.items() if n != "floor"}, "floor")
+    header = f"{'activation':22s} {'(a) ms/epoch':>12s} {'(a) ratio':>9s} {'(a) /floor':>10s}"
     if fit:
         header += f" {'(b) ms/epoch':>12s} {'(b) ratio':>9s}"
     print(header)
     for name, (t, ratio) in plain.items():
-        line = f"{name:22s} {1e3 * t:12.1f} {ratio:9.2f}"
+        line = f"{name:22s} {1e3 * t:12.1f} {ratio:9.2f} {floor[name][1]:10.2f}"
         if fit and name in fit:
             line += f" {1e3 * fit[name][0]:12.1f} {fit[name][1]:9.2f}"
         print(line)
