@@ -217,14 +217,15 @@ def report(path: str) -> None:
         rs = {r["model"]: r for r in rows if r["target"] == target}
         unit = UNITS[target]
         print(f"\n{target} ({rs[next(iter(rs))]['note']}) test RMSE [{unit}]")
-        base = np.mean(rs["tanh"]["test"]) if "tanh" in rs else np.nan
-        print(f"{'model':<14}{'mean':>9}{'std':>8}{'x tanh':>8}{'inner':>9}{'epochs':>14}"
-              f"{'s/epoch':>9}  setting")
+        print(f"{'model':<22}{'mean':>9}{'std':>8}{'x tanh':>8}{'inner':>9}  {'epochs':<20}"
+              f"{'s/epoch':>8}  setting")
         for model, r in rs.items():
+            ref = rs.get("tanh" + r.get("tag", ""), rs.get("tanh"))
+            base = np.mean(ref["test"]) if ref is not None else np.nan
             t = np.asarray(r["test"])
             ep = "/".join(str(e) for e in r.get("epochs", []))
-            print(f"{model:<14}{t.mean():9.4g}{t.std():8.2g}{t.mean() / base:8.3f}"
-                  f"{r.get('inner', np.nan):9.4g}{ep:>14}{r.get('epoch_s', np.nan):9.3f}"
+            print(f"{model:<22}{t.mean():9.4g}{t.std():8.2g}{t.mean() / base:8.3f}"
+                  f"{r.get('inner', np.nan):9.4g}  {ep:<20}{r.get('epoch_s', np.nan):8.3f}"
                   f"  {r.get('best', '')}")
         for tag in dict.fromkeys(r.get("tag", "") for r in rs.values()):
             ref = rs.get("tanh" + tag, rs.get("tanh"))
