@@ -9,7 +9,9 @@ price. Here two :class:`torch.autograd.Function` do the whole activation:
     ``u = norm(z)``; ``S = basis.features(u)`` (``m`` working features with ``S[0] = 1``, see
     :mod:`taafs_sk.nn.bases`); ``A = [c, b] @ maps`` (value and slope coefficients on the
     features, a tiny product; the bias lands on ``S[0]``); ``[f + b; f'] = A @ S`` (one
-    matrix product). Its backward is the second Function.
+    matrix product). Its backward computes the two gradients below directly from the saved
+    features when no graph of the gradient is being built (plain training), and through the
+    second Function when one is (``create_graph=True``: force training).
 :class:`_TAAFBackward` (its gradient, itself differentiable)
     :math:`\partial L/\partial z = g\, f'(u)\, \mathrm{norm}'(z)` (the factor comes from
     forward), :math:`\partial L/\partial [c, b] = \mathrm{maps}_0 (S g)`. Its own backward
