@@ -474,3 +474,27 @@ def test_casting_a_taaf_to_float32_keeps_its_tables_exact():
         assert act.basis.maps.dtype == torch.float64
         out = act(z.float()).double()
     assert (out - reference).abs().max() < 1e-6
+
+
+def test_cast_caches_a_table_in_the_input_dtype_until_the_basis_moves():
+    basis = make_basis("bspline", 8)
+    u32 = torch.zeros(3, 4)
+    first = basis.cast("interior_knots", u32, column=True)
+    assert first.dtype == torch.float32 and first.shape == (basis.n_basis - 4, 1, 1)
+    assert basis.cast("interior_knots", u32, column=True) is first  # cached
+    torch.testing.assert_close(first.ravel().double(), basis.interior_knots, rtol=0, atol=1e-7)
+    assert basis.cast("interior_knots", u32.double()).dtype == F64
+    basis.to(torch.device("cpu"))  # a move drops the cache
+    assert basis.cast("interior_knots", u32, column=True) is not first
+    with pytest.raises(KeyError, match="no buffer or derived table 'nope'"):
+        basis.cast("nope", u32)
+
+
+def test_grbf_geometric_features_equal_the_direct_gaussians():
+    basis = make_basis("grbf", 9).double()
+    assert basis.geometric
+    u = torch.linspace(-1, 1, 201, dtype=F64)
+    S = basis.features(u)
+    gamma = torch.diagonal(basis.maps[0][:, 1: basis.n_basis + 1])
+    torch.testing.assert_close(S[1: basis.n_basis + 1].T * gamma, basis.values(u),
+                               rtol=1e-12, atol=1e-14)
