@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ..exceptions import TrainingDivergedError
+from ..nn._denormals import flush_denormals
 from ._rlekf_step import RLEKFStep
 from .network import energies_and_forces
 
@@ -135,6 +136,7 @@ def evaluate_errors(module, objective: Objective, frames) -> dict:
             "force_rmse": float(err.forces.pow(2).mean().sqrt())}
 
 
+@flush_denormals()  # see taafs_sk.nn._denormals
 def train(module, objective: Objective, step, train_frames, valid_frames, *,
           max_epochs: int, batch_size: int, patience: int, rng: np.random.RandomState,
           verbose: int = 0, hooks: list[Callable] | None = None) -> list[dict]:
