@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 from .._validation import check_count, check_finite_array
 from ._checks import check_torch_module
-from ._fused import NORMALIZATIONS, _TAAFFunction, normalize
+from ._fused import NORMALIZATIONS, fused_taaf, normalize
 from .bases import Basis, available_bases, resolve_basis
 from .fixed import FIXED_ACTIVATIONS
 
@@ -236,9 +236,8 @@ class TAAF(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Apply the activation elementwise; ``z`` has shape ``(..., num_features)``."""
-        basis = self.basis
-        if self.fused and "maps" in basis._buffers and not torch.compiler.is_exporting():
-            y = _TAAFFunction.apply(z, self.weight, basis, self.normalization)  # fused_taaf
+        if self.uses_fused and not torch.compiler.is_exporting():
+            y = fused_taaf(z, self.weight, self.basis, self.normalization)
         else:
             phi = self.basis(normalize(z, self.normalization))  # (..., F, K)
             if self.sharing == "neuron":

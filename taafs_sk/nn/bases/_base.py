@@ -28,12 +28,12 @@ def _check_real(owner: str, name: str, value, lower: float, strict: bool = True)
     return float(value)
 
 
-def _power_rows(x: torch.Tensor, n: int, one: torch.Tensor | None = None) -> list[torch.Tensor]:
+def _power_rows(x: torch.Tensor, n: int) -> list[torch.Tensor]:
     """``[x**0, ..., x**(n-1)]``, each power the product of two earlier ones (log depth).
 
     Fresh tensors and one product each: at the sizes of an MLP layer the cost of a torch call,
     not arithmetic, sets the price, and writes into slices (``out=``) cost more calls."""
-    rows = [torch.ones_like(x) if one is None else one, x][:n]
+    rows = [torch.ones_like(x), x][:n]
     for j in range(2, n):
         rows.append(rows[j // 2] * rows[j - j // 2])
     return rows

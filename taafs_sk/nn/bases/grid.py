@@ -252,9 +252,10 @@ class GaussianRBFBasis(Basis):
 
     On a uniform grid :math:`\mu_k = \mu_0 + k\delta`,
     :math:`\phi_k = \phi_0(u)\, q(u)^k e^{-k^2\delta^2/h^2}` with
-    :math:`q = e^{2\delta(u-\mu_0)/h^2}`: the fused features need two exponentials per input
-    instead of ``n_basis`` (used while :math:`4/h^2 \le 80`, so that nothing overflows in
-    float32; narrower widths use the direct form).
+    :math:`q = e^{2\delta(u-\mu_0)/h^2}`: the fused features take the factors
+    :math:`\phi_r q^{k-r}` about the middle centre :math:`\mu_r`, all in one exponential of a
+    broadcast argument (used while :math:`4/h^2 \le 80`, so that nothing overflows in float32;
+    narrower widths use the direct form).
 
     Parameters
     ----------
@@ -312,6 +313,8 @@ class GaussianRBFBasis(Basis):
             return (self.centers - self.centers[self.ref]) * (2.0 / self.width**2)
         if name == "_scaled_centers":
             return self.centers / self.width
+        if name == "_reference_center":
+            return self.centers[self.ref]
         return super()._table(name)
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
@@ -335,7 +338,7 @@ class GaussianRBFBasis(Basis):
         :math:`s_k = \mu_k - \mu_r`, one exponential of arguments at most
         :math:`s_k^2/h^2 \le 80`) or ``phi_k``."""
         h2 = self.width**2
-        d = u - self.centers[self.ref].to(u.dtype)  # u - mu_r (no host sync)
+        d = u - self.cast("_reference_center", u)  # u - mu_r (no host sync)
         if self.geometric:
             slope = self.cast("_geometric_slopes", u, column=True)  # 2 s_k / h^2
             F = torch.addcmul(d.square().mul_(-1.0 / h2), slope, d).exp_()
