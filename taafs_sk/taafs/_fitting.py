@@ -17,6 +17,7 @@ from ._params import (
     architecture,
     check_basis,
     check_hidden_layer_sizes,
+    check_loss,
     check_same_architecture,
     check_weights,
     prepare_target,
@@ -24,7 +25,7 @@ from ._params import (
 )
 from ._ranges import pre_activation_ranges
 from ._recipe import recipe_net_params
-from ._weights import WeightedMSELoss, append_weights
+from ._weights import WeightedLoss, append_weights
 from .training import MIN_VALID_ROWS, build_net, fit_net, loss_curves, optimizer_params
 
 __all__ = ["MAX_REPEAT", "build_estimator_net", "build_module", "run_fit", "store_fitted_state"]
@@ -45,6 +46,7 @@ def run_fit(est, X, y, incremental: bool, sample_weight=None):
     )
     check_device("device", est.device)
     check_basis(est)
+    check_loss(est)
     sample_weight = check_weights(est, sample_weight, X)
     # integer weights become repeated rows, in an order fixed by the rows' values: a
     # weighted fit is then the fit on the repeated data, bit for bit
@@ -122,7 +124,8 @@ def build_estimator_net(
         verbose=est.verbose,
         callbacks=[*recipe_callbacks, *(est.callbacks or [])],
         device=est.device,
-        criterion=WeightedMSELoss,
+        criterion=WeightedLoss,
+        criterion__loss=est.loss,
         **recipe_params,
         **optimizer_params(est.optimizer, est.optimizer_kwargs, type(est).__name__),
     )

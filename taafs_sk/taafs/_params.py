@@ -15,7 +15,7 @@ from ..nn.fixed import FIXED_ACTIVATIONS
 from ._weights import weighted_moments
 
 __all__ = [
-    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes",
+    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes", "check_loss",
     "check_same_architecture", "check_weights", "pop_registered_basis",
     "refuse_fractional_weights",
     "prepare_target", "registered_basis_state",
@@ -49,6 +49,17 @@ def check_basis(estimator) -> None:
             shown = ", ".join(f"{k}={v!r}" for k, v in unused.items())
             warn_user(f"{type(estimator).__name__}: {shown} ignored, because "
                       f"basis={estimator.basis!r} is a fixed activation without coefficients.")
+
+
+def check_loss(estimator) -> None:
+    """Refuse a loss the optimizer cannot minimise: the Kalman filter fits squared errors."""
+    loss = getattr(estimator, "loss", "squared_error")
+    if estimator.optimizer == "rlekf" and loss != "squared_error":
+        raise ValueError(
+            f"loss={loss!r} of {type(estimator).__name__} cannot be trained with "
+            "optimizer='rlekf', whose Kalman update minimises the squared error; use "
+            "loss='squared_error' or a gradient optimizer such as 'adam'."
+        )
 
 
 # Parameters that only shape trainable activations, with their defaults.

@@ -65,7 +65,7 @@ class ShapePenalty(Callback):
     Parameters
     ----------
     alpha : float, default=1e-3
-        Strength of the penalty (the loss is the mean squared error in standardised units).
+        Strength of the penalty (added to the training loss, in standardised units).
 
     Examples
     --------

@@ -7,43 +7,19 @@ progress output.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..nn.activations import (
-    NORMALIZATIONS,
-    SHARING_SCHEMES,
-    activation_grid,
-)
-from ..nn.bases import Basis
+from ..nn.activations import activation_grid
 from ..nn.network import evaluate
+from ._constraints import ADDED_PARAMS, PARAMETER_CONSTRAINTS
 from ._fitting import run_fit
-from ._params import (
-    basis_names,
-    pop_registered_basis,
-    registered_basis_state,
-)
-from ._recipe import LR_SCHEDULES
-from .training import OPTIMIZERS
+from ._params import pop_registered_basis, registered_basis_state
 
 __all__ = ["TAAFSRegressor"]
 
 _PREDICT_CHUNK = 16384
-
-#: Parameters added after 0.1, with their defaults, so that older pickles unpickle complete.
-_ADDED_PARAMS = {
-    "warm_start": False,
-    "optimizer_kwargs": None,
-    "activation_lr": None,
-    "activation_alpha": 0.0,
-    "activation_warmup": 0,
-    "lr_schedule": "constant",
-}
-
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
     r"""Multilayer perceptron whose activations are trainable basis expansions (TAAFS).
@@ -98,6 +74,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     lr : float, default=1e-3
         Learning rate of the gradient optimizers (not used by ``'rlekf'``, whose step is the
         Kalman gain).
+    loss : {'squared_error', 'absolute_error'}, default='squared_error'
+        Training loss, on the (standardised) targets; early stopping monitors the same loss
+        on the held-out rows. ``'absolute_error'`` fits the conditional median and is the
+        one to try when the score is a mean absolute error. ``optimizer='rlekf'`` (a Kalman
+        filter on squared errors) takes ``'squared_error'`` only.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'}, default='adam'
         Optimizer. ``'rlekf'`` is the reorganised-layer extended Kalman filter
         (:class:`taafs_sk.nn.rlekf.RLEKF`): one Kalman update per minibatch, usually far
@@ -206,34 +187,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     (2,)
     """
 
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "basis": [basis_names(), Basis],
-        "n_basis": [Interval(Integral, 1, None, closed="left")],
-        "sharing": [StrOptions(set(SHARING_SCHEMES))],
-        "normalization": [StrOptions(set(NORMALIZATIONS))],
-        "basis_kwargs": [dict, None],
-        "skip_connection": ["boolean", StrOptions({"ridge"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "optimizer_kwargs": [dict, None],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "activation_lr": [Interval(Real, 0, None, closed="neither"), None],
-        "activation_alpha": [Interval(Real, 0, None, closed="left")],
-        "activation_warmup": [Interval(Integral, 0, None, closed="left")],
-        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "scale_target": ["boolean"],
-        "warm_start": ["boolean"],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -248,6 +202,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         max_epochs=300,
         batch_size=64,
         lr=1e-3,
+        loss="squared_error",
         optimizer="adam",
         optimizer_kwargs=None,
         weight_decay=0.0,
@@ -275,6 +230,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.loss = loss
         self.optimizer = optimizer
         self.optimizer_kwargs = optimizer_kwargs
         self.weight_decay = weight_decay
@@ -398,7 +354,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return registered_basis_state(super().__getstate__())
 
     def __setstate__(self, state):
-        for name, default in _ADDED_PARAMS.items():  # pickled before these parameters existed
+        for name, default in ADDED_PARAMS.items():  # pickled before these parameters existed
             state.setdefault(name, default)
         super().__setstate__(pop_registered_basis(state))
 
