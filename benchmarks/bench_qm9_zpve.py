@@ -88,7 +88,7 @@ def report(label: str, model, data, seconds: float) -> None:
     nets = [e[-1] for e in model.estimators_] if hasattr(model, "estimators_") else [model[-1]]
     epochs = "/".join(str(getattr(net, "n_iter_", "")) for net in nets).strip("/")
     print(f"{label:<28}{len(y_train):>8}{np.mean(np.abs(err)):>9.3f}"
-          f"{np.sqrt(np.mean(err ** 2)):>9.3f}{seconds:>8.0f}{epochs!s:>7}", flush=True)
+          f"{np.sqrt(np.mean(err ** 2)):>9.3f}{seconds:>8.0f}  {epochs}", flush=True)
 
 
 def make_model(args, basis: str, config: dict):
@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--n-jobs-fit", type=int, default=1,
                         help="workers fitting the networks of --n-seeds")
     parser.add_argument("--cache", default=None, help="npz file of the split's features")
+    parser.add_argument("--select-only", action="store_true",
+                        help="print the validation MAE of every --configs entry and stop")
     parser.add_argument("--n-val", type=int, default=5000,
                         help="training molecules held out to choose among --configs")
     args = parser.parse_args()
@@ -157,15 +159,18 @@ def main() -> None:
     data = featurize(args)
     X_train, _, y_train, _ = data
     print(f"{'model':<28}{'train':>8}{'MAE':>9}{'RMSE':>9}{'fit s':>8}{'epochs':>7}  [meV]")
-    start = time.perf_counter()
-    ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-6, 3, 19)))
-    ridge.fit(X_train, y_train)
-    report("RidgeCV", ridge, data, time.perf_counter() - start)
+    if not args.select_only:
+        start = time.perf_counter()
+        ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-6, 3, 19)))
+        ridge.fit(X_train, y_train)
+        report("RidgeCV", ridge, data, time.perf_counter() - start)
     configs = json.loads(args.configs) if args.configs else [{}]
     for basis in args.bases:
         best = configs[0]
-        if len(configs) > 1:
+        if len(configs) > 1 or args.select_only:
             best = select_on_validation(args, basis, configs, X_train, y_train)
+        if args.select_only:
+            continue
         model = make_model(args, basis, best)
         start = time.perf_counter()
         fit_quiet(model, X_train, y_train)

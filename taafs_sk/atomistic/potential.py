@@ -14,10 +14,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import RegisteredNames
 from ..nn._checks import check_device
-from ..nn.activations import NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
-from ..nn.bases import Basis
+from ..nn.activations import make_activation_factory
+from ..taafs._constraints import ACTIVATION_CONSTRAINTS
 from ..taafs._params import (
-    basis_names,
     check_basis,
     check_hidden_layer_sizes,
     pop_registered_basis,
@@ -158,12 +157,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "basis": [basis_names(), Basis],
-        "n_basis": [Interval(Integral, 1, None, closed="left")],
-        "sharing": [StrOptions(set(SHARING_SCHEMES))],
-        "normalization": [StrOptions(set(NORMALIZATIONS))],
-        "basis_kwargs": [dict, None],
+        **ACTIVATION_CONSTRAINTS,
         "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor],
         "energy_weight": [Interval(Real, 0, None, closed="left")],
         "force_weight": [Interval(Real, 0, None, closed="left")],

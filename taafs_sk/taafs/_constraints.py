@@ -1,4 +1,5 @@
-"""TAAFSRegressor's ``_parameter_constraints``, and the parameters added after 0.1."""
+"""TAAFSRegressor's ``_parameter_constraints`` (the architecture part shared with
+``TAAFSPotential``), and the parameters added after 0.1."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ._recipe import LR_SCHEDULES
 from ._weights import LOSSES
 from .training import OPTIMIZERS
 
-__all__ = ["ADDED_PARAMS", "PARAMETER_CONSTRAINTS"]
+__all__ = ["ACTIVATION_CONSTRAINTS", "ADDED_PARAMS", "PARAMETER_CONSTRAINTS"]
 
 #: Parameters added after 0.1, with their defaults, so that older pickles unpickle complete.
 ADDED_PARAMS = {
@@ -26,14 +27,19 @@ ADDED_PARAMS = {
     "loss": "squared_error",
 }
 
-#: scikit-learn's parameter constraints of TAAFSRegressor.
-PARAMETER_CONSTRAINTS: dict = {
+#: Constraints of the parameters every estimator of TAAF networks shares (the architecture).
+ACTIVATION_CONSTRAINTS: dict = {
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
     "basis": [basis_names(), Basis],
     "n_basis": [Interval(Integral, 1, None, closed="left")],
     "sharing": [StrOptions(set(SHARING_SCHEMES))],
     "normalization": [StrOptions(set(NORMALIZATIONS))],
     "basis_kwargs": [dict, None],
+}
+
+#: scikit-learn's parameter constraints of TAAFSRegressor.
+PARAMETER_CONSTRAINTS: dict = {
+    **ACTIVATION_CONSTRAINTS,
     "skip_connection": ["boolean", StrOptions({"ridge"})],
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
