@@ -19,7 +19,8 @@ part takes no part in any choice.
 
 With ``--n-seeds K`` every TAAFS model is a ``VotingRegressor`` averaging K networks that differ
 only in ``random_state`` (fitted by ``--n-jobs-fit`` workers). ``--cache FILE.npz`` stores the
-features of the split on first use and reads them afterwards.
+features of the split on first use and reads them afterwards (``--n-train`` then subsamples the
+cached rows, whose columns come from the whole training part).
 
 Printed: validation MAE of every configuration, then test MAE and RMSE (meV), the number of
 training molecules, fit seconds and epochs of the chosen one.
@@ -62,6 +63,10 @@ def featurize(args) -> tuple[np.ndarray, ...]:
     if cache is not None and cache.exists():
         stored = np.load(cache)
         data = tuple(stored[k] for k in ("X_train", "X_test", "y_train", "y_test"))
+        if args.n_train and args.n_train < len(data[2]):  # vocabulary of the whole train part
+            keep = np.sort(np.random.RandomState(0).choice(len(data[2]), args.n_train,
+                                                           replace=False))
+            data = (data[0][keep], data[1], data[2][keep], data[3])
         print(f"{len(data[2])} training / {len(data[3])} test molecules, {data[0].shape[1]} "
               f"columns (read from {cache})", flush=True)
         return data
