@@ -2,7 +2,7 @@
 
 The weights travel with the targets through everything skorch does with ``y`` (the
 validation split, :class:`~taafs_sk.taafs._iterators.TensorBatchIterator`'s slicing and
-shuffling), so no part of the loop needs to know about them; :class:`WeightedMSELoss` splits
+shuffling), so no part of the loop needs to know about them; :class:`WeightedLoss` splits
 them off again. The weights are rescaled to mean 1 over the training rows, so the loss of a
 minibatch is ``mean_i(w_i * mean_k l(pred_ik - y_ik))``, with ``l(r) = r^2`` (squared error) or
 ``|r|`` (absolute error): with one full batch this is ``sum_i w_i l_i / sum_i w_i``, exactly
