@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, LRScheduler
 
+from ._ridge import ridge_gcv
+
 __all__ = [
     "ACTIVATION_PARAMS", "LR_SCHEDULES", "RIDGE_ALPHAS", "FreezeActivations", "RidgeSkip",
     "ShapePenalty",
@@ -133,9 +135,11 @@ class FreezeActivations(Callback):
 class RidgeSkip(Callback):
     """Set the network's linear skip path to a ridge fit of the training rows, then freeze it.
 
-    At the start of the first training run, ``RidgeCV`` (penalty from :data:`RIDGE_ALPHAS` by
-    generalised cross-validation) is fitted to all rows handed to ``fit`` (the early-stopping
-    rows included: the skip path is part of the model, like a scaler fitted before it); the
+    At the start of the first training run, a ridge regression (penalty from
+    :data:`RIDGE_ALPHAS` by generalised cross-validation, the fit of ``RidgeCV``; with more
+    rows than columns by :func:`~taafs_sk.taafs._ridge.ridge_gcv`) is fitted to all rows
+    handed to ``fit`` (the early-stopping rows included: the skip path is part of the model,
+    like a scaler fitted before it); the
     skip weights and the output bias take its coefficients and intercept, the output weights
     are set to zero, and the skip path is frozen. The network's prediction therefore starts
     at the ridge prediction and the hidden layers learn the residual. Later runs (warm start,
@@ -162,18 +166,22 @@ class RidgeSkip(Callback):
         skip = getattr(module, "skip", None)
         if skip is None or not skip.weight.requires_grad:  # none, or already set
             return
-        from sklearn.linear_model import RidgeCV
-
         Xa = np.asarray(torch.as_tensor(X).detach().cpu(), dtype=np.float64)
         ya = np.asarray(torch.as_tensor(y).detach().cpu(), dtype=np.float64)
         ya = ya.reshape(len(ya), -1)[:, : skip.weight.shape[0]]  # drop a weight column
-        ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xa, ya)
+        if len(Xa) > Xa.shape[1]:  # tall: one p x p eigendecomposition (same fit as RidgeCV)
+            coef, intercept, alpha = ridge_gcv(Xa, ya, RIDGE_ALPHAS)
+        else:
+            from sklearn.linear_model import RidgeCV
+
+            ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xa, ya)
+            coef, intercept, alpha = ridge.coef_, ridge.intercept_, ridge.alpha_
         with torch.no_grad():
-            skip.weight.copy_(torch.as_tensor(ridge.coef_.reshape(skip.weight.shape)))
-            module.output.bias.copy_(torch.as_tensor(np.ravel(ridge.intercept_)))
+            skip.weight.copy_(torch.as_tensor(np.reshape(coef, skip.weight.shape)))
+            module.output.bias.copy_(torch.as_tensor(np.ravel(intercept)))
             module.output.weight.zero_()
         skip.weight.requires_grad_(False)
-        self.alpha_ = float(ridge.alpha_)
+        self.alpha_ = float(alpha)
 
 
 def _scheduler(lr_schedule: str, max_epochs: int, patience: int, monitor: str):
