@@ -63,6 +63,10 @@ class MLP(nn.Module):
         Add a linear path ``x -> out`` (no bias) to the network output. On nearly additive
         targets this gives the network the linear model for free, and the hidden layers fit
         the residual.
+    dropout : float, default=0.0
+        Probability of zeroing each hidden activation output during training (inverted
+        dropout, :func:`torch.nn.functional.dropout`); nothing is dropped in ``eval()``
+        mode, so predictions are deterministic.
 
     Attributes
     ----------
@@ -92,8 +96,12 @@ class MLP(nn.Module):
         activation_factory: ActivationFactory,
         *,
         skip_connection: bool = False,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        self.dropout = float(dropout)
         if not callable(activation_factory):
             raise TypeError("activation_factory must be callable(layer_index, width) -> "
                             f"nn.Module, got {activation_factory!r}.")
@@ -121,7 +129,7 @@ class MLP(nn.Module):
         h = x
         for i, (layer, act) in enumerate(zip(self.hidden, self.activations, strict=True)):
             z = _linear(h, hook("weights", i, layer.weight), layer.bias)
-            h = hook("post_activation", i, act(hook("pre_activation", i, z)))
+            h = self._drop(hook("post_activation", i, act(hook("pre_activation", i, z))))
         out = _linear(h, hook("weights", -1, self.output.weight), self.output.bias)
         if self.skip is not None:
             out = out + _linear(x, hook("weights", -2, self.skip.weight), None)
@@ -130,11 +138,20 @@ class MLP(nn.Module):
     def _forward_plain(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for layer, act in zip(self.hidden, self.activations, strict=True):
-            h = act(layer(h))
+            h = self._drop(act(layer(h)))
         out = self.output(h)
         if self.skip is not None:
             out = out + self.skip(x)
         return out
+
+    def _drop(self, h: torch.Tensor) -> torch.Tensor:
+        if self.dropout == 0.0 or not self.training:
+            return h
+        return F.dropout(h, self.dropout, training=True)
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("dropout", 0.0)  # modules pickled before dropout existed
+        super().__setstate__(state)
 
     def hidden_pre_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Weighted sums entering each hidden layer, for signal-range statistics and plots."""

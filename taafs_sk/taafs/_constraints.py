@@ -25,6 +25,7 @@ ADDED_PARAMS = {
     "activation_warmup": 0,
     "lr_schedule": "constant",
     "loss": "squared_error",
+    "dropout": 0.0,
 }
 
 #: Constraints of the parameters every estimator of TAAF networks shares (the architecture).
@@ -51,6 +52,7 @@ PARAMETER_CONSTRAINTS: dict = {
     "activation_lr": [Interval(Real, 0, None, closed="neither"), None],
     "activation_alpha": [Interval(Real, 0, None, closed="left")],
     "activation_warmup": [Interval(Integral, 0, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
     "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],

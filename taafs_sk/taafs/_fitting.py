@@ -99,7 +99,7 @@ def build_module(est, hidden: tuple[int, ...]) -> MLP:
     )
     return MLP(
         est.n_features_in_, hidden, est.n_outputs_, factory,
-        skip_connection=bool(est.skip_connection),
+        skip_connection=bool(est.skip_connection), dropout=est.dropout,
     )
 
 

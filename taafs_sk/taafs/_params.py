@@ -52,13 +52,22 @@ def check_basis(estimator) -> None:
 
 
 def check_loss(estimator) -> None:
-    """Refuse a loss the optimizer cannot minimise: the Kalman filter fits squared errors."""
+    """Refuse a loss or dropout the optimizer cannot honour: the Kalman filter fits squared
+    errors of one fixed network."""
     loss = getattr(estimator, "loss", "squared_error")
     if estimator.optimizer == "rlekf" and loss != "squared_error":
         raise ValueError(
             f"loss={loss!r} of {type(estimator).__name__} cannot be trained with "
             "optimizer='rlekf', whose Kalman update minimises the squared error; use "
             "loss='squared_error' or a gradient optimizer such as 'adam'."
+        )
+    dropout = getattr(estimator, "dropout", 0.0)
+    if estimator.optimizer == "rlekf" and dropout > 0:
+        raise ValueError(
+            f"dropout={dropout!r} of {type(estimator).__name__} cannot be trained with "
+            "optimizer='rlekf': the Kalman filter linearises one fixed network per update "
+            "and its covariance would absorb the dropout noise as signal; use dropout=0.0 "
+            "or a gradient optimizer such as 'adam'."
         )
 
 

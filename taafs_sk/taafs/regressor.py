@@ -100,6 +100,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     activation_warmup : int, default=0
         Epochs at the start of ``fit`` during which the activation shapes are frozen and only
         the weights train (with ``partial_fit``, its first calls).
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit's output during training (inverted dropout
+        after every hidden activation); predictions use the whole network. A regulariser for
+        networks that overfit within a few dozen epochs, e.g. a residual network on
+        ``skip_connection='ridge'``.
     lr_schedule : {'constant', 'cosine', 'plateau'}, default='constant'
         Learning-rate schedule of each ``fit``: constant, cosine annealing to zero over
         ``max_epochs``, or halving when the monitored loss has not improved for
@@ -209,6 +214,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         activation_lr=None,
         activation_alpha=0.0,
         activation_warmup=0,
+        dropout=0.0,
         lr_schedule="constant",
         early_stopping=True,
         validation_fraction=0.1,
@@ -237,6 +243,7 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         self.activation_lr = activation_lr
         self.activation_alpha = activation_alpha
         self.activation_warmup = activation_warmup
+        self.dropout = dropout
         self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
