@@ -23,7 +23,9 @@ features of the split on first use and reads them afterwards (``--n-train`` then
 cached rows, whose columns come from the whole training part).
 
 Printed: validation MAE of every configuration, then test MAE and RMSE (meV), the number of
-training molecules, fit seconds and epochs of the chosen one.
+training molecules, fit seconds and epochs of the chosen one; with several ``--bases``, also
+the scores of the mean of their models (fixed equal weights, so the test part chooses
+nothing). ``--save-predictions FILE.npz`` keeps each basis's test predictions.
 
 Run from the project root (one torch thread; ``--n-train`` subsamples the training part)::
 
@@ -60,8 +62,12 @@ TARGET_MAE = 4.0  # meV, issue 13
 def featurize(args) -> tuple[np.ndarray, ...]:
     """``(X_train, X_test, y_train, y_test)`` of the 80/20 split, features fitted on train."""
     cache = Path(args.cache) if args.cache else None
+    options = json.dumps({"neighbourhoods": args.neighbourhoods, "min_count": args.min_count})
     if cache is not None and cache.exists():
         stored = np.load(cache)
+        if "featurizer" in stored and str(stored["featurizer"]) != options:
+            raise SystemExit(f"{cache} holds features of MoleculeFeaturizer {stored['featurizer']}"
+                             f", not of the options asked for ({options}); name another file.")
         data = tuple(stored[k] for k in ("X_train", "X_test", "y_train", "y_test"))
         if args.n_train and args.n_train < len(data[2]):  # vocabulary of the whole train part
             keep = np.sort(np.random.RandomState(0).choice(len(data[2]), args.n_train,
@@ -83,17 +89,21 @@ def featurize(args) -> tuple[np.ndarray, ...]:
     print(f"{len(train)} training / {len(test)} test molecules, {X_train.shape[1]} columns "
           f"(featurized in {time.perf_counter() - start:.0f} s)", flush=True)
     if cache is not None:
-        np.savez(cache, X_train=X_train, X_test=X_test, y_train=y[train], y_test=y[test])
+        np.savez(cache, X_train=X_train, X_test=X_test, y_train=y[train], y_test=y[test],
+                 featurizer=options)
     return X_train, X_test, y[train], y[test]
 
 
-def report(label: str, model, data, seconds: float) -> None:
+def report(label: str, model, data, seconds: float) -> np.ndarray:
+    """Print the test scores of a fitted model; return its test predictions."""
     X_train, X_test, y_train, y_test = data
-    err = model.predict(X_test) - y_test
+    pred = model.predict(X_test)
+    err = pred - y_test
     nets = [e[-1] for e in model.estimators_] if hasattr(model, "estimators_") else [model[-1]]
     epochs = "/".join(str(getattr(net, "n_iter_", "")) for net in nets).strip("/")
     print(f"{label:<28}{len(y_train):>8}{np.mean(np.abs(err)):>9.3f}"
           f"{np.sqrt(np.mean(err ** 2)):>9.3f}{seconds:>8.0f}  {epochs}", flush=True)
+    return pred
 
 
 def make_model(args, basis: str, config: dict):
@@ -157,6 +167,8 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="npz file of the split's features")
     parser.add_argument("--select-only", action="store_true",
                         help="print the validation MAE of every --configs entry and stop")
+    parser.add_argument("--save-predictions", default=None,
+                        help="npz file of the test predictions of each basis")
     parser.add_argument("--n-val", type=int, default=5000,
                         help="training molecules held out to choose among --configs")
     args = parser.parse_args()
@@ -170,6 +182,7 @@ def main() -> None:
         ridge.fit(X_train, y_train)
         report("RidgeCV", ridge, data, time.perf_counter() - start)
     configs = json.loads(args.configs) if args.configs else [{}]
+    predictions = {}
     for basis in args.bases:
         best = configs[0]
         if len(configs) > 1 or args.select_only:
@@ -179,7 +192,14 @@ def main() -> None:
         model = make_model(args, basis, best)
         start = time.perf_counter()
         fit_quiet(model, X_train, y_train)
-        report(f"TAAFS {basis} {json.dumps(best)}", model, data, time.perf_counter() - start)
+        predictions[basis] = report(f"TAAFS {basis} {json.dumps(best)}", model, data,
+                                    time.perf_counter() - start)
+    if len(predictions) > 1:  # the mean of the bases' models: no choice made on the test part
+        err = np.mean(list(predictions.values()), axis=0) - data[3]
+        print(f"{'mean of ' + '+'.join(predictions):<28}{len(data[2]):>8}"
+              f"{np.mean(np.abs(err)):>9.3f}{np.sqrt(np.mean(err ** 2)):>9.3f}", flush=True)
+    if args.save_predictions and predictions:
+        np.savez(args.save_predictions, y_test=data[3], **predictions)
     print(f"target: test MAE <= {TARGET_MAE} meV")
 
 
