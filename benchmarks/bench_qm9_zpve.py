@@ -25,7 +25,10 @@ cached rows, whose columns come from the whole training part).
 Printed: validation MAE of every configuration, then test MAE and RMSE (meV), the number of
 training molecules, fit seconds and epochs of the chosen one; with several ``--bases``, also
 the scores of the mean of their models (fixed equal weights, so the test part chooses
-nothing). ``--save-predictions FILE.npz`` keeps each basis's test predictions.
+nothing). ``--save-predictions FILE.npz`` keeps each basis's test predictions, and ``--blend
+A.npz:bspline B.npz:bspline`` prints the scores of saved predictions and of their
+equal-weight mean (networks fitted on different columns, e.g. with and without
+``--neighbourhoods``, err differently, so their mean gains more than seed averaging does).
 
 Run from the project root (one torch thread; ``--n-train`` subsamples the training part)::
 
@@ -143,6 +146,21 @@ def select_on_validation(args, basis: str, configs: list, X, y) -> dict:
     return configs[int(np.argmin(scores))]
 
 
+def blend(entries: list[str]) -> None:
+    """Scores of saved test predictions (``FILE.npz:BASIS``) and of their equal-weight mean."""
+    preds, y_test = [], None
+    for entry in entries:
+        path, _, key = entry.rpartition(":")
+        stored = np.load(path)
+        if y_test is not None and not np.array_equal(stored["y_test"], y_test):
+            raise SystemExit(f"{path} holds the predictions of another test part")
+        y_test = stored["y_test"]
+        preds.append(stored[key])
+    for entry, pred in [*zip(entries, preds, strict=True), ("mean", np.mean(preds, axis=0))]:
+        err = pred - y_test
+        print(f"{entry:<40}{np.mean(np.abs(err)):>9.3f}{np.sqrt(np.mean(err ** 2)):>9.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bases", nargs="*", default=["tanh", "bspline"])
@@ -171,7 +189,13 @@ def main() -> None:
                         help="npz file of the test predictions of each basis")
     parser.add_argument("--n-val", type=int, default=5000,
                         help="training molecules held out to choose among --configs")
+    parser.add_argument("--blend", nargs="+", default=None, metavar="FILE.npz:BASIS",
+                        help="print the scores of saved test predictions and of their mean, "
+                             "and stop")
     args = parser.parse_args()
+    if args.blend:
+        blend(args.blend)
+        return
     torch.set_num_threads(1)
     data = featurize(args)
     X_train, _, y_train, _ = data
