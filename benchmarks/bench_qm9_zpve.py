@@ -97,15 +97,20 @@ def featurize(args) -> tuple[np.ndarray, ...]:
     return X_train, X_test, y[train], y[test]
 
 
+def scores(pred: np.ndarray, y: np.ndarray) -> str:
+    """MAE and RMSE of ``pred``, formatted as table columns."""
+    err = pred - y
+    return f"{np.mean(np.abs(err)):>9.3f}{np.sqrt(np.mean(err ** 2)):>9.3f}"
+
+
 def report(label: str, model, data, seconds: float) -> np.ndarray:
     """Print the test scores of a fitted model; return its test predictions."""
     X_train, X_test, y_train, y_test = data
     pred = model.predict(X_test)
-    err = pred - y_test
     nets = [e[-1] for e in model.estimators_] if hasattr(model, "estimators_") else [model[-1]]
     epochs = "/".join(str(getattr(net, "n_iter_", "")) for net in nets).strip("/")
-    print(f"{label:<28}{len(y_train):>8}{np.mean(np.abs(err)):>9.3f}"
-          f"{np.sqrt(np.mean(err ** 2)):>9.3f}{seconds:>8.0f}  {epochs}", flush=True)
+    print(f"{label:<28}{len(y_train):>8}{scores(pred, y_test)}{seconds:>8.0f}  {epochs}",
+          flush=True)
     return pred
 
 
@@ -157,8 +162,7 @@ def blend(entries: list[str]) -> None:
         y_test = stored["y_test"]
         preds.append(stored[key])
     for entry, pred in [*zip(entries, preds, strict=True), ("mean", np.mean(preds, axis=0))]:
-        err = pred - y_test
-        print(f"{entry:<40}{np.mean(np.abs(err)):>9.3f}{np.sqrt(np.mean(err ** 2)):>9.3f}")
+        print(f"{entry:<40}{scores(pred, y_test)}")
 
 
 def main() -> None:
@@ -219,9 +223,9 @@ def main() -> None:
         predictions[basis] = report(f"TAAFS {basis} {json.dumps(best)}", model, data,
                                     time.perf_counter() - start)
     if len(predictions) > 1:  # the mean of the bases' models: no choice made on the test part
-        err = np.mean(list(predictions.values()), axis=0) - data[3]
-        print(f"{'mean of ' + '+'.join(predictions):<28}{len(data[2]):>8}"
-              f"{np.mean(np.abs(err)):>9.3f}{np.sqrt(np.mean(err ** 2)):>9.3f}", flush=True)
+        mean = np.mean(list(predictions.values()), axis=0)
+        print(f"{'mean of ' + '+'.join(predictions):<28}{len(data[2]):>8}{scores(mean, data[3])}",
+              flush=True)
     if args.save_predictions and predictions:
         np.savez(args.save_predictions, y_test=data[3], **predictions)
     print(f"target: test MAE <= {TARGET_MAE} meV")

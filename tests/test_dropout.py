@@ -91,7 +91,7 @@ def test_rlekf_refuses_dropout(data):
         TAAFSRegressor(dropout=0.2, optimizer="rlekf").fit(X, y)
 
 
-def test_state_pickled_before_dropout_gets_none(data):
+def test_state_pickled_before_dropout_gets_zero(data):
     X, y = data
     model = _fit(X, y)
     state = model.__getstate__()

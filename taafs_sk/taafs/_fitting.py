@@ -17,7 +17,7 @@ from ._params import (
     architecture,
     check_basis,
     check_hidden_layer_sizes,
-    check_loss,
+    check_optimizer_options,
     check_same_architecture,
     check_weights,
     prepare_target,
@@ -46,7 +46,7 @@ def run_fit(est, X, y, incremental: bool, sample_weight=None):
     )
     check_device("device", est.device)
     check_basis(est)
-    check_loss(est)
+    check_optimizer_options(est)
     sample_weight = check_weights(est, sample_weight, X)
     # integer weights become repeated rows, in an order fixed by the rows' values: a
     # weighted fit is then the fit on the repeated data, bit for bit

@@ -15,8 +15,8 @@ from ..nn.fixed import FIXED_ACTIVATIONS
 from ._weights import weighted_moments
 
 __all__ = [
-    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes", "check_loss",
-    "check_same_architecture", "check_weights", "pop_registered_basis",
+    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes",
+    "check_optimizer_options", "check_same_architecture", "check_weights", "pop_registered_basis",
     "refuse_fractional_weights",
     "prepare_target", "registered_basis_state",
 ]
@@ -51,7 +51,7 @@ def check_basis(estimator) -> None:
                       f"basis={estimator.basis!r} is a fixed activation without coefficients.")
 
 
-def check_loss(estimator) -> None:
+def check_optimizer_options(estimator) -> None:
     """Refuse a loss or dropout the optimizer cannot honour: the Kalman filter fits squared
     errors of one fixed network."""
     loss = getattr(estimator, "loss", "squared_error")
