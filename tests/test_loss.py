@@ -39,7 +39,7 @@ def test_weighted_loss_matches_numpy():
     for name, fn in (("squared_error", np.square), ("absolute_error", np.abs)):
         loss = WeightedLoss(name)
         assert float(loss(t[0], t[1])) == pytest.approx(fn(pred - y).mean(), rel=1e-12)
-        weighted = float(loss(t[0], torch.cat([t[1], t[2][:, None]], 1)))
+        weighted = float(loss(t[0], t[1], sample_weight=t[2]))
         assert weighted == pytest.approx((w * fn(pred - y).mean(1)).mean(), rel=1e-12)
     assert sorted(LOSSES) == ["absolute_error", "squared_error"]
     with pytest.raises(ValueError, match="loss must be one of.*'huber'"):

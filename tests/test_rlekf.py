@@ -15,6 +15,7 @@ from taafs_sk import TAAFSRegressor
 from taafs_sk.nn import MLP, TAAF, make_activation_factory
 from taafs_sk.nn.rlekf import RLEKF, SYMMETRIZE_EVERY, block_sizes, covariance_bytes
 from taafs_sk.taafs._rlekf_net import RLEKFNet
+from taafs_sk.taafs.net import TrainingNet
 from taafs_sk.taafs.training import build_net
 
 
@@ -173,7 +174,7 @@ def test_taaf_coefficients_are_trained(fitted):
 def test_rlekf_fits_better_than_adam_in_the_same_epochs(fitted):
     model, X, y = fitted
     adam = _small(optimizer="adam", early_stopping=False).fit(X, y)
-    assert isinstance(model.net_, RLEKFNet)
+    assert isinstance(model.net_, TrainingNet) and isinstance(model.net_.optimizer_, RLEKF)
     assert model.score(X, y) > 0.95 > adam.score(X, y)
 
 
@@ -228,10 +229,16 @@ def test_early_stopping_callbacks_partial_fit_and_pickle():
 
 def test_build_net_picks_the_kalman_step_and_refuses_param_groups():
     module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
-    assert isinstance(build_net(module, optimizer="rlekf"), RLEKFNet)
+    assert isinstance(build_net(module, optimizer="rlekf"), TrainingNet)
     net = build_net(module, optimizer="rlekf", early_stopping=False,
                     optimizer__param_groups=[("0.*", {"lr": 0.0})])
     with pytest.raises(ValueError, match="one parameter group"):
+        net.initialize()
+
+
+def test_rlekf_net_kept_for_old_pickles_refuses_a_gradient_optimizer():
+    net = RLEKFNet(torch.nn.Linear(2, 1), optimizer=torch.optim.SGD, lr=0.1, verbose=0)
+    with pytest.raises(TypeError, match="measurement optimiser"):
         net.initialize()
 
 

@@ -1,5 +1,6 @@
-"""TAAFSRegressor's ``_parameter_constraints`` (the architecture part shared with
-``TAAFSPotential``), and the parameters added after 0.1."""
+"""TAAFSRegressor's ``_parameter_constraints`` (the architecture part is
+:data:`taafs_sk.taafs.architecture.ARCHITECTURE_CONSTRAINTS`, shared with ``TAAFSPotential``),
+and the parameters added after 0.1."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..nn.activations import NORMALIZATIONS, SHARING_SCHEMES
-from ..nn.bases import Basis
-from ._params import basis_names
 from ._recipe import LR_SCHEDULES
 from ._weights import LOSSES
-from .training import OPTIMIZERS
+from .architecture import ARCHITECTURE_CONSTRAINTS, optimizer_names
 
-__all__ = ["ACTIVATION_CONSTRAINTS", "ADDED_PARAMS", "PARAMETER_CONSTRAINTS"]
+__all__ = ["ADDED_PARAMS", "PARAMETER_CONSTRAINTS"]
 
 #: Parameters added after 0.1, with their defaults, so that older pickles unpickle complete.
 ADDED_PARAMS = {
@@ -28,25 +26,15 @@ ADDED_PARAMS = {
     "dropout": 0.0,
 }
 
-#: Constraints of the parameters every estimator of TAAF networks shares (the architecture).
-ACTIVATION_CONSTRAINTS: dict = {
-    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-    "basis": [basis_names(), Basis],
-    "n_basis": [Interval(Integral, 1, None, closed="left")],
-    "sharing": [StrOptions(set(SHARING_SCHEMES))],
-    "normalization": [StrOptions(set(NORMALIZATIONS))],
-    "basis_kwargs": [dict, None],
-}
-
 #: scikit-learn's parameter constraints of TAAFSRegressor.
 PARAMETER_CONSTRAINTS: dict = {
-    **ACTIVATION_CONSTRAINTS,
+    **ARCHITECTURE_CONSTRAINTS,
     "skip_connection": ["boolean", StrOptions({"ridge"})],
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "loss": [StrOptions(set(LOSSES))],
-    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "optimizer": [optimizer_names()],
     "optimizer_kwargs": [dict, None],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
     "activation_lr": [Interval(Real, 0, None, closed="neither"), None],
@@ -64,3 +52,5 @@ PARAMETER_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "callbacks": [list, None],
 }
+
+ACTIVATION_CONSTRAINTS = ARCHITECTURE_CONSTRAINTS  # TEMP: until atomistic/ uses architecture.py

@@ -3,12 +3,13 @@
 torch's ``DataLoader`` fetches each row of a batch separately and stacks them, which on small
 tabular problems costs more than the training step itself. This iterator indexes the stored
 tensors once per batch. It accepts what skorch hands to ``iterator_train``/``iterator_valid``:
-a ``skorch.dataset.Dataset`` or a ``torch.utils.data.Subset`` of one (after ``ValidSplit``).
+a ``skorch.dataset.Dataset`` or a ``torch.utils.data.Subset`` of one (after ``ValidSplit``),
+whose ``X`` is a tensor or a dict of tensors (inputs and ``sample_weight``, sliced together).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
@@ -17,18 +18,33 @@ from torch.utils.data import Subset
 __all__ = ["TensorBatchIterator"]
 
 
-def _as_tensor(data) -> torch.Tensor | None:
+def _as_tensor(data):
+    if isinstance(data, Mapping):
+        return {k: _as_tensor(v) for k, v in data.items()}
     if data is None or isinstance(data, torch.Tensor):
         return data
     return torch.from_numpy(np.array(data, copy=True))
 
 
-def _tensors(dataset) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _take(data, idx):
+    """Rows ``idx`` (a slice or an index tensor) of a tensor, a dict of tensors, or None."""
+    if data is None:
+        return None
+    if isinstance(data, Mapping):
+        return {k: v[idx] for k, v in data.items()}
+    return data[idx]
+
+
+def _tensors(dataset):
     if isinstance(dataset, Subset):
         X, y = _tensors(dataset.dataset)
         idx = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
-        return X[idx], (None if y is None else y[idx])
+        return _take(X, idx), _take(y, idx)
     return _as_tensor(dataset.X), _as_tensor(dataset.y)
+
+
+def _n_rows(X) -> int:
+    return len(next(iter(X.values()))) if isinstance(X, Mapping) else len(X)
 
 
 class TensorBatchIterator:
@@ -61,15 +77,14 @@ class TensorBatchIterator:
         self.shuffle = shuffle
 
     def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
+        return -(-_n_rows(self.X) // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        n = len(self.X)
+    def __iter__(self) -> Iterator[tuple]:
+        n = _n_rows(self.X)
         order = torch.randperm(n) if self.shuffle else None
         for start in range(0, n, self.batch_size):
             if order is None:
-                sl = slice(start, start + self.batch_size)
-                yield self.X[sl], (None if self.y is None else self.y[sl])
+                idx = slice(start, start + self.batch_size)
             else:
                 idx = order[start : start + self.batch_size]
-                yield self.X[idx], (None if self.y is None else self.y[idx])
+            yield _take(self.X, idx), _take(self.y, idx)

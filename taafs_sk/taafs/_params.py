@@ -1,149 +1,34 @@
-"""Checks of TAAFSRegressor's parameters that scikit-learn's constraints cannot express
-statically: basis names read from the registry at ``fit`` time, user-registered bases carried
-through pickling (to ``GridSearchCV`` workers, whose parameter grids name them),
-``hidden_layer_sizes``; and the target scaling."""
+"""Checks of TAAFSRegressor's fit inputs and option combinations that scikit-learn's
+constraints cannot express statically, and the target scaling. Check functions only check
+(and return the checked value): every fitted attribute is set by the estimator itself."""
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
-from .._validation import RegisteredNames, warn_user
-from ..nn.bases import BASIS_REGISTRY, Basis, available_bases
-from ..nn.fixed import FIXED_ACTIVATIONS
 from ._weights import weighted_moments
 
 __all__ = [
-    "architecture", "basis_names", "check_basis", "check_hidden_layer_sizes",
-    "check_optimizer_options", "check_same_architecture", "check_weights", "pop_registered_basis",
-    "refuse_fractional_weights",
-    "prepare_target", "registered_basis_state",
+    "check_optimizer_options", "check_weights", "refuse_unrepeated_weights", "target_scaling",
 ]
-
-_STATE_KEY = "_registered_basis"
-
-
-def basis_names() -> RegisteredNames:
-    """The constraint on ``basis`` names: registered families, then fixed activations, read
-    from the registry at each check (so a family registered after import is accepted)."""
-    return RegisteredNames(lambda: [*available_bases(), *FIXED_ACTIVATIONS],
-                           hint="add one with taafs_sk.nn.register_basis")
-
-
-def check_basis(estimator) -> None:
-    """Refuse ``basis_kwargs`` together with a Basis instance (its options are its own); warn
-    when ``n_basis``, ``sharing`` or ``basis_kwargs`` are set with a fixed activation, which
-    has no coefficients for them to shape (a warning, not an error, so that one grid may
-    compare trainable bases and fixed activations)."""
-    if isinstance(estimator.basis, Basis) and estimator.basis_kwargs:
-        raise ValueError(
-            f"basis_kwargs of {type(estimator).__name__} must be None when basis is a Basis "
-            f"instance ({type(estimator.basis).__name__}), got {estimator.basis_kwargs!r}; "
-            "pass the options to the instance instead."
-        )
-    if isinstance(estimator.basis, str) and estimator.basis in FIXED_ACTIVATIONS:
-        unused = {name: getattr(estimator, name) for name, default in _BASIS_ONLY.items()
-                  if getattr(estimator, name, default) not in (default, {})}
-        if unused:
-            shown = ", ".join(f"{k}={v!r}" for k, v in unused.items())
-            warn_user(f"{type(estimator).__name__}: {shown} ignored, because "
-                      f"basis={estimator.basis!r} is a fixed activation without coefficients.")
 
 
 def check_optimizer_options(estimator) -> None:
     """Refuse a loss or dropout the optimizer cannot honour: the Kalman filter fits squared
     errors of one fixed network."""
-    loss = getattr(estimator, "loss", "squared_error")
-    if estimator.optimizer == "rlekf" and loss != "squared_error":
+    owner = type(estimator).__name__
+    if estimator.optimizer == "rlekf" and estimator.loss != "squared_error":
         raise ValueError(
-            f"loss={loss!r} of {type(estimator).__name__} cannot be trained with "
-            "optimizer='rlekf', whose Kalman update minimises the squared error; use "
-            "loss='squared_error' or a gradient optimizer such as 'adam'."
+            f"loss={estimator.loss!r} of {owner} cannot be trained with optimizer='rlekf', "
+            "whose Kalman update minimises the squared error; use loss='squared_error' or a "
+            "gradient optimizer such as 'adam'."
         )
-    dropout = getattr(estimator, "dropout", 0.0)
-    if estimator.optimizer == "rlekf" and dropout > 0:
+    if estimator.optimizer == "rlekf" and estimator.dropout > 0:
         raise ValueError(
-            f"dropout={dropout!r} of {type(estimator).__name__} cannot be trained with "
+            f"dropout={estimator.dropout!r} of {owner} cannot be trained with "
             "optimizer='rlekf': the Kalman filter linearises one fixed network per update "
             "and its covariance would absorb the dropout noise as signal; use dropout=0.0 "
             "or a gradient optimizer such as 'adam'."
-        )
-
-
-# Parameters that only shape trainable activations, with their defaults.
-_BASIS_ONLY = {"n_basis": 8, "sharing": "layer", "basis_kwargs": None}
-
-
-def check_hidden_layer_sizes(sizes, owner: str = "TAAFSRegressor") -> tuple[int, ...]:
-    """``hidden_layer_sizes`` as a tuple of positive ints (an int means one layer)."""
-    seq = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-    if any(not isinstance(h, Integral) or isinstance(h, bool) or h < 1 for h in seq):
-        raise ValueError(
-            f"hidden_layer_sizes of {owner} must be positive integers, got {sizes!r}."
-        )
-    return tuple(int(h) for h in seq)
-
-
-def registered_basis_state(state: dict) -> dict:
-    """``state`` plus the user-registered basis families (to ``GridSearchCV`` workers)."""
-    return BASIS_REGISTRY.add_to_state(state, _STATE_KEY)
-
-
-def pop_registered_basis(state: dict) -> dict:
-    """Register the families a pickled state carries and return the state without them."""
-    return BASIS_REGISTRY.restore_from_state(state, _STATE_KEY, "TAAFSRegressor")
-
-
-def prepare_target(
-    estimator, y: np.ndarray, reset: bool, sample_weight: np.ndarray | None = None
-) -> np.ndarray:
-    """``y`` as float32 ``(n_samples, n_outputs)`` in network units; with ``reset``, set the
-    estimator's ``_y_ndim``, ``n_outputs_``, ``y_mean_`` and ``y_scale_`` (weighted by
-    ``sample_weight``, as for repeated rows) first."""
-    y2 = y.reshape(len(y), -1)
-    if reset:
-        estimator._y_ndim = y.ndim
-        estimator.n_outputs_ = y2.shape[1]
-        if estimator.scale_target:
-            estimator.y_mean_, scale = weighted_moments(y2, sample_weight)
-            estimator.y_scale_ = np.where(scale > 0, scale, 1.0)
-        else:
-            estimator.y_mean_ = np.zeros(estimator.n_outputs_)
-            estimator.y_scale_ = np.ones(estimator.n_outputs_)
-    elif y2.shape[1] != estimator.n_outputs_:
-        raise ValueError(
-            f"y has {y2.shape[1]} outputs, but {type(estimator).__name__} was fitted with "
-            f"{estimator.n_outputs_}."
-        )
-    return ((y2 - estimator.y_mean_) / estimator.y_scale_).astype(np.float32)
-
-
-def architecture(estimator, hidden: tuple[int, ...]) -> dict:
-    """The parameters that fix the network's shape (compared by ``warm_start``)."""
-    basis = estimator.basis
-    return {
-        "hidden_layer_sizes": hidden,
-        "basis": basis if isinstance(basis, str) else repr(basis),
-        "n_basis": estimator.n_basis,
-        "sharing": estimator.sharing,
-        "normalization": estimator.normalization,
-        "basis_kwargs": repr(estimator.basis_kwargs),
-        "skip_connection": estimator.skip_connection,
-    }
-
-
-def check_same_architecture(estimator, hidden: tuple[int, ...]) -> None:
-    """Refuse a warm start whose architecture parameters changed since the network was built."""
-    before = getattr(estimator, "_architecture", None)
-    now = architecture(estimator, hidden)
-    changed = [k for k in now if before is not None and before[k] != now[k]]
-    if changed:
-        k = changed[0]
-        raise ValueError(
-            f"{k} of {type(estimator).__name__} changed from {before[k]!r} to {now[k]!r} since "
-            "the network was built; warm_start=True and partial_fit continue training that "
-            "network. Set warm_start=False (or refit) to build a new one."
         )
 
 
@@ -164,11 +49,61 @@ def check_weights(estimator, sample_weight, X: np.ndarray) -> np.ndarray | None:
     return w
 
 
-def refuse_fractional_weights(estimator, sample_weight) -> None:
-    """Fractional weights cannot be honoured by the Kalman filter (no per-row weights)."""
-    if sample_weight is not None and getattr(estimator, "optimizer", None) == "rlekf":
+def refuse_unrepeated_weights(estimator, sample_weight, max_repeat: int) -> None:
+    """Refuse weights that were not turned into repeated rows when the optimiser is the
+    Kalman filter: it weighs every minibatch's update alike, so a per-row weight acts only
+    within its minibatch and the fit would not equal the fit on repeated rows."""
+    if sample_weight is not None and estimator.optimizer == "rlekf":
         raise ValueError(
-            "sample_weight of TAAFSRegressor must be integers (repeated rows) with "
-            "optimizer='rlekf', whose Kalman update has no per-row weights; got fractional "
-            "weights. Use a gradient optimizer such as 'adam'."
+            f"sample_weight of {type(estimator).__name__} with optimizer='rlekf' must be "
+            f"integers that repeat the rows at most {max_repeat}-fold in all (they are "
+            "trained as repeated rows); got fractional or larger weights. The Kalman update "
+            "weighs each minibatch alike, so other weights would act only within a minibatch. "
+            "Use a gradient optimizer such as 'adam'."
         )
+
+
+def target_scaling(y2: np.ndarray, sample_weight: np.ndarray | None,
+                   scale_target: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, scale)`` of the targets ``y2`` (n, k), weighted by rows as for repeated rows;
+    zeros and ones without ``scale_target``; a constant column gets scale 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk.taafs._params import target_scaling
+    >>> [a.tolist() for a in target_scaling(np.array([[0.0, 1.0], [2.0, 1.0]]), None, True)]
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+    if not scale_target:
+        return np.zeros(y2.shape[1]), np.ones(y2.shape[1])
+    mean, scale = weighted_moments(y2, sample_weight)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+# TEMP: until atomistic/ uses taafs_sk.taafs.architecture
+def check_basis(estimator) -> None:  # noqa: D103
+    from .architecture import check_architecture
+
+    check_architecture(estimator)
+
+
+def check_hidden_layer_sizes(sizes, owner="TAAFSRegressor"):  # noqa: D103
+    from .architecture import check_architecture
+
+    class _E:
+        hidden_layer_sizes, basis, basis_kwargs = sizes, "tanh", None
+        n_basis, sharing = 8, "layer"
+    return check_architecture(_E())
+
+
+def registered_basis_state(state):  # noqa: D103
+    from .architecture import add_registrations
+
+    return add_registrations(state)
+
+
+def pop_registered_basis(state):  # noqa: D103
+    from .architecture import restore_registrations
+
+    return restore_registrations(state, "TAAFSPotential")

@@ -1,37 +1,20 @@
-"""The skorch net whose training step is an RLEKF update (see :mod:`taafs_sk.nn.rlekf`).
+"""``RLEKFNet``: the name nets trained with ``optimizer='rlekf'`` were pickled under.
 
-A gradient optimiser only needs the loss; the Kalman filter needs each minibatch's errors,
-so the training step itself differs and cannot be a callback: :class:`RLEKFNet` overrides
-``train_step`` and nothing else, so skorch's loop, history, validation, early stopping,
-callbacks, ``partial_fit`` and pickling are unchanged. :func:`~taafs_sk.taafs.training.build_net`
-picks it for ``optimizer="rlekf"``.
+The Kalman step now lives in :class:`~taafs_sk.taafs.net.TrainingNet` (the one net of the
+library, which takes a measurement step whenever its optimiser is a measurement optimiser);
+this subclass only keeps older pickles loadable and refuses a gradient optimiser.
 """
 
 from __future__ import annotations
 
-from skorch import NeuralNetRegressor
-from skorch.dataset import unpack_data
-from skorch.utils import to_tensor
-
-from ..nn.rlekf import RLEKF
+from ..nn.optimizers import is_measurement_optimizer
+from .net import TrainingNet
 
 __all__ = ["RLEKFNet"]
 
 
-class RLEKFNet(NeuralNetRegressor):
-    """skorch ``NeuralNetRegressor`` making one RLEKF update per minibatch.
-
-    The minibatch's predictions (every output of every row) are folded into one measurement
-    by :meth:`taafs_sk.nn.rlekf.RLEKF.measure`, weighted by the rows' sample weights when
-    ``y`` carries them as one extra column (see ``taafs_sk.taafs._weights``); the loss
-    reported in the history is the criterion's, computed before the update.
-
-    Parameters
-    ----------
-    *args, **kwargs
-        As for ``skorch.NeuralNetRegressor``; ``optimizer`` must be
-        :class:`~taafs_sk.nn.rlekf.RLEKF` (or a subclass), with its options as
-        ``optimizer__block_size``, ``optimizer__lambda1``, ...
+class RLEKFNet(TrainingNet):
+    """:class:`~taafs_sk.taafs.net.TrainingNet` that insists on a measurement optimiser.
 
     Examples
     --------
@@ -50,23 +33,9 @@ class RLEKFNet(NeuralNetRegressor):
 
     def initialize_optimizer(self, *args, **kwargs):
         out = super().initialize_optimizer(*args, **kwargs)
-        if not isinstance(self.optimizer_, RLEKF):
+        if not is_measurement_optimizer(self.optimizer_):
             raise TypeError(
-                f"optimizer of RLEKFNet must be RLEKF, got {type(self.optimizer_).__name__}; "
-                "use skorch.NeuralNetRegressor for gradient optimizers."
+                f"optimizer of RLEKFNet must be a measurement optimiser such as RLEKF, got "
+                f"{type(self.optimizer_).__name__}; use TrainingNet for gradient optimizers."
             )
         return out
-
-    def train_step(self, batch, **fit_params):
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        y_true = to_tensor(yi, device=self.device)
-        loss = self.get_loss(y_pred, y_true, X=Xi, training=True)
-        pred = y_pred.reshape(len(y_pred), -1)  # (n, k)
-        target = y_true.reshape(len(y_true), -1)
-        weight = None
-        if target.shape[1] == pred.shape[1] + 1:  # sample weights ride as a last column
-            target, weight = target[:, :-1], target[:, -1:]
-        self.optimizer_.measure(pred, target, weight=weight)
-        return {"loss": loss.detach(), "y_pred": y_pred.detach()}

@@ -1,13 +1,13 @@
-"""Sample weights in the skorch training loop, carried as one extra column of ``y``.
+"""Sample weights in the training loss: :class:`WeightedLoss` and the weights' scaling.
 
-The weights travel with the targets through everything skorch does with ``y`` (the
-validation split, :class:`~taafs_sk.taafs._iterators.TensorBatchIterator`'s slicing and
-shuffling), so no part of the loop needs to know about them; :class:`WeightedLoss` splits
-them off again. The weights are rescaled to mean 1 over the training rows, so the loss of a
-minibatch is ``mean_i(w_i * mean_k l(pred_ik - y_ik))``, with ``l(r) = r^2`` (squared error) or
-``|r|`` (absolute error): with one full batch this is ``sum_i w_i l_i / sum_i w_i``, exactly
-the loss of the data with row ``i`` repeated ``w_i`` times, and a minibatch of zero-weight
-rows contributes 0 (never 0/0).
+The estimator hands the weights to skorch by name, as ``X = {"X": inputs, "sample_weight":
+w}`` (see :class:`~taafs_sk.taafs.net.TrainingNet`), rescaled to mean 1 over the rows handed
+to ``fit`` (:func:`mean_one_weights`); they travel with their rows through the validation
+split and the batch iterator, and the net passes each minibatch's weights to the criterion as
+``sample_weight``. The loss of a minibatch is then ``mean_i(w_i * mean_k l(pred_ik - y_ik))``,
+with ``l(r) = r^2`` (squared error) or ``|r|`` (absolute error): with one full batch this is
+``sum_i w_i l_i / sum_i w_i``, exactly the loss of the data with row ``i`` repeated ``w_i``
+times, and a minibatch of zero-weight rows contributes 0 (never 0/0).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["LOSSES", "WeightedLoss", "WeightedMSELoss", "append_weights", "weighted_moments"]
+__all__ = ["LOSSES", "WeightedLoss", "WeightedMSELoss", "mean_one_weights", "weighted_moments"]
 
 #: Training losses by scikit-learn name: elementwise function of the residual.
 LOSSES = {
@@ -25,8 +25,7 @@ LOSSES = {
 
 
 class WeightedLoss(torch.nn.Module):
-    """Mean of an elementwise loss of the residuals; when ``y_true`` has one column more than
-    ``y_pred``, that column is the rows' weights.
+    """Mean of an elementwise loss of the residuals, each row weighted by ``sample_weight``.
 
     Parameters
     ----------
@@ -40,10 +39,10 @@ class WeightedLoss(torch.nn.Module):
     >>> pred, y = torch.zeros(2, 1), torch.tensor([[1.0], [3.0]])
     >>> float(WeightedLoss()(pred, y))  # plain MSE: (1 + 9) / 2
     5.0
-    >>> w = torch.tensor([[1.5], [0.5]])  # mean 1, as append_weights leaves them
-    >>> float(WeightedLoss()(pred, torch.cat([y, w], 1)))  # (1.5 * 1 + 0.5 * 9) / 2
+    >>> w = torch.tensor([1.5, 0.5])  # mean 1, as mean_one_weights leaves them
+    >>> float(WeightedLoss()(pred, y, sample_weight=w))  # (1.5 * 1 + 0.5 * 9) / 2
     3.0
-    >>> float(WeightedLoss("absolute_error")(pred, torch.cat([y, w], 1)))  # (1.5 + 1.5) / 2
+    >>> float(WeightedLoss("absolute_error")(pred, y, sample_weight=w))  # (1.5 + 1.5) / 2
     1.5
     """
 
@@ -58,17 +57,17 @@ class WeightedLoss(torch.nn.Module):
     def extra_repr(self) -> str:
         return repr(self.loss)
 
-    def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+    def forward(self, y_pred: torch.Tensor, y_true: torch.Tensor,
+                sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         elementwise = LOSSES[self.loss]
         y_true = y_true.reshape(len(y_true), -1)
         y_pred = y_pred.reshape(len(y_pred), -1)
-        if y_true.shape[1] == y_pred.shape[1]:
-            return torch.mean(elementwise(y_pred - y_true))
-        if y_true.shape[1] != y_pred.shape[1] + 1:
+        if y_true.shape != y_pred.shape:
             raise ValueError(f"y has {y_true.shape[1]} columns for {y_pred.shape[1]} outputs.")
-        w = y_true[:, -1]
-        per_row = elementwise(y_pred - y_true[:, :-1]).mean(dim=1)
-        return torch.mean(w * per_row)
+        if sample_weight is None:
+            return torch.mean(elementwise(y_pred - y_true))
+        per_row = elementwise(y_pred - y_true).mean(dim=1)
+        return torch.mean(sample_weight.reshape(-1) * per_row)
 
 
 class WeightedMSELoss(WeightedLoss):
@@ -78,13 +77,18 @@ class WeightedMSELoss(WeightedLoss):
         super().__init__("squared_error")
 
 
-def append_weights(y2: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
-    """``y2`` (n, k) with the weights, rescaled to mean 1, as column k (float32)."""
-    if sample_weight is None:
-        return y2
+def mean_one_weights(sample_weight: np.ndarray) -> np.ndarray:
+    """``sample_weight`` rescaled to mean 1, as float32 (what the training loss expects).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk.taafs._weights import mean_one_weights
+    >>> mean_one_weights(np.array([1.0, 3.0])).tolist()
+    [0.5, 1.5]
+    """
     w = np.asarray(sample_weight, dtype=np.float64)
-    w = (w / w.mean()).astype(np.float32)
-    return np.concatenate([y2, w[:, None]], axis=1)
+    return (w / w.mean()).astype(np.float32)
 
 
 def weighted_moments(y2: np.ndarray, sample_weight: np.ndarray | None):

@@ -13,7 +13,7 @@ from skorch.callbacks import Callback
 
 from ..exceptions import TrainingDivergedError
 
-__all__ = ["FiniteLossGuard"]
+__all__ = ["EpochProgressBar", "FiniteLossGuard"]
 
 
 class FiniteLossGuard(Callback):
@@ -50,3 +50,39 @@ class FiniteLossGuard(Callback):
                 f"{', '.join(f'{v:.3g}' for v in losses)}"
                 f"{'' if finite_params else ' and non-finite weights'}; try a {self.hint}."
             )
+
+
+class EpochProgressBar(Callback):
+    """One progress bar over the epochs of a fit (``verbose=2``), losses in its postfix.
+
+    Written to stderr and closed when training ends (early stopping included); nothing else
+    prints during the fit, so the bar never tangles with other output.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        import sys
+
+        from tqdm import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, unit="epoch", file=sys.stderr, leave=True,
+                         dynamic_ncols=True, desc=type(net.module_).__name__)
+
+    def on_epoch_end(self, net, **kwargs):
+        bar = getattr(self, "bar_", None)
+        if bar is None:
+            return
+        row = net.history[-1]
+        bar.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row},
+                        refresh=False)
+        bar.update(1)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        bar = getattr(self, "bar_", None)
+        if bar is not None:
+            bar.close()
+        self.bar_ = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("bar_", None)  # a live terminal handle does not pickle
+        return state

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import warn_user
+from ..exceptions import ConvergenceWarning
 from ..nn.activations import activation_grid
 from ..nn.network import evaluate
 from ._constraints import ADDED_PARAMS, PARAMETER_CONSTRAINTS
-from ._fitting import run_fit
-from ._params import pop_registered_basis, registered_basis_state
+from ._fitting import check_fit_data, train_network
+from ._params import target_scaling
+from ._ranges import pre_activation_ranges
+from .architecture import (
+    add_registrations,
+    architecture,
+    check_same_architecture,
+    restore_registrations,
+)
+from .training import loss_curves
 
 __all__ = ["TAAFSRegressor"]
 
 _PREDICT_CHUNK = 16384
+_WARM_SEED_STRIDE = 104729  # a prime: each warm start draws a new seed
+
 
 class TAAFSRegressor(RegressorMixin, BaseEstimator):
     r"""Multilayer perceptron whose activations are trainable basis expansions (TAAFS).
@@ -79,8 +92,10 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         on the held-out rows. ``'absolute_error'`` fits the conditional median and is the
         one to try when the score is a mean absolute error. ``optimizer='rlekf'`` (a Kalman
         filter on squared errors) takes ``'squared_error'`` only.
-    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'}, default='adam'
-        Optimizer. ``'rlekf'`` is the reorganised-layer extended Kalman filter
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'} or registered name, \
+default='adam'
+        Optimizer (names added with :func:`taafs_sk.nn.register_optimizer` count).
+        ``'rlekf'`` is the reorganised-layer extended Kalman filter
         (:class:`taafs_sk.nn.rlekf.RLEKF`): one Kalman update per minibatch, usually far
         fewer epochs, memory :math:`\sum_b N_b^2` (see the user guide).
     optimizer_kwargs : dict, default=None
@@ -102,21 +117,17 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         the weights train (with ``partial_fit``, its first calls).
     dropout : float, default=0.0
         Probability of zeroing each hidden unit's output during training (inverted dropout
-        after every hidden activation); predictions use the whole network. A regulariser for
-        networks that overfit within a few dozen epochs, e.g. a residual network on
-        ``skip_connection='ridge'``.
+        after every hidden activation); predictions use the whole network.
     lr_schedule : {'constant', 'cosine', 'plateau'}, default='constant'
         Learning-rate schedule of each ``fit``: constant, cosine annealing to zero over
         ``max_epochs``, or halving when the monitored loss has not improved for
         ``patience // 3`` epochs.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data and stop when its loss has not
-        improved for ``patience`` epochs; the best weights are restored. When ``fit`` runs
-        all ``max_epochs`` without early stopping triggering, it warns
-        (:class:`~sklearn.exceptions.ConvergenceWarning`, as scikit-learn's ``MLPRegressor``
-        does at ``max_iter``). With ``early_stopping=False`` the epoch count is the user's
-        choice and nothing warns; so does ``partial_fit``. Silence the warning in a search
-        over few epochs with ``warnings.simplefilter('ignore', ConvergenceWarning)``.
+        Hold out ``validation_fraction`` of the training data (fewer than 5 rows: monitor the
+        training loss) and stop when its loss has not improved for ``patience`` epochs; the
+        best weights are restored. A ``fit`` that runs all ``max_epochs`` warns
+        (:class:`~sklearn.exceptions.ConvergenceWarning`, as ``MLPRegressor`` at
+        ``max_iter``); ``early_stopping=False`` and ``partial_fit`` never warn.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     patience : int, default=30
@@ -124,12 +135,11 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
     scale_target : bool, default=True
         Standardise ``y`` for training; predictions are returned in the original units.
     warm_start : bool, default=False
-        When True, ``fit`` on a fitted estimator continues from its trained weights (and
-        keeps its target scaling) instead of starting again; the architecture parameters
-        must be unchanged. Like scikit-learn's ``MLPRegressor``.
+        ``fit`` on a fitted estimator continues from its trained weights and target scaling
+        (the architecture parameters must be unchanged), as in ``MLPRegressor``.
     device : str, default='cpu'
-        Torch device (``'cuda'`` for a GPU). Checked at ``fit``: an unknown name, or a device
-        this torch build or machine does not have, raises ``ValueError``.
+        Torch device (``'cuda'`` for a GPU); one this torch build or machine does not have
+        raises ``ValueError`` at ``fit``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and minibatch shuffling.
     verbose : int, default=0
@@ -309,7 +319,56 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _fit(self, X, y, incremental: bool, sample_weight=None):
-        return run_fit(self, X, y, incremental, sample_weight)
+        warm = (incremental or self.warm_start) and hasattr(self, "net_")
+        X, y, sample_weight, hidden = check_fit_data(self, X, y, sample_weight, reset=not warm)
+        y2 = y.reshape(len(y), -1)
+        if warm:
+            check_same_architecture(self, self._architecture, self._architecture_of(hidden))
+            if y2.shape[1] != self.n_outputs_:
+                raise ValueError(f"y has {y2.shape[1]} outputs, but {type(self).__name__} was "
+                                 f"fitted with {self.n_outputs_}.")
+            self._n_warm += not incremental
+        else:
+            self._initialize(y, sample_weight, hidden)
+        seed = (self._seed + (self._n_partial if incremental else 0)
+                + _WARM_SEED_STRIDE * self._n_warm)
+        targets = ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+        self.net_ = train_network(self, hidden, X, targets, sample_weight,
+                                  incremental=incremental, warm=warm, seed=seed)
+        self._n_partial += int(incremental)
+        self._set_fitted_state(X)
+        return self
+
+    def _architecture_of(self, hidden: tuple[int, ...]) -> dict:
+        return architecture(self, hidden, skip_connection=self.skip_connection)
+
+    def _initialize(self, y, sample_weight, hidden: tuple[int, ...]) -> None:
+        """The state a new network starts from: target scaling, seed, run counters."""
+        y2 = y.reshape(len(y), -1)
+        self._y_ndim, self.n_outputs_ = y.ndim, y2.shape[1]
+        self.y_mean_, self.y_scale_ = target_scaling(y2, sample_weight, self.scale_target)
+        rng = check_random_state(self.random_state)
+        self._seed = int(rng.randint(np.iinfo(np.int32).max))
+        self._n_partial, self._n_warm = 0, 0
+        self._architecture = self._architecture_of(hidden)
+
+    def _set_fitted_state(self, X) -> None:
+        """The fitted attributes read from the trained net (ranges widened by partial_fit)."""
+        self.module_ = self.net_.module_
+        self.dtype_ = next(self.module_.parameters()).dtype
+        previous = (getattr(self, "pre_activation_ranges_", None)
+                    if self._n_partial > 0 else None)
+        self.pre_activation_ranges_ = pre_activation_ranges(self.module_, X, previous)
+        self.history_ = self.net_.history
+        self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
+        self.n_iter_ = len(self.history_)
+        self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
+        if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
+            warn_user(
+                f"TAAFSRegressor reached max_epochs={self.max_epochs} before early stopping "
+                "triggered; the model may not have converged. Increase max_epochs.",
+                ConvergenceWarning,
+            )
 
     # --------------------------------------------------------------- prediction
     def predict(self, X):
@@ -357,13 +416,13 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         return z, activation_grid(self.module_.activations[layer], z)
 
     def __getstate__(self):
-        # registered basis names travel with the estimator (to GridSearchCV workers)
-        return registered_basis_state(super().__getstate__())
+        # registered bases and optimisers travel with the estimator (to GridSearchCV workers)
+        return add_registrations(super().__getstate__())
 
     def __setstate__(self, state):
         for name, default in ADDED_PARAMS.items():  # pickled before these parameters existed
             state.setdefault(name, default)
-        super().__setstate__(pop_registered_basis(state))
+        super().__setstate__(restore_registrations(state, "TAAFSRegressor"))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

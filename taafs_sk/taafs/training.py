@@ -40,34 +40,31 @@ Examples
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
 import torch
 from skorch import NeuralNetRegressor
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 from .._validation import check_count, check_finite_array
 from ..nn._checks import check_device, check_torch_module
 from ..nn._denormals import flush_denormals
-from ..nn.rlekf import RLEKF
+from ..nn.optimizers import OPTIMIZER_REGISTRY, is_measurement_optimizer, optimizer_class
 from ._iterators import TensorBatchIterator
-from ._rlekf_net import RLEKFNet
-from .callbacks import FiniteLossGuard
+from .callbacks import EpochProgressBar, FiniteLossGuard
+from .net import TrainingNet
 
 __all__ = [
-    "MIN_VALID_ROWS", "OPTIMIZERS", "build_net", "fit_net", "loss_curves", "optimizer_params",
+    "MIN_VALID_ROWS", "OPTIMIZERS", "build_net", "early_stopping_monitor", "fit_net",
+    "loss_curves", "optimizer_params",
 ]
 
-#: Optimizer names accepted by :func:`build_net` (a ``torch.optim.Optimizer`` class works too).
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-    "rlekf": RLEKF,  # trained by RLEKFNet's Kalman step, not by loss.backward()
-}
+#: Optimizer names accepted by :func:`build_net` (a ``torch.optim.Optimizer`` class works
+#: too): the live table of :data:`taafs_sk.nn.optimizers.OPTIMIZER_REGISTRY`.
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = OPTIMIZER_REGISTRY.classes
 #: Fewer validation rows than this and early stopping monitors the training loss instead.
 MIN_VALID_ROWS = 5
 
@@ -76,51 +73,22 @@ def _silent(*args, **kwargs) -> None:
     """Picklable sink that drops EarlyStopping's message."""
 
 
-class EpochProgressBar(Callback):
-    """One progress bar over the epochs of a fit (``verbose=2``), losses in its postfix.
+def early_stopping_monitor(early_stopping: bool, incremental: bool, n_samples: int | None,
+                           validation_fraction: float) -> str | None:
+    """What early stopping watches: ``'valid_loss'`` when enough rows can be held out (at
+    least :data:`MIN_VALID_ROWS`; ``n_samples=None`` assumes so), ``'train_loss'`` when too
+    few can, None without early stopping (or for ``partial_fit``, which never stops early).
 
-    Written to stderr and closed when training ends (early stopping included); nothing else
-    prints during the fit, so the bar never tangles with other output.
+    Examples
+    --------
+    >>> from taafs_sk.taafs.training import early_stopping_monitor
+    >>> early_stopping_monitor(True, False, 100, 0.1), early_stopping_monitor(True, False, 20, 0.1)
+    ('valid_loss', 'train_loss')
     """
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        import sys
-
-        from tqdm import tqdm
-
-        self.bar_ = tqdm(total=net.max_epochs, unit="epoch", file=sys.stderr, leave=True,
-                         dynamic_ncols=True, desc=type(net.module_).__name__)
-
-    def on_epoch_end(self, net, **kwargs):
-        bar = getattr(self, "bar_", None)
-        if bar is None:
-            return
-        row = net.history[-1]
-        bar.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row},
-                        refresh=False)
-        bar.update(1)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        bar = getattr(self, "bar_", None)
-        if bar is not None:
-            bar.close()
-        self.bar_ = None
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("bar_", None)  # a live terminal handle does not pickle
-        return state
-
-
-def _optimizer_class(optimizer) -> type[torch.optim.Optimizer]:
-    if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch.optim.Optimizer "
-                f"class, got {optimizer!r}."
-            )
-        return OPTIMIZERS[optimizer]
-    return optimizer
+    if not early_stopping or incremental:
+        return None
+    n_valid = np.inf if n_samples is None else int(np.floor(validation_fraction * n_samples))
+    return "valid_loss" if n_valid >= MIN_VALID_ROWS else "train_loss"
 
 
 def optimizer_params(optimizer, options: dict | None, owner: str) -> dict:
@@ -133,7 +101,7 @@ def optimizer_params(optimizer, options: dict | None, owner: str) -> dict:
     {'optimizer__block_size': 1024}
     """
     options = dict(options or {})
-    allowed = set(inspect.signature(_optimizer_class(optimizer)).parameters) - {"params"}
+    allowed = set(inspect.signature(optimizer_class(optimizer)).parameters) - {"params"}
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise ValueError(
@@ -162,8 +130,9 @@ def build_net(
     criterion=torch.nn.MSELoss,
     device: str = "cpu",
     divergence_hint: str = "lower `lr`",
+    split=None,
     **net_params,
-) -> NeuralNetRegressor:
+) -> TrainingNet:
     """A skorch ``NeuralNetRegressor`` training ``module`` with the TAAFS recipe (not initialised).
 
     Parameters
@@ -183,9 +152,11 @@ def build_net(
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'} or torch.optim.Optimizer \
 class, default='adam'
         Optimizer over all parameters of ``module`` (those with ``requires_grad=False`` get no
-        gradient and are never changed). ``'rlekf'`` (:class:`~taafs_sk.nn.rlekf.RLEKF`)
-        trains with ``RLEKFNet`` (a skorch net), one Kalman update per
-        minibatch; its options go in as ``optimizer__block_size=...`` etc.
+        gradient and are never changed); names from
+        :data:`~taafs_sk.nn.optimizers.OPTIMIZER_REGISTRY`. A measurement optimiser such as
+        ``'rlekf'`` (:class:`~taafs_sk.nn.rlekf.RLEKF`) makes one Kalman update per group of
+        a minibatch's errors (see :class:`~taafs_sk.taafs.net.TrainingNet`); its options go
+        in as ``optimizer__block_size=...`` etc.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     early_stopping : bool, default=True
@@ -213,14 +184,18 @@ class, default='adam'
     divergence_hint : str, default='lower `lr`'
         Fix suggested when the loss becomes non-finite
         (:class:`~taafs_sk.exceptions.TrainingDivergedError`).
+    split : callable, default=None
+        skorch ``train_split`` used instead of a random ``ValidSplit(validation_fraction)``
+        when rows are held out (e.g. the last block of consecutive MD frames).
     **net_params
-        Any other ``NeuralNetRegressor`` argument, with skorch's prefixes
+        Any other :class:`~taafs_sk.taafs.net.TrainingNet` argument (``iterator_train``,
+        ``iterator_valid`` replace the default :class:`TensorBatchIterator`), with skorch's prefixes
         (``optimizer__momentum``, ``optimizer__param_groups``, ``module__...``,
         ``callbacks__early_stopping__threshold``, ...).
 
     Returns
     -------
-    net : skorch.NeuralNetRegressor
+    net : TrainingNet
         Not yet initialised; :func:`fit_net` (or ``net.initialize()``) does that.
 
     Examples
@@ -232,38 +207,34 @@ class, default='adam'
     ['finite_loss', 'early_stopping']
     """
     _check_build_args(module, max_epochs, batch_size, patience, device)
-    n_valid = np.inf if n_samples is None else int(np.floor(validation_fraction * n_samples))
-    use_valid = early_stopping and not incremental and n_valid >= MIN_VALID_ROWS
+    monitor = early_stopping_monitor(early_stopping, incremental, n_samples,
+                                     validation_fraction)
     cbs = [("finite_loss", FiniteLossGuard(hint=divergence_hint))]
-    if early_stopping and not incremental:
-        cbs.append((
-            "early_stopping",
-            EarlyStopping(
-                monitor="valid_loss" if use_valid else "train_loss",
-                patience=patience, load_best=True, sink=_silent,
-            ),
-        ))
+    if monitor is not None:
+        cbs.append(("early_stopping", EarlyStopping(monitor=monitor, patience=patience,
+                                                    load_best=True, sink=_silent)))
     if verbose >= 2:
         cbs.append(("progress_bar", EpochProgressBar()))
     cbs.extend(callbacks or [])
+    if monitor == "valid_loss" and split is None:
+        split = ValidSplit(validation_fraction, random_state=random_state)
+    opt_cls = optimizer_class(optimizer)
+    measured = is_measurement_optimizer(opt_cls)
     params = {
+        "iterator_train": TensorBatchIterator,
+        "iterator_valid": TensorBatchIterator,
         "iterator_train__shuffle": True,
         "optimizer__weight_decay": weight_decay,
         **net_params,
     }
-    opt_cls = _optimizer_class(optimizer)
-    kalman = isinstance(opt_cls, type) and issubclass(opt_cls, RLEKF)
-    return (RLEKFNet if kalman else NeuralNetRegressor)(
+    return TrainingNet(
         module=module,
         criterion=criterion,
         optimizer=opt_cls,
-        lr=1.0 if kalman else lr,  # the filter's step is its gain (optimizer__lr scales it)
+        lr=1.0 if measured else lr,  # a Kalman step is its gain (optimizer__lr scales it)
         max_epochs=max_epochs,
         batch_size=batch_size,
-        iterator_train=TensorBatchIterator,
-        iterator_valid=TensorBatchIterator,
-        train_split=ValidSplit(validation_fraction, random_state=random_state)
-        if use_valid else None,
+        train_split=split if monitor == "valid_loss" else None,
         callbacks=cbs,
         verbose=int(verbose == 1),  # 1: skorch's epoch table; 2: only the epoch bar
         device=device,
@@ -287,6 +258,17 @@ def _float_tensor(a) -> torch.Tensor:
     return torch.from_numpy(np.array(a, dtype=np.float32, copy=True))
 
 
+def _checked_data(name: str, data):
+    """``data`` as float32 tensors (a dict: each value) after a finiteness check; a torch
+    ``Dataset`` (structures, ...) or None as given."""
+    if data is None or isinstance(data, torch.utils.data.Dataset):
+        return data
+    if isinstance(data, Mapping):
+        return {k: _checked_data(name if k == "X" else k, v) for k, v in data.items()}
+    check_finite_array(name, data.detach().cpu() if isinstance(data, torch.Tensor) else data)
+    return _float_tensor(data)
+
+
 def fit_net(
     net: NeuralNetRegressor, X, y, *, seed: int | None = None, epochs: int | None = None
 ) -> NeuralNetRegressor:
@@ -296,9 +278,11 @@ def fit_net(
     ----------
     net : skorch.NeuralNetRegressor
         From :func:`build_net`.
-    X : array-like or tensor of shape (n_samples, n_features)
-        Inputs.
-    y : array-like or tensor of shape (n_samples, n_outputs)
+    X : array-like or tensor of shape (n_samples, n_features), dict, or torch Dataset
+        Inputs; a dict ``{"X": inputs, "sample_weight": w}`` carries sample weights (see
+        :class:`~taafs_sk.taafs.net.TrainingNet`); a ``torch.utils.data.Dataset`` yields
+        ``(X_i, y_i)`` itself (then ``y`` is None) and is handed to skorch as it is.
+    y : array-like or tensor of shape (n_samples, n_outputs) or None
         Targets in network units.
     seed : int, default=None
         Seed of torch's global generator for the run (weight initialisation of a module
@@ -324,9 +308,7 @@ def fit_net(
     if not isinstance(net, NeuralNetRegressor):
         raise TypeError(f"net must be a skorch NeuralNetRegressor (from build_net), got "
                         f"{net!r:.80} ({type(net).__name__}).")
-    for name, data in (("X", X), ("y", y)):
-        check_finite_array(name, data.detach().cpu() if isinstance(data, torch.Tensor) else data)
-    Xt, yt = _float_tensor(X), _float_tensor(y)
+    Xt, yt = _checked_data("X", X), _checked_data("y", y)
     with torch.random.fork_rng(devices=[]), flush_denormals():
         if seed is not None:
             torch.manual_seed(int(seed))
