@@ -15,9 +15,11 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from taafs_sk import AdditiveKernelNN, TAAFSRegressor
 from taafs_sk.taafs._fitting import MAX_REPEAT
+from taafs_sk.taafs.training import build_net, fit_net
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +160,54 @@ def test_unusable_device_is_refused_at_fit(device):
     assert model.device == device
     with pytest.raises(ValueError, match="device"):
         model.fit(X, X[:, 0])
+
+
+class _SpyLoss(torch.nn.Module):
+    """Squared error that records the ``sample_weight`` each call received."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, y_pred, y_true, sample_weight=None):
+        self.seen.append(None if sample_weight is None else sample_weight.clone())
+        per_row = (y_pred - y_true).pow(2).reshape(len(y_pred), -1).mean(1)
+        return per_row.mean() if sample_weight is None else (sample_weight * per_row).mean()
+
+
+class _NoDictModule(torch.nn.Linear):
+    def forward(self, x):
+        assert isinstance(x, torch.Tensor), "the module must get the inputs alone"
+        return super().forward(x)
+
+
+def test_sample_weight_reaches_the_loss_by_name_and_never_the_module():
+    rng = np.random.RandomState(0)
+    X = torch.as_tensor(rng.randn(12, 3), dtype=torch.float32)
+    y = torch.as_tensor(rng.randn(12, 1), dtype=torch.float32)
+    w = torch.as_tensor(rng.uniform(0.5, 2.0, 12), dtype=torch.float32)
+    net = build_net(_NoDictModule(3, 1), criterion=_SpyLoss, max_epochs=1, batch_size=12,
+                    early_stopping=False, iterator_train__shuffle=False)
+    fit_net(net, {"X": X, "sample_weight": w}, y, seed=0)
+    assert torch.equal(net.criterion_.seen[0], w)
+    fit_net(net, X, y, epochs=1)  # without weights: called without them
+    assert net.criterion_.seen[-1] is None
+
+
+def test_ridge_skip_weighs_rows_by_sample_weight():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 2)
+    y = np.where(np.arange(60) < 30, X @ [1.0, 0.0], X @ [0.0, 1.0])  # two regimes
+    w = np.where(np.arange(60) < 30, 100.0, 0.01)  # fractional: trained as loss weights
+    model = TAAFSRegressor((4,), basis="tanh", skip_connection="ridge", max_epochs=1,
+                           early_stopping=False, random_state=0).fit(X, y, sample_weight=w)
+    coef = model.module_.skip.weight.detach().numpy().ravel() * model.y_scale_[0]
+    np.testing.assert_allclose(coef, [1.0, 0.0], atol=0.02)  # the heavy rows' line
+
+
+def test_rlekf_names_the_repeat_cap_for_large_integer_weights(data):
+    X, y, _ = data
+    w = np.full(len(y), MAX_REPEAT + 1)
+    w[0] = 1  # unequal integer weights beyond the cap are not repeated rows
+    with pytest.raises(ValueError, match=f"at most {MAX_REPEAT}-fold"):
+        TAAFSRegressor((4,), optimizer="rlekf", max_epochs=1).fit(X, y, sample_weight=w)

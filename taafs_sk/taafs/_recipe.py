@@ -137,9 +137,9 @@ class RidgeSkip(Callback):
 
     At the start of the first training run, a ridge regression (penalty from
     :data:`RIDGE_ALPHAS` by generalised cross-validation, the fit of ``RidgeCV``; with more
-    rows than columns by :func:`~taafs_sk.taafs._ridge.ridge_gcv`) is fitted to all rows
-    handed to ``fit`` (the early-stopping rows included: the skip path is part of the model,
-    like a scaler fitted before it); the
+    rows than columns and no sample weights by :func:`~taafs_sk.taafs._ridge.ridge_gcv`) is
+    fitted to all rows handed to ``fit``, weighted by their sample weights (the early-stopping
+    rows included: the skip path is part of the model, like a scaler fitted before it); the
     skip weights and the output bias take its coefficients and intercept, the output weights
     are set to zero, and the skip path is frozen. The network's prediction therefore starts
     at the ridge prediction and the hidden layers learn the residual. Later runs (warm start,
@@ -166,15 +166,16 @@ class RidgeSkip(Callback):
         skip = getattr(module, "skip", None)
         if skip is None or not skip.weight.requires_grad:  # none, or already set
             return
-        Xa = np.asarray(torch.as_tensor(X).detach().cpu(), dtype=np.float64)
-        ya = np.asarray(torch.as_tensor(y).detach().cpu(), dtype=np.float64)
-        ya = ya.reshape(len(ya), -1)[:, : skip.weight.shape[0]]  # drop a weight column
-        if len(Xa) > Xa.shape[1]:  # tall: one p x p eigendecomposition (same fit as RidgeCV)
+        weight = X.get("sample_weight") if isinstance(X, dict) else None
+        Xa = _float64(X["X"] if isinstance(X, dict) else X)
+        ya = _float64(y).reshape(len(Xa), -1)
+        if len(Xa) > Xa.shape[1] and weight is None:  # tall: one p x p eigendecomposition
             coef, intercept, alpha = ridge_gcv(Xa, ya, RIDGE_ALPHAS)
-        else:
+        else:  # the same fit by RidgeCV, which also weighs rows
             from sklearn.linear_model import RidgeCV
 
-            ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xa, ya)
+            w = None if weight is None else _float64(weight)
+            ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(Xa, ya, sample_weight=w)
             coef, intercept, alpha = ridge.coef_, ridge.intercept_, ridge.alpha_
         with torch.no_grad():
             skip.weight.copy_(torch.as_tensor(np.reshape(coef, skip.weight.shape)))
@@ -182,6 +183,10 @@ class RidgeSkip(Callback):
             module.output.weight.zero_()
         skip.weight.requires_grad_(False)
         self.alpha_ = float(alpha)
+
+
+def _float64(a) -> np.ndarray:
+    return np.asarray(torch.as_tensor(a).detach().cpu(), dtype=np.float64)
 
 
 def _scheduler(lr_schedule: str, max_epochs: int, patience: int, monitor: str):
