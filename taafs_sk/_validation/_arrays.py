@@ -62,6 +62,22 @@ def check_levels(
     ...
     ValueError: noise_levels must be >= 0.0, got -0.2 at position 1.
     """
+    arr = _as_levels(name, values)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must contain finite numbers, got {arr[i]} at position {i}.")
+    _check_bounds(name, arr, minimum, include_minimum, maximum)
+    if increasing and arr.size > 1 and not (np.diff(arr) > 0).all():
+        i = int(np.argmax(np.diff(arr) <= 0)) + 1
+        raise ValueError(f"{name} must be strictly increasing, got {arr[i]} after {arr[i - 1]} "
+                         f"at position {i}.")
+    return arr
+
+
+def _as_levels(name: str, values: Any) -> np.ndarray:
+    """``values`` (a real number or a sequence of them) as a non-empty 1-D float64 array;
+    ``TypeError`` for anything else, naming the first item that is not a number."""
     if isinstance(values, (str, bytes)) or values is None:
         raise TypeError(f"{name} must be a sequence of numbers, got {_short(values)}.")
     if isinstance(values, bool):
@@ -80,10 +96,12 @@ def check_levels(
     arr = np.asarray(raw, dtype=np.float64).reshape(-1)
     if arr.size == 0:
         raise ValueError(f"{name} must be a non-empty sequence of numbers, got {_short(raw)}.")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name} must contain finite numbers, got {arr[i]} at position {i}.")
+    return arr
+
+
+def _check_bounds(name: str, arr: np.ndarray, minimum: float | None, include_minimum: bool,
+                  maximum: float | None) -> None:
+    """``ValueError`` naming the first level of ``arr`` outside the bounds and its position."""
     if minimum is not None:
         bad = arr < minimum if include_minimum else arr <= minimum
         if bad.any():
@@ -93,11 +111,6 @@ def check_levels(
     if maximum is not None and (arr > maximum).any():
         i = int(np.argmax(arr > maximum))
         raise ValueError(f"{name} must be <= {maximum}, got {arr[i]} at position {i}.")
-    if increasing and arr.size > 1 and not (np.diff(arr) > 0).all():
-        i = int(np.argmax(np.diff(arr) <= 0)) + 1
-        raise ValueError(f"{name} must be strictly increasing, got {arr[i]} after {arr[i - 1]} "
-                         f"at position {i}.")
-    return arr
 
 
 def check_finite_array(

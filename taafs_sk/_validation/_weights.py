@@ -9,9 +9,11 @@ data, bit for bit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["canonical_order", "repeat_weighted_rows"]
+__all__ = ["canonical_order", "check_sample_weight", "repeat_weighted_rows"]
 
 
 def canonical_order(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -73,3 +75,62 @@ def repeat_weighted_rows(
             X, y, w = np.repeat(X, counts, axis=0), np.repeat(y, counts, axis=0), None
     order = canonical_order(X, y)
     return X[order], y[order], (None if w is None else w[order])
+
+
+def check_sample_weight(
+    owner: str, sample_weight: Any, X: np.ndarray, integers: bool = False
+) -> np.ndarray | None:
+    """``sample_weight`` of ``owner``'s ``fit`` as float64 ``(n_samples,)``, or None.
+
+    The weights must be finite, non-negative and not all zero (scikit-learn's
+    ``_check_sample_weight``, its message prefixed with ``owner``), and with ``integers``
+    whole numbers (repeated rows).
+
+    Parameters
+    ----------
+    owner : str
+        The estimator's class name (used in the message).
+    sample_weight : array-like of shape (n_samples,), float or None
+        The weights given; None stays None.
+    X : ndarray of shape (n_samples, n_features)
+        The validated training inputs.
+    integers : bool, default=False
+        Refuse fractional weights, naming the first one and its row.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or None
+
+    Raises
+    ------
+    ValueError
+        For a weight of the wrong shape, negative or non-finite, all zeros, or (with
+        ``integers``) fractional.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from taafs_sk._validation._weights import check_sample_weight
+    >>> check_sample_weight("Model", [1, 2], np.zeros((2, 1)))
+    array([1., 2.])
+    >>> check_sample_weight("Model", [1, 0.5], np.zeros((2, 1)), integers=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight of Model must be integers (repeated rows), got 0.5 at row 1.
+    """
+    if sample_weight is None:
+        return None
+    from sklearn.utils.validation import _check_sample_weight
+
+    try:
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    except ValueError as exc:
+        raise ValueError(f"sample_weight of {owner}: {exc}") from None
+    if not w.sum() > 0:
+        raise ValueError(f"sample_weight of {owner} must have a positive sum, got all zeros.")
+    fractional = np.flatnonzero(w != np.round(w)) if integers else []
+    if len(fractional):
+        i = int(fractional[0])
+        raise ValueError(f"sample_weight of {owner} must be integers (repeated rows), "
+                         f"got {w[i]} at row {i}.")
+    return w

@@ -1,19 +1,48 @@
-"""Steps of ``AdditiveKernelNN.fit``: its weights, the hidden layer and the final solve."""
+"""Steps of ``AdditiveKernelNN.fit``: the single-output fit, its weights, the hidden layer and
+the final solve."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from .._validation import warn_user
-from ._directions import refine_directions
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .._validation import repeat_weighted_rows, warn_user
+from .._validation._weights import check_sample_weight
+from ._directions import initial_directions, refine_directions
 from ._export import NeuronActivation
 from ._likelihood import Hyperparameters, MarginalLikelihood
 from ._solvers import ExactSolver, InducingSolver
+from .kernels import make_kernel
 
-__all__ = ["finish", "hyperparameters", "integer_weights", "previous_directions", "safe_range",
+__all__ = ["AUTO_EXACT_MAX", "finish", "fit_single_output", "hyperparameters",
+           "previous_directions", "resolve_solver", "safe_range", "scale_data",
            "set_hidden_layer", "solve", "warn_if_optimize_weights_ignored"]
 
+AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
 HYPER_SUBSET = {"exact": 2000, "inducing": 1000}  # samples (at most) the likelihood sees
+
+
+def fit_single_output(self, X: np.ndarray, y: np.ndarray, sample_weight, previous) -> None:
+    """Fit ``self`` to validated ``X`` and a 1-D ``y``, starting from the ``previous``
+    directions when given (``warm_start``); sets every fitted attribute."""
+    self.n_outputs_ = 1
+    # integer weights as repeated rows, in value order: the repeated-data fit, bit for bit
+    weights = check_sample_weight("AdditiveKernelNN", sample_weight, X, integers=True)
+    X, y, _ = repeat_weighted_rows(X, y, weights)
+    warn_if_optimize_weights_ignored(self)
+    rng = check_random_state(self.random_state)
+    self.kernel_ = make_kernel(self.kernel)
+    xs, x_min, x_range, t = scale_data(self, X, y)
+    self.solver_ = resolve_solver(self.solver, len(y))
+    directions, metric = (previous, None) if previous is not None else initial_directions(
+        self.weights, self.n_neurons, self.solver_, xs, t, rng)
+    ml, h = hyperparameters(self, xs, directions, metric, t, rng, previous is None)
+    span = set_hidden_layer(self, ml, h, xs, x_min, x_range)
+    h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
+    z = self._coordinates(X)
+    finish(self, solve(self, z, t, h, rng), z)
 
 
 def hyperparameters(self, xs, directions, metric, t, rng, refine: bool = True):
@@ -66,30 +95,27 @@ def solve(self, z, t, h, rng):
     return InducingSolver(self.kernel_, self.n_inducing_, h).fit(z, t, rng, self.optimize)
 
 
-def integer_weights(sample_weight, X: np.ndarray) -> np.ndarray | None:
-    """Validated non-negative integer weights (None stays None); fractional ones refused."""
-    if sample_weight is None:
-        return None
-    from sklearn.utils.validation import _check_sample_weight
-
-    try:
-        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    except ValueError as exc:
-        raise ValueError(f"sample_weight of AdditiveKernelNN: {exc}") from None
-    if not w.sum() > 0:
-        raise ValueError("sample_weight of AdditiveKernelNN must have a positive sum, got all "
-                         "zeros.")
-    fractional = np.flatnonzero(w != np.round(w))
-    if fractional.size:
-        i = int(fractional[0])
-        raise ValueError(f"sample_weight of AdditiveKernelNN must be integers (repeated rows), "
-                         f"got {w[i]} at row {i}.")
-    return w
-
-
 def safe_range(r: np.ndarray) -> np.ndarray:
     """Ranges with zeros (constant columns) replaced by one."""
     return np.where(r > 1e-12 * np.maximum(1.0, np.abs(r).max(initial=0.0)), r, 1.0)
+
+
+def resolve_solver(solver: str, n_samples: int) -> str:
+    """The solver that ``solver`` names for ``n_samples`` rows (``'auto'``: exact up to
+    :data:`AUTO_EXACT_MAX` rows, inducing beyond)."""
+    if solver == "auto":
+        return "exact" if n_samples <= AUTO_EXACT_MAX else "inducing"
+    return solver
+
+
+def scale_data(self, X: np.ndarray, y: np.ndarray):
+    """``(xs, x_min, x_range, t)``: the inputs rescaled to [0, 1] per feature and the centred
+    (with ``normalize_y`` standardised) targets; sets ``intercept_`` and ``y_scale_``."""
+    x_min = X.min(0)
+    x_range = safe_range(X.max(0) - x_min)
+    self.intercept_ = float(y.mean())
+    self.y_scale_ = float(safe_range(np.array([y.std()]))[0]) if self.normalize_y else 1.0
+    return (X - x_min) / x_range, x_min, x_range, (y - self.intercept_) / self.y_scale_
 
 
 def warn_if_optimize_weights_ignored(est) -> None:

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import repeat_weighted_rows
 from ..nn.network import MLP
 from . import _fit_steps as steps
-from ._directions import initial_directions
 from ._export import NeuronActivation, check_export_args, to_mlp  # noqa: F401 - 0.1 pickles
+from ._fit_steps import AUTO_EXACT_MAX  # noqa: F401 - the constant's 0.1 home
 from ._multi import fit_per_output, predict_per_output, to_mlp_per_output
-from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names, make_kernel
+from .kernels import KERNEL_REGISTRY, Kernel1D, kernel_names
 
 __all__ = ["AdditiveKernelNN"]
-
-AUTO_EXACT_MAX = 3000  # solver="auto" uses the exact solver up to this many samples
 
 
 class AdditiveKernelNN(RegressorMixin, BaseEstimator):
@@ -299,28 +294,7 @@ class AdditiveKernelNN(RegressorMixin, BaseEstimator):
         if y.ndim == 2:
             fit_per_output(self, X, y, sample_weight, previous)
             return self
-        self.n_outputs_ = 1
-        # integer weights as repeated rows, in value order: the repeated-data fit, bit for bit
-        X, y, _ = repeat_weighted_rows(X, y, steps.integer_weights(sample_weight, X))
-        steps.warn_if_optimize_weights_ignored(self)
-        rng = check_random_state(self.random_state)
-        self.kernel_ = make_kernel(self.kernel)
-        x_min = X.min(0)
-        x_range = steps.safe_range(X.max(0) - x_min)
-        xs = (X - x_min) / x_range
-        self.intercept_ = float(y.mean())
-        self.y_scale_ = float(steps.safe_range(np.array([y.std()]))[0]) if self.normalize_y else 1.0
-        t = (y - self.intercept_) / self.y_scale_
-        self.solver_ = self.solver
-        if self.solver == "auto":
-            self.solver_ = "exact" if len(y) <= AUTO_EXACT_MAX else "inducing"
-        directions, metric = (previous, None) if previous is not None else initial_directions(
-            self.weights, self.n_neurons, self.solver_, xs, t, rng)
-        ml, h = steps.hyperparameters(self, xs, directions, metric, t, rng, previous is None)
-        span = steps.set_hidden_layer(self, ml, h, xs, x_min, x_range)
-        h = replace(h, length_scale=ml.effective_length_scale(h, self.optimize)[0] / span)
-        z = self._coordinates(X)
-        steps.finish(self, steps.solve(self, z, t, h, rng), z)
+        steps.fit_single_output(self, X, y, sample_weight, previous)
         return self
 
     def _coordinates(self, X: np.ndarray) -> np.ndarray:
