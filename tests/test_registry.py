@@ -1,4 +1,4 @@
-"""One set of plug-in rules for basis families and 1-D kernels (taafs_sk._registry)."""
+"""One set of plug-in rules for basis families, 1-D kernels and optimisers (taafs_sk._registry)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+import torch
 
+from taafs_sk import TAAFSRegressor
 from taafs_sk.additive import RBF1D, Kernel1D
 from taafs_sk.additive.kernels import KERNEL_REGISTRY
 from taafs_sk.nn import Basis, BSplineBasis
 from taafs_sk.nn.bases import BASIS_REGISTRY
+from taafs_sk.nn.optimizers import OPTIMIZER_REGISTRY
 
 
 class MyBasis(BSplineBasis):
@@ -30,10 +34,27 @@ class OtherKernel(RBF1D):
     pass
 
 
+class MyAdam(torch.optim.Adam):
+    pass
+
+
+class OtherAdam(torch.optim.Adam):
+    pass
+
+
 FAMILIES = {  # registry, a built-in name, its class, two user classes
     "basis": (BASIS_REGISTRY, "bspline", BSplineBasis, MyBasis, OtherBasis),
     "kernel": (KERNEL_REGISTRY, "rbf", RBF1D, MyKernel, OtherKernel),
+    "optimizer": (OPTIMIZER_REGISTRY, "adam", torch.optim.Adam, MyAdam, OtherAdam),
 }
+
+
+def _instance(registry, cls):
+    if registry is BASIS_REGISTRY:
+        return cls(4)
+    if registry is OPTIMIZER_REGISTRY:
+        return cls([torch.nn.Parameter(torch.zeros(1))])
+    return cls()
 
 
 @pytest.fixture(params=sorted(FAMILIES))
@@ -45,9 +66,10 @@ def family(request):
     registry.classes.update(before)
 
 
-def test_the_two_families_share_one_registry_class():
-    assert type(BASIS_REGISTRY) is type(KERNEL_REGISTRY)
+def test_the_families_share_one_registry_class():
+    assert type(BASIS_REGISTRY) is type(KERNEL_REGISTRY) is type(OPTIMIZER_REGISTRY)
     assert BASIS_REGISTRY.base is Basis and KERNEL_REGISTRY.base is Kernel1D
+    assert OPTIMIZER_REGISTRY.base is torch.optim.Optimizer
 
 
 def test_same_rules_for_every_family(family):
@@ -56,11 +78,11 @@ def test_same_rules_for_every_family(family):
         registry.register(builtin, mine)
     assert registry.register("mine", mine) is mine
     assert registry.register("mine", mine) is mine  # the same class again: fine
-    taken = "is taken by the (basis|kernel) registered as (MyBasis|MyKernel)"
+    taken = "is taken by the (basis|kernel|optimizer) registered as (MyBasis|MyKernel|MyAdam)"
     with pytest.raises(ValueError, match=taken):
         registry.register("mine", other)
     with pytest.raises(TypeError, match="pass the class, not an instance"):
-        registry.register("x", mine(4) if registry is BASIS_REGISTRY else mine())
+        registry.register("x", _instance(registry, mine))
     registry.register(builtin, mine, overwrite=True)
     assert registry.user() == {"mine": mine, builtin: mine}
     registry.unregister(builtin)  # a replaced built-in gets its class back
@@ -82,6 +104,28 @@ def test_state_round_trip_registers_replaces_builtins_and_warns_on_conflicts(fam
     with pytest.warns(UserWarning, match="overwrite=True"):
         registry.restore_from_state(state, "_carried", "Test")
     assert registry.classes["mine"] is other  # this process's own registration wins
+
+
+def test_a_registered_optimizer_trains_and_travels_with_the_pickle():
+    import pickle
+
+    registry, *_ = FAMILIES["optimizer"]
+    before = dict(registry.classes)
+    try:
+        registry.register("my-adam", MyAdam)
+        rng = np.random.RandomState(0)
+        X, y = rng.randn(30, 2), rng.randn(30)
+        model = TAAFSRegressor((4,), basis="tanh", optimizer="my-adam", max_epochs=2,
+                               early_stopping=False, random_state=0).fit(X, y)
+        assert isinstance(model.net_.optimizer_, MyAdam)
+        blob = pickle.dumps(model)
+        registry.unregister("my-adam")
+        restored = pickle.loads(blob)  # the registration comes back with the estimator
+        assert registry.classes["my-adam"] is MyAdam
+        np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    finally:
+        registry.classes.clear()
+        registry.classes.update(before)
 
 
 def test_nothing_carried_when_nothing_is_registered():
