@@ -288,3 +288,32 @@ def test_potential_trains_on_energy_and_force_measurements():
     tight = clone(pot).set_params(optimizer_kwargs={"block_size": 64, "max_memory_mb": 1e-3})
     with pytest.raises(ValueError, match="max_memory_mb"):
         tight.fit(frames)
+
+
+class _TwoGroupLoss(torch.nn.Module):
+    """MSE whose Kalman measurements are two groups: the first output, then the second one
+    from a fresh prediction (as a potential updates on energies, then on forces)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fresh = 0
+
+    def forward(self, y_pred, y_true):
+        return torch.mean((y_pred - y_true) ** 2)
+
+    def measurements(self, y_pred, y_true, sample_weight=None, forward=None):
+        yield {"prediction": y_pred[:, 0], "target": y_true[:, 0]}
+        self.fresh += 1
+        yield {"prediction": forward()[:, 1], "target": y_true[:, 1]}
+
+
+def test_the_criterion_groups_the_kalman_measurements():
+    torch.manual_seed(0)
+    X = torch.randn(32, 3)
+    y = torch.cat([X[:, :1] - X[:, 1:2], 2 * X[:, 2:]], 1)
+    net = build_net(torch.nn.Linear(3, 2), optimizer="rlekf", criterion=_TwoGroupLoss,
+                    max_epochs=3, batch_size=8, early_stopping=False)
+    net.fit(X, y)
+    assert net.optimizer_.n_updates == 2 * 4 * 3  # two groups, 4 batches, 3 epochs
+    assert net.criterion_.fresh == 4 * 3
+    assert net.history[-1, "train_loss"] < 0.1 * net.history[0, "train_loss"]  # 0.034x
