@@ -1,5 +1,5 @@
-"""The data files behind :mod:`taafs_sk.datasets`: where they live, their checksums, and how
-they are read (verified, cached) or downloaded."""
+"""The data files behind :mod:`taafs_sk.datasets`: where they live, their checksums, how
+they are read (verified, cached) or downloaded, and which of them are present."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DATA_URLS", "FILES", "fetch", "get_data_home"]
+import pandas as pd
+
+__all__ = ["DATA_URLS", "FILES", "fetch", "get_data_home", "list_datasets"]
 
 
 @dataclass(frozen=True)
@@ -182,3 +184,30 @@ def fetch(key: str, data_home, download_if_missing: bool) -> bytes:
         _download(url, full, spec.sha256)
     stat = full.stat()
     return _read_verified(str(full), spec.sha256, stat.st_mtime_ns, stat.st_size)
+
+
+# ---------------------------------------------------------------------- listing
+def list_datasets(data_home=None) -> pd.DataFrame:
+    """List the datasets, their sizes, files and whether the files are present.
+
+    Returns
+    -------
+    table : DataFrame
+        Columns ``name``, ``rows``, ``file``, ``found`` (bool) and ``where`` (the local
+        path, or the download URL when the file is missing).
+
+    Examples
+    --------
+    >>> from taafs_sk.datasets import list_datasets
+    >>> list(list_datasets("/nonexistent").columns)
+    ['name', 'rows', 'file', 'found', 'where']
+    """
+    home = get_data_home(data_home)
+    rows = []
+    for spec in FILES.values():
+        full = home / spec.path
+        found = full.is_file()
+        rows.append({"name": spec.dataset, "rows": spec.rows, "file": spec.path, "found": found,
+                     "where": str(full) if found else (DATA_URLS.get(spec.path) or "no URL")})
+    return pd.DataFrame(rows)
+

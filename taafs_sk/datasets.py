@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._data_files import DATA_URLS, FILES, fetch, get_data_home
+from ._data_files import DATA_URLS, FILES, fetch, get_data_home, list_datasets  # noqa: F401
 from ._validation import check_choice, check_count
 
 __all__ = ["DATA_URLS", "STUDY_DATASETS", "get_data_home", "list_datasets",
@@ -388,30 +388,3 @@ def load_pwmlff(system: str = "cu", split: str = "all", *, data_home=None,
         return frames
     is_test = _PWMLFF_TEST[system]
     return [a for k, a in enumerate(frames) if is_test(a, k) == (split == "test")]
-
-
-# ---------------------------------------------------------------------- listing
-def list_datasets(data_home=None) -> pd.DataFrame:
-    """List the datasets, their sizes, files and whether the files are present.
-
-    Returns
-    -------
-    table : DataFrame
-        Columns ``name``, ``rows``, ``file``, ``found`` (bool) and ``where`` (the local
-        path, or the download URL when the file is missing).
-
-    Examples
-    --------
-    >>> from taafs_sk.datasets import list_datasets
-    >>> list(list_datasets("/nonexistent").columns)
-    ['name', 'rows', 'file', 'found', 'where']
-    """
-    home = get_data_home(data_home)
-    rows = []
-    for spec in FILES.values():
-        full = home / spec.path
-        found = full.is_file()
-        rows.append({"name": spec.dataset, "rows": spec.rows, "file": spec.path, "found": found,
-                     "where": str(full) if found else (DATA_URLS.get(spec.path) or "no URL")})
-    return pd.DataFrame(rows)
-
