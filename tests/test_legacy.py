@@ -61,3 +61,31 @@ def test_a_users_own_featurizers_package_is_not_shadowed(tmp_path):
     (tmp_path / "featurizers.py").write_text("MINE = True\n")
     code = "import taafs_sk, featurizers; assert featurizers.MINE"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+
+
+PICKLE_0_2 = Path(__file__).parent / "data" / "models_0_2.pkl"  # see models_0_2.md
+
+
+@pytest.fixture(scope="module")
+def bundle_0_2():
+    return pickle.loads(PICKLE_0_2.read_bytes())
+
+
+def test_regressors_pickled_with_0_2_predict_the_same_and_train_on(bundle_0_2):
+    X = bundle_0_2["X"]
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    for name, model in bundle_0_2["models"].items():
+        np.testing.assert_array_equal(model.predict(X), bundle_0_2["predictions"][name],
+                                      err_msg=name)
+        before = model.predict(X)
+        weights = None if name == "rlekf" else np.linspace(0.5, 2.0, len(X))
+        model.partial_fit(X, y, sample_weight=weights)  # the 0.2 net carried no weights by name
+        assert not np.array_equal(model.predict(X), before), name
+        assert np.isfinite(model.predict(X)).all(), name
+
+
+def test_potential_pickled_with_0_2_predicts_the_same(bundle_0_2):
+    pot, frames = bundle_0_2["potential"], bundle_0_2["frames"]
+    np.testing.assert_allclose(pot.predict(frames), bundle_0_2["energies"], rtol=1e-12)
+    for got, want in zip(pot.predict_forces(frames), bundle_0_2["forces"], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
