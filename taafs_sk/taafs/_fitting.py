@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import validate_data
 
-from .._validation import repeat_weighted_rows
+from .._validation import repeat_weighted_rows, warn_user
+from ..exceptions import ConvergenceWarning
 from ..nn._checks import check_device
 from ..nn.network import MLP
 from ._params import check_optimizer_options, check_weights, refuse_unrepeated_weights
@@ -21,7 +22,8 @@ from .architecture import activation_factory, check_architecture
 from .net import SAMPLE_WEIGHT, TrainingNet
 from .training import build_net, early_stopping_monitor, fit_net, optimizer_params
 
-__all__ = ["MAX_REPEAT", "build_module", "check_fit_data", "train_network"]
+__all__ = ["MAX_REPEAT", "build_module", "check_fit_data", "train_network",
+           "warn_if_not_converged"]
 
 #: Integer sample weights become repeated rows while that at most multiplies the rows by this
 #: (beyond, and for fractional weights, the weights scale each row's loss instead).
@@ -105,3 +107,13 @@ def _estimator_net(est, module, n_samples: int, incremental: bool) -> TrainingNe
         **recipe_params,
         **optimizer_params(est.optimizer, est.optimizer_kwargs, type(est).__name__),
     )
+
+
+def warn_if_not_converged(est) -> None:
+    """``ConvergenceWarning`` when early stopping never triggered within ``max_epochs``."""
+    if est.early_stopping and est.n_iter_ >= est.max_epochs:
+        warn_user(
+            f"{type(est).__name__} reached max_epochs={est.max_epochs} before early stopping "
+            "triggered; the model may not have converged. Increase max_epochs.",
+            ConvergenceWarning,
+        )

@@ -12,12 +12,10 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import warn_user
-from ..exceptions import ConvergenceWarning
 from ..nn.activations import activation_grid
 from ..nn.network import evaluate
 from ._constraints import ADDED_PARAMS, PARAMETER_CONSTRAINTS
-from ._fitting import check_fit_data, train_network
+from ._fitting import check_fit_data, train_network, warn_if_not_converged
 from ._params import target_scaling
 from ._ranges import pre_activation_ranges
 from .architecture import (
@@ -56,16 +54,12 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         Basis family of the trainable activations: a name (see
         :func:`taafs_sk.nn.bases.available_bases`; names added with
         :func:`taafs_sk.nn.register_basis` count, as the registry is read at ``fit``), a
-        :class:`taafs_sk.nn.Basis` instance (copied into every activation; its own
-        ``n_basis`` and options are used), or a fixed activation (``'tanh'``,
-        ``'sigmoid'``, ``'relu'``, ``'silu'``, ``'gelu'``, ``'elu'``, ``'softplus'``,
-        ``'leaky_relu'``, ``'identity'``).
+        :class:`taafs_sk.nn.Basis` instance (copied into every activation, with its own
+        ``n_basis`` and options), or a fixed activation (``'tanh'``, ``'silu'``, ...).
     n_basis : int, default=8
         Number of basis functions per activation (for a basis given by name). With a fixed
-        activation, ``n_basis``, ``sharing`` and ``basis_kwargs`` have nothing to shape:
-        setting any of them away from its default then warns (``UserWarning``) at ``fit``;
-        a warning rather than an error, so that one parameter grid can compare trainable
-        bases with fixed activations.
+        activation, setting ``n_basis``, ``sharing`` or ``basis_kwargs`` warns at ``fit``
+        (not an error, so one grid can compare trainable bases with fixed activations).
     sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
         Which neurons share one set of coefficients. ``'global'`` and ``'network'`` coincide
         for this single-network model.
@@ -75,11 +69,10 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         Extra arguments of a basis given by name (e.g. ``{'alpha': 1, 'beta': 1}`` for
         Jacobi); must be None with a Basis instance.
     skip_connection : bool or 'ridge', default=False
-        Add a trainable linear path from the inputs to the output. Nearly additive targets
-        (molecular energies from count features) need it. ``'ridge'``: the path is set to a
-        ridge fit of the training rows (penalty by generalised cross-validation) and frozen,
-        the output layer starts at zero, and the hidden layers learn the residual; on many
-        count features this converges where the trainable path does not.
+        Add a trainable linear path from the inputs to the output (nearly additive targets,
+        e.g. molecular energies from counts, need it). ``'ridge'``: the path is a frozen
+        ridge fit of the training rows (penalty by generalised cross-validation) and the
+        hidden layers learn the residual.
     max_epochs : int, default=300
         Maximum number of passes over the training data.
     batch_size : int, default=64
@@ -88,10 +81,9 @@ class TAAFSRegressor(RegressorMixin, BaseEstimator):
         Learning rate of the gradient optimizers (not used by ``'rlekf'``, whose step is the
         Kalman gain).
     loss : {'squared_error', 'absolute_error'}, default='squared_error'
-        Training loss, on the (standardised) targets; early stopping monitors the same loss
-        on the held-out rows. ``'absolute_error'`` fits the conditional median and is the
-        one to try when the score is a mean absolute error. ``optimizer='rlekf'`` (a Kalman
-        filter on squared errors) takes ``'squared_error'`` only.
+        Training loss on the standardised targets, also monitored by early stopping.
+        ``'absolute_error'`` fits the conditional median (try it for a mean absolute error
+        score); ``optimizer='rlekf'`` takes ``'squared_error'`` only.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'rlekf'} or registered name, \
 default='adam'
         Optimizer (names added with :func:`taafs_sk.nn.register_optimizer` count).
@@ -108,20 +100,17 @@ default='adam'
         Learning rate of the activation coefficients, in an optimizer parameter group of
         their own (None: ``lr``). Not used with a fixed activation.
     activation_alpha : float, default=0.0
-        Strength of an L2 penalty on the distance of the activation coefficients from their
-        initial values (the starting shape), :math:`\alpha \lVert c - c_0 \rVert^2` added to
-        the loss in standardised units; 0 means none. Unlike ``weight_decay``, it pulls the
-        shapes towards the initial ``tanh``-like shape, not towards zero.
+        Strength of the penalty :math:`\alpha \lVert c - c_0 \rVert^2` on the activation
+        coefficients' distance from their initial values (0: none); unlike
+        ``weight_decay`` it pulls the shapes towards the starting shape, not towards zero.
     activation_warmup : int, default=0
-        Epochs at the start of ``fit`` during which the activation shapes are frozen and only
-        the weights train (with ``partial_fit``, its first calls).
+        Epochs (``partial_fit`` calls) at the start with frozen activation shapes.
     dropout : float, default=0.0
         Probability of zeroing each hidden unit's output during training (inverted dropout
         after every hidden activation); predictions use the whole network.
     lr_schedule : {'constant', 'cosine', 'plateau'}, default='constant'
-        Learning-rate schedule of each ``fit``: constant, cosine annealing to zero over
-        ``max_epochs``, or halving when the monitored loss has not improved for
-        ``patience // 3`` epochs.
+        Constant, cosine annealing to zero over ``max_epochs``, or halving when the monitored
+        loss has not improved for ``patience // 3`` epochs.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (fewer than 5 rows: monitor the
         training loss) and stop when its loss has not improved for ``patience`` epochs; the
@@ -280,12 +269,10 @@ default='adam'
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Training targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights. Integer weights are trained as repeated rows (the fit
-            equals the fit on the repeated data, exactly) while that at most multiplies the
-            rows by 16; fractional or larger weights scale each row's training loss, validation
-            loss and target-scaling weight instead. Rows are trained in an order set by their
-            values, so a fit does not depend on the row order. ``optimizer='rlekf'`` takes
-            integer weights only.
+            Non-negative row weights. Integer weights are trained as repeated rows (exactly
+            the fit on the repeated data) while that at most multiplies the rows by 16; other
+            weights scale each row's loss (training, validation) and target-scaling weight.
+            ``optimizer='rlekf'`` takes the repeated-row weights only.
 
         Returns
         -------
@@ -296,11 +283,10 @@ default='adam'
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
-        """Train one more epoch on ``(X, y)``, starting from the current weights.
+        """Train one more epoch on every row of ``(X, y)``, from the current weights.
 
-        The first call builds the network (and fixes the target scaling); later calls, and
-        calls after ``fit``, continue training it. No data is held out and there is no early
-        stopping: every row of ``(X, y)`` is trained on.
+        The first call builds the network and fixes the target scaling; nothing is held out
+        and nothing stops early.
 
         Parameters
         ----------
@@ -363,12 +349,8 @@ default='adam'
         self.loss_curve_, self.validation_loss_curve_ = loss_curves(self.net_)
         self.n_iter_ = len(self.history_)
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
-        if self.early_stopping and self.n_iter_ >= self.max_epochs and self._n_partial == 0:
-            warn_user(
-                f"TAAFSRegressor reached max_epochs={self.max_epochs} before early stopping "
-                "triggered; the model may not have converged. Increase max_epochs.",
-                ConvergenceWarning,
-            )
+        if self._n_partial == 0:
+            warn_if_not_converged(self)
 
     # --------------------------------------------------------------- prediction
     def predict(self, X):

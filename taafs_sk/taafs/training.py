@@ -209,37 +209,34 @@ class, default='adam'
     _check_build_args(module, max_epochs, batch_size, patience, device)
     monitor = early_stopping_monitor(early_stopping, incremental, n_samples,
                                      validation_fraction)
+    if monitor == "valid_loss" and split is None:
+        split = ValidSplit(validation_fraction, random_state=random_state)
+    opt_cls = optimizer_class(optimizer)
+    params = {"iterator_train": TensorBatchIterator, "iterator_valid": TensorBatchIterator,
+              "iterator_train__shuffle": True, "optimizer__weight_decay": weight_decay,
+              **net_params}
+    return TrainingNet(
+        module=module, criterion=criterion, optimizer=opt_cls,
+        # a Kalman step is its gain (optimizer__lr scales it)
+        lr=1.0 if is_measurement_optimizer(opt_cls) else lr,
+        max_epochs=max_epochs, batch_size=batch_size,
+        train_split=split if monitor == "valid_loss" else None,
+        callbacks=_callbacks(monitor, patience, verbose, divergence_hint, callbacks),
+        verbose=int(verbose == 1),  # 1: skorch's epoch table; 2: only the epoch bar
+        device=device, **params,
+    )
+
+
+def _callbacks(monitor, patience, verbose, divergence_hint, callbacks) -> list:
+    """The divergence guard, early stopping on ``monitor`` (None: none), the progress bar at
+    ``verbose=2``, then the caller's callbacks."""
     cbs = [("finite_loss", FiniteLossGuard(hint=divergence_hint))]
     if monitor is not None:
         cbs.append(("early_stopping", EarlyStopping(monitor=monitor, patience=patience,
                                                     load_best=True, sink=_silent)))
     if verbose >= 2:
         cbs.append(("progress_bar", EpochProgressBar()))
-    cbs.extend(callbacks or [])
-    if monitor == "valid_loss" and split is None:
-        split = ValidSplit(validation_fraction, random_state=random_state)
-    opt_cls = optimizer_class(optimizer)
-    measured = is_measurement_optimizer(opt_cls)
-    params = {
-        "iterator_train": TensorBatchIterator,
-        "iterator_valid": TensorBatchIterator,
-        "iterator_train__shuffle": True,
-        "optimizer__weight_decay": weight_decay,
-        **net_params,
-    }
-    return TrainingNet(
-        module=module,
-        criterion=criterion,
-        optimizer=opt_cls,
-        lr=1.0 if measured else lr,  # a Kalman step is its gain (optimizer__lr scales it)
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        train_split=split if monitor == "valid_loss" else None,
-        callbacks=cbs,
-        verbose=int(verbose == 1),  # 1: skorch's epoch table; 2: only the epoch bar
-        device=device,
-        **params,
-    )
+    return cbs + list(callbacks or [])
 
 
 def _check_build_args(module, max_epochs, batch_size, patience, device) -> None:
