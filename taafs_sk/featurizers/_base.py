@@ -23,17 +23,14 @@ from sklearn.utils import TransformerTags
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import warn_user
-from ._checks import _check_batch, _sized
+from ._checks import _check_batch
+from ._failures import FeaturizationWarning, report_failures
+from ._matminer_calls import MatminerCallsMixin
 
 __all__ = ["BaseFeaturizer", "FeaturizationWarning"]
 
 
-class FeaturizationWarning(UserWarning):
-    """Some entries could not be featurized and were returned as rows of NaN."""
-
-
-class BaseFeaturizer(MatminerBaseFeaturizer):
+class BaseFeaturizer(MatminerCallsMixin, MatminerBaseFeaturizer):
     """Turn raw entries into rows of numeric features (base class).
 
     A subclass of :class:`matminer.featurizers.base.BaseFeaturizer`, and through it of
@@ -267,116 +264,9 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
                          as_nan: bool | None = None, opt_out: str = "") -> None:
         """Raise a ValueError naming the first failed row, or warn when the rows are NaN
         (``as_nan``, default ``on_error == 'nan'``); ``opt_out`` extends the advice."""
-        if not failures:
-            return
-        first = min(failures)
-        value = entries[first]
-        value = value.to_dict() if isinstance(value, pd.Series) else value
-        what = f"row {first} ({value!r}): {failures[first]}"
-        if not (self.on_error == "nan" if as_nan is None else as_nan):
-            more = f" ({len(failures) - 1} more rows failed too)" if len(failures) > 1 else ""
-            raise ValueError(
-                f"{type(self).__name__} could not featurize {what}{more}. Fix the input, or "
-                f"pass on_error='nan'{opt_out} to get rows of NaN instead."
-            ) from failures[first]
-        warn_user(
-            f"{type(self).__name__}: {len(failures)} of {len(entries)} rows could not be "
-            f"featurized and were set to NaN; first: {what}",
-            FeaturizationWarning,
-        )
-
-    # ------------------------------------------------------------------ matminer API
-    def featurize_many(self, entries: Any, ignore_errors: bool = False,
-                       return_errors: bool = False, pbar: bool = True) -> list[list]:
-        """Featurize many entries (matminer's batch call; ``featurize_dataframe`` uses it).
-
-        Runs the batched path of :meth:`transform` (``n_jobs`` joblib workers), not one
-        :meth:`featurize` call per entry in a process pool.
-
-        Parameters
-        ----------
-        entries : list, tuple, ndarray, Series or DataFrame
-            The entries, as for :meth:`transform`; a 2-D input holds one entry per row
-            (``featurize_dataframe`` passes ``df[col_id].values``).
-        ignore_errors : bool, default=False
-            ``False``: a bad entry follows ``on_error`` (a :class:`ValueError` naming the row
-            and the value, or with ``on_error='nan'`` a row of NaN). ``True``: rows of NaN
-            whatever ``on_error`` says. Rows of NaN always come with a
-            :class:`FeaturizationWarning`; only :class:`Exception` is caught.
-        return_errors : bool, default=False
-            Append to each row the error of its entry (``'ValueError: ...'``, NaN for rows
-            that succeeded), as matminer does; needs ``ignore_errors=True``.
-        pbar : bool, default=True
-            Ignored: the batched path has no progress bar.
-
-        Returns
-        -------
-        features : list of list
-            One list of ``len(feature_labels())`` floats per entry (plus the error).
-        """
-        if return_errors and not ignore_errors:
-            raise ValueError("return_errors=True needs ignore_errors=True (as in matminer); "
-                             f"got ignore_errors={ignore_errors!r}.")
-        if not isinstance(entries, str | bytes) and _sized(entries) and len(entries) == 0:
-            return []  # as matminer: nothing to featurize gives no rows
-        _check_batch(type(self).__name__, "entries", entries)
-        check_is_fitted(self, "feature_names_out_")
-        entries = self._as_entries(entries)
-        features, failures = self._run_batches(entries)
-        self._report_failures(entries, failures, as_nan=ignore_errors or self.on_error == "nan",
-                              opt_out=" (or ignore_errors=True to featurize_many or "
-                                      "featurize_dataframe)")
-        rows = features.tolist()
-        if return_errors:
-            rows = [row + [_describe_error(failures[i]) if i in failures else np.nan]
-                    for i, row in enumerate(rows)]
-        return rows
-
-    def featurize_wrapper(self, x: Sequence, return_errors: bool = False,
-                          ignore_errors: bool = False) -> list:
-        """Featurize one entry for matminer (``MultipleFeaturizer`` calls this per entry).
-
-        Parameters
-        ----------
-        x : sequence
-            matminer's argument tuple: ``(entry,)``, or a row of several columns, which is
-            passed to :meth:`featurize` as one tuple.
-        return_errors : bool, default=False
-            Append the error (or NaN), as in :meth:`featurize_many`.
-        ignore_errors : bool, default=False
-            As in :meth:`featurize_many`: a bad entry raises a :class:`ValueError` naming
-            the value unless this or ``on_error='nan'``; NaN rows come with a
-            :class:`FeaturizationWarning`.
-
-        Returns
-        -------
-        features : list
-            The features of the entry (plus the error when ``return_errors``).
-        """
-        entry = x[0] if len(x) == 1 else tuple(x)
-        try:
-            features = [float(value) for value in self.featurize(entry)]
-        except Exception as exc:  # noqa: BLE001 - raised or reported just below
-            if not (ignore_errors or self.on_error == "nan"):
-                raise ValueError(
-                    f"{type(self).__name__} could not featurize {entry!r}: {exc}. Fix the "
-                    "input, or pass on_error='nan' (or ignore_errors=True) to get a row of "
-                    "NaN instead.") from exc
-            warn_user(f"{type(self).__name__}: {entry!r} could not be featurized and was "
-                      f"set to NaN: {exc}", FeaturizationWarning)
-            features = [np.nan] * len(self.feature_labels())
-            return features + [_describe_error(exc)] if return_errors else features
-        return features + [np.nan] if return_errors else features
-
-    def set_n_jobs(self, n_jobs: int | None) -> None:
-        """Set ``n_jobs`` (matminer's spelling of ``set_params(n_jobs=n_jobs)``).
-
-        Parameters
-        ----------
-        n_jobs : int or None
-            Number of joblib workers, as the ``n_jobs`` parameter.
-        """
-        self.n_jobs = n_jobs
+        report_failures(type(self).__name__, entries, failures,
+                        as_nan=self.on_error == "nan" if as_nan is None else as_nan,
+                        opt_out=opt_out)
 
     # ------------------------------------------------------------------ names and tags
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -409,7 +299,3 @@ class BaseFeaturizer(MatminerBaseFeaturizer):
         tags.input_tags.two_d_array = False
         tags.transformer_tags.preserves_dtype = []
         return tags
-
-
-def _describe_error(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
