@@ -40,6 +40,8 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
+from .._validation import check_count, check_real
+
 __all__ = ["RLEKF", "SYMMETRIZE_EVERY", "block_sizes", "covariance_bytes"]
 
 #: Updates between two symmetrisations of the covariance blocks. The rank-one update is
@@ -98,6 +100,22 @@ def covariance_bytes(sizes: Iterable[int], dtype: torch.dtype = torch.float32) -
     """
     itemsize = torch.empty((), dtype=dtype).element_size()
     return int(sum(n * n for n in sizes)) * itemsize
+
+
+def _check_options(lr, block_size, lambda1, nu, p0, noise, max_memory_mb, weight_decay) -> None:
+    """Refuse RLEKF options out of range, naming them (the library's scalar checks)."""
+    for name, value in (("lr", lr), ("p0", p0), ("max_memory_mb", max_memory_mb)):
+        check_real(f"{name} of RLEKF", value, minimum=0, include_minimum=False)
+    for name, value in (("lambda1", lambda1), ("nu", nu)):
+        check_real(f"{name} of RLEKF", value, minimum=0, maximum=1, include_minimum=False)
+    if noise is not None:
+        check_real("noise of RLEKF", noise, minimum=0, include_minimum=False)
+    check_count("block_size of RLEKF", block_size)
+    if weight_decay != 0:
+        raise ValueError(
+            f"weight_decay of RLEKF must be 0 (the Kalman filter has no L2 penalty), got "
+            f"{weight_decay!r}; use optimizer='adamw' for weight decay."
+        )
 
 
 class RLEKF(torch.optim.Optimizer):
@@ -167,21 +185,7 @@ class RLEKF(torch.optim.Optimizer):
         max_memory_mb: float = 1024.0,
         weight_decay: float = 0.0,
     ) -> None:
-        checks = {"lr": (lr, 0, None), "lambda1": (lambda1, 0, 1), "nu": (nu, 0, 1),
-                  "p0": (p0, 0, None), "max_memory_mb": (max_memory_mb, 0, None)}
-        for name, (value, low, high) in checks.items():
-            if not (value > low and (high is None or value <= high)):
-                bound = f"in ({low}, {high}]" if high is not None else f"> {low}"
-                raise ValueError(f"{name} of RLEKF must be {bound}, got {value!r}.")
-        if noise is not None and not noise > 0:
-            raise ValueError(f"noise of RLEKF must be > 0 or None, got {noise!r}.")
-        if weight_decay != 0:
-            raise ValueError(
-                f"weight_decay of RLEKF must be 0 (the Kalman filter has no L2 penalty), got "
-                f"{weight_decay!r}; use optimizer='adamw' for weight decay."
-            )
-        if isinstance(block_size, bool) or int(block_size) != block_size or block_size < 1:
-            raise ValueError(f"block_size of RLEKF must be a positive int, got {block_size!r}.")
+        _check_options(lr, block_size, lambda1, nu, p0, noise, max_memory_mb, weight_decay)
         defaults = dict(lr=lr, block_size=int(block_size), lambda1=lambda1, nu=nu, p0=p0,
                         noise=noise, max_memory_mb=max_memory_mb, weight_decay=0.0)
         super().__init__(params, defaults)
