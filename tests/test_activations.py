@@ -45,7 +45,7 @@ def _on_grid(act, width):
 @pytest.mark.parametrize("sharing", SHARING_SCHEMES)
 @pytest.mark.parametrize("basis", BASES)
 def test_taaf_starts_close_to_tanh(basis, sharing):
-    net = MLP(2, HIDDEN, 1, make_activation_factory(basis, 8, sharing))
+    net = MLP(2, HIDDEN, 1, make_activation_factory(basis, n_basis=8, sharing=sharing))
     for act, width in zip(net.activations, HIDDEN, strict=True):
         err = (_on_grid(act, width) - torch.tanh(Z)[:, None]).abs().max()
         assert float(err) < INIT_TOL[basis]
@@ -53,7 +53,7 @@ def test_taaf_starts_close_to_tanh(basis, sharing):
 
 @pytest.mark.parametrize("basis", [*POLYNOMIALS, "bspline"])
 def test_identity_init_is_exact_under_clamp_normalization(basis):
-    act = TAAF(4, basis, 6, normalization="clamp", init="identity")
+    act = TAAF(4, basis, n_basis=6, normalization="clamp", init="identity")
     torch.testing.assert_close(_on_grid(act, 4), Z[:, None].expand(-1, 4), rtol=0, atol=1e-5)
 
 
@@ -61,7 +61,7 @@ def test_identity_init_is_exact_under_clamp_normalization(basis):
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
 @pytest.mark.parametrize("basis", BASES)
 def test_initial_coefficients_are_the_least_squares_fit(basis, normalization, init):
-    act = TAAF(None, basis, 7, normalization=normalization, init=init)
+    act = TAAF(None, basis, n_basis=7, normalization=normalization, init=init)
     z = Z.double()
     phi = act.basis(normalize(z, normalization)).double()  # (G, K)
     target = {"tanh": torch.tanh, "silu": F.silu, "identity": lambda v: v}[init](z)
@@ -73,7 +73,7 @@ def test_initial_coefficients_are_the_least_squares_fit(basis, normalization, in
 
 @pytest.mark.parametrize("basis", ["bspline", "legendre"])
 def test_per_neuron_taaf_starts_with_identical_rows(basis):
-    act = TAAF(5, basis, 6, sharing="neuron")
+    act = TAAF(5, basis, n_basis=6, sharing="neuron")
     assert act.weight.shape == (5, 7)
     assert torch.equal(act.weight, act.weight[:1].expand(5, -1))
 
@@ -91,7 +91,7 @@ def _formula(n_basis, sharing, hidden):
 @pytest.mark.parametrize("basis", ["bspline", "fourier", "grbf", "chebyshev1", "jacobi"])
 def test_count_activation_params_matches_formula_and_network(basis, sharing, hidden):
     n_basis = 6
-    net = MLP(4, hidden, 1, make_activation_factory(basis, n_basis, sharing))
+    net = MLP(4, hidden, 1, make_activation_factory(basis, n_basis=n_basis, sharing=sharing))
     expected = _formula(n_basis, sharing, hidden)
     assert count_activation_params(basis, n_basis, sharing, hidden) == expected
     assert _unique_params(net.activations) == expected
@@ -109,7 +109,7 @@ def test_fixed_activations_add_no_parameters(basis, sharing):
 @pytest.mark.parametrize(("sharing", "n_modules"), [("global", 1), ("network", 1), ("layer", 3),
                                                      ("neuron", 3)])
 def test_distinct_activation_modules_per_network(sharing, n_modules):
-    net = MLP(2, HIDDEN, 1, make_activation_factory("legendre", 5, sharing))
+    net = MLP(2, HIDDEN, 1, make_activation_factory("legendre", n_basis=5, sharing=sharing))
     assert len({id(act) for act in net.activations}) == n_modules
 
 
@@ -117,14 +117,14 @@ def test_distinct_activation_modules_per_network(sharing, n_modules):
                          [("global", True), ("network", False), ("layer", False),
                           ("neuron", False)])
 def test_reuse_across_networks_built_by_one_factory(sharing, shared_across_networks):
-    factory = make_activation_factory("grbf", 5, sharing)
+    factory = make_activation_factory("grbf", n_basis=5, sharing=sharing)
     first, second = MLP(2, (4, 4), 1, factory), MLP(3, (6,), 1, factory)
     assert (first.activations[0] is second.activations[0]) is shared_across_networks
 
 
 @pytest.mark.parametrize("sharing", ["global", "network"])
 def test_shared_activation_updates_every_layer(sharing):
-    net = MLP(2, HIDDEN, 1, make_activation_factory("chebyshev1", 5, sharing))
+    net = MLP(2, HIDDEN, 1, make_activation_factory("chebyshev1", n_basis=5, sharing=sharing))
     with torch.no_grad():
         net.activations[0].weight[-1] = 0.25  # the bias
     for act, width in zip(net.activations, HIDDEN, strict=True):
@@ -132,12 +132,13 @@ def test_shared_activation_updates_every_layer(sharing):
 
 
 def test_neuron_sharing_gives_per_neuron_weights_of_each_width():
-    net = MLP(2, HIDDEN, 1, make_activation_factory("bessel", 4, "neuron"))
+    net = MLP(2, HIDDEN, 1, make_activation_factory("bessel", n_basis=4, sharing="neuron"))
     assert [tuple(act.weight.shape) for act in net.activations] == [(h, 5) for h in HIDDEN]
 
 
 def test_factory_is_picklable_and_keeps_building():
-    factory = pickle.loads(pickle.dumps(make_activation_factory("fourier", 4, "layer")))
+    factory = make_activation_factory("fourier", n_basis=4, sharing="layer")
+    factory = pickle.loads(pickle.dumps(factory))
     net = MLP(2, (3,), 1, factory)
     assert isinstance(net.activations[0], TAAF)
     assert net(torch.zeros(2, 2)).shape == (2, 1)
@@ -198,11 +199,11 @@ def test_per_neuron_taaf_needs_a_positive_width(num_features):
 
 # -------------------------------------------------------------------------- gradients
 @pytest.mark.parametrize("fused", [True, False])
-@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
 @pytest.mark.parametrize("basis", BASES)
 def test_gradients_flow_to_every_coefficient_and_the_bias(basis, sharing, fused):
     gen = torch.Generator().manual_seed(0)
-    act = TAAF(4, basis, 6, sharing=sharing, fused=fused)
+    act = TAAF(4, basis, n_basis=6, sharing=sharing, fused=fused)
     z = torch.rand(256, 4, generator=gen) * 6 - 3
     loss = (act(z) - torch.randn(256, 4, generator=gen)).square().mean()
     loss.backward()
@@ -213,12 +214,14 @@ def test_gradients_flow_to_every_coefficient_and_the_bias(basis, sharing, fused)
 
 
 @pytest.mark.parametrize("normalization", NORMALIZATIONS)
-@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
 @pytest.mark.parametrize("basis", BASES)
 def test_fused_and_reference_taaf_agree(basis, sharing, normalization):
     gen = torch.Generator().manual_seed(1)
-    fused = TAAF(3, basis, 6, normalization, sharing=sharing, fused=True).double()
-    eager = TAAF(3, basis, 6, normalization, sharing=sharing, fused=False).double()
+    fused = TAAF(3, basis, n_basis=6, sharing=sharing, normalization=normalization,
+                 fused=True).double()
+    eager = TAAF(3, basis, n_basis=6, sharing=sharing, normalization=normalization,
+                 fused=False).double()
     with torch.no_grad():
         eager.weight.copy_(fused.weight + 0.1 * torch.randn(fused.weight.shape, generator=gen,
                                                             dtype=torch.float64))
@@ -233,7 +236,7 @@ def test_fused_and_reference_taaf_agree(basis, sharing, normalization):
 
 
 def test_an_optimizer_step_changes_the_activation():
-    act = TAAF(None, "bspline", 6)
+    act = TAAF(None, "bspline", n_basis=6)
     z = torch.linspace(-3, 3, 50)[:, None]
     before = act(z).detach().clone()
     opt = torch.optim.SGD(act.parameters(), lr=0.5)
@@ -243,7 +246,7 @@ def test_an_optimizer_step_changes_the_activation():
 
 
 def test_coefficients_and_bias_are_views_of_weight():
-    act = TAAF(3, "legendre", 4, sharing="neuron")
+    act = TAAF(3, "legendre", n_basis=4, sharing="neuron")
     with torch.no_grad():
         act.weight[:, -1] = 2.0
         act.weight[:, 0] = 5.0
@@ -253,8 +256,8 @@ def test_coefficients_and_bias_are_views_of_weight():
 
 
 # --------------------------------------------------------------------- activation_grid
-@pytest.mark.parametrize(("module", "width"), [(TAAF(4, "grbf", 5, sharing="neuron"), 4),
-                                               (TAAF(None, "fourier", 5), 1),
+@pytest.mark.parametrize(("module", "width"), [(TAAF(4, "grbf", n_basis=5, sharing="neuron"), 4),
+                                               (TAAF(None, "fourier", n_basis=5), 1),
                                                (torch.nn.Tanh(), 1)])
 def test_activation_grid_shape_values_and_mode(module, width):
     module.train()
@@ -266,3 +269,64 @@ def test_activation_grid_shape_values_and_mode(module, width):
         z = torch.tensor(grid, dtype=torch.float32)[:, None].expand(-1, width).contiguous()
         expected = module(z).double().numpy()
     np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-6)
+
+
+# --------------------------------------------------------- keyword-only options, vocabulary
+@pytest.mark.parametrize("build", [
+    lambda: make_activation_factory("legendre", 5),
+    lambda: make_activation_factory("legendre", 5, "layer"),
+    lambda: TAAF(3, "legendre", 5),
+    lambda: TAAF(3, "legendre", 5, "neuron"),
+])
+def test_options_after_basis_are_keyword_only(build):
+    with pytest.raises(TypeError, match="positional argument"):
+        build()
+
+
+def test_factory_and_taaf_take_their_options_in_the_same_order():
+    import inspect
+
+    factory = list(inspect.signature(make_activation_factory).parameters)
+    taaf = list(inspect.signature(TAAF).parameters)
+    assert factory[1:] == taaf[2:]  # after basis (and TAAF's num_features)
+    assert factory[1:3] == ["n_basis", "sharing"]
+
+
+def test_taaf_sharing_layer_is_a_deprecated_spelling_of_shared():
+    with pytest.warns(FutureWarning, match="sharing='layer' of TAAF is deprecated.*'shared'"):
+        old = TAAF(3, "legendre", n_basis=5, sharing="layer")
+    new = TAAF(3, "legendre", n_basis=5, sharing="shared")
+    assert old.sharing == "shared" and old.weight.shape == new.weight.shape == (6,)
+    torch.testing.assert_close(_on_grid(old, 3), _on_grid(new, 3), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(("sharing", "taaf_sharing"), [("global", "shared"),
+                                                       ("network", "shared"),
+                                                       ("layer", "shared"),
+                                                       ("neuron", "neuron")])
+def test_factory_schemes_build_taafs_of_the_taaf_vocabulary(sharing, taaf_sharing, recwarn):
+    net = MLP(2, HIDDEN, 1, make_activation_factory("legendre", n_basis=4, sharing=sharing))
+    assert {act.sharing for act in net.activations} == {taaf_sharing}
+    assert not [w for w in recwarn if issubclass(w.category, FutureWarning)]
+
+
+# ----------------------------------------------------------------------- init, truthfully
+def test_named_init_is_reported_as_given():
+    act = TAAF(3, "legendre", n_basis=5, init="silu")
+    assert act.init == "silu" and not act.residual and act.base is None
+
+
+@pytest.mark.parametrize("init", [torch.tanh, F.softplus, torch.nn.CELU(alpha=0.2)])
+def test_callable_init_is_reported_as_given(init):
+    act = TAAF(3, "legendre", n_basis=5, init=init)
+    assert act.init is init and act.residual
+    assert act.init in (act.base, getattr(act.base, "fn", None))
+    assert "init=base" in repr(act)
+    twin = TAAF(3, "legendre", n_basis=5, init=act.init)  # what it reports builds it again
+    torch.testing.assert_close(_on_grid(twin, 3), _on_grid(act, 3), rtol=0, atol=0)
+
+
+def test_init_is_read_only():
+    act = TAAF(3, "legendre", n_basis=5)
+    with pytest.raises(AttributeError):
+        act.init = "silu"

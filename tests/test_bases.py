@@ -15,8 +15,9 @@ from hypothesis.extra import numpy as hnp
 from numpy.polynomial.legendre import leggauss
 from scipy import special
 
-from taafs_sk.nn._fused import AMPLIFICATION_LIMIT, NORMALIZATIONS, _plan, fused_taaf, normalize
+from taafs_sk.nn._fused import NORMALIZATIONS, fused_taaf, normalize
 from taafs_sk.nn.bases import (
+    AMPLIFICATION_LIMIT,
     BASES,
     BesselBasis,
     BSplineBasis,
@@ -415,7 +416,7 @@ AMPLIFYING = [("bspline", 20, {"order": 2}), ("bspline", 13, {"order": 3}),
 def test_fused_float32_is_accurate_for_amplifying_bases(name, n_basis, options, per_neuron):
     basis = make_basis(name, n_basis, **options)
     assert basis.amplification > AMPLIFICATION_LIMIT  # exercises the float64 feature path
-    assert _plan(basis, torch.float32, "softsign").dtype == F64
+    assert basis.fused_plan(torch.float32).dtype == F64
     z64 = _away_from_kinks((64, 4), seed=10).requires_grad_(True)
     w64 = _weight(basis, 4, per_neuron, seed=11).requires_grad_(True)
     z32 = z64.detach().float().requires_grad_(True)
@@ -435,7 +436,7 @@ def test_fused_float32_is_accurate_for_amplifying_bases(name, n_basis, options, 
 def test_low_amplification_basis_keeps_float32_features():
     basis = make_basis("grbf", 8)
     assert basis.amplification < AMPLIFICATION_LIMIT
-    assert _plan(basis, torch.float32, "tanh").dtype == torch.float32
+    assert basis.fused_plan(torch.float32).dtype == torch.float32
 
 
 @pytest.mark.parametrize("norm", NORMALIZATIONS)
@@ -498,3 +499,69 @@ def test_grbf_geometric_features_equal_the_direct_gaussians():
     gamma = torch.diagonal(basis.maps[0][:, 1: basis.n_basis + 1])
     torch.testing.assert_close(S[1: basis.n_basis + 1].T * gamma, basis.values(u),
                                rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------------------------------ the plan's life cycle
+@pytest.mark.parametrize(("name", "n_basis", "options"), VARIANTS, ids=VARIANT_IDS)
+def test_every_family_states_its_representation_in_one_vocabulary(name, n_basis, options):
+    basis = make_basis(name, n_basis, **options)
+    assert basis.representation in ("powers", "direct")
+    if basis.representation == "direct":  # the maps only pick and scale
+        assert basis.amplification == pytest.approx(1.0)
+        assert ((basis.maps[0] != 0).sum(1) == 1).all()
+
+
+@pytest.mark.parametrize("name", ["legendre", "chebyshev1", "fourier"])
+def test_high_degree_switches_to_the_direct_representation(name):
+    assert make_basis(name, 6).representation == "powers"
+    basis = make_basis(name, 40)
+    assert basis.representation == "direct" and basis.tanh_slopes is None
+
+
+def test_fused_plan_is_cached_per_dtype_and_built_again_after_a_move():
+    basis = make_basis("legendre", 6)
+    plan32, plan64 = basis.fused_plan(torch.float32), basis.fused_plan(F64)
+    assert basis.fused_plan(torch.float32) is plan32 and plan64 is not plan32
+    assert plan32.dtype == torch.float32 and plan32.tanh_both is not None
+    basis.to(torch.device("cpu"))
+    assert basis.fused_plan(torch.float32) is not plan32
+
+
+def test_loading_a_state_dict_forgets_the_plan():
+    torch.manual_seed(0)
+    from taafs_sk.nn import TAAF
+
+    act = TAAF(3, "legendre", n_basis=5).double()
+    z = _away_from_kinks((6, 3), seed=20)
+    with torch.no_grad():
+        before = act(z)
+        state = act.state_dict()
+        state["basis.maps"] = 2.0 * state["basis.maps"]  # every B_k doubled
+        state["weight"] = state["weight"].clone()
+        state["weight"][-1] = 0.0
+        act.load_state_dict(state)
+        after = act(z)
+    torch.testing.assert_close(after, 2.0 * before, rtol=1e-12, atol=1e-12)
+
+
+def test_set_fused_maps_without_optional_rows_clears_the_old_ones():
+    basis = make_basis("legendre", 5)
+    assert basis.tanh_slopes is not None and basis.curvature_maps is not None
+    plan = basis.fused_plan(F64)
+    basis.set_fused_maps(basis.maps[0].numpy(), basis.maps[1].numpy())
+    assert basis.tanh_slopes is None and basis.curvature_maps is None
+    new = basis.fused_plan(F64)
+    assert new is not plan and new.tanh_both is None and new.curvature is None
+    z = _away_from_kinks((4, 3), seed=21).requires_grad_(True)
+    weight = _weight(basis, 3, False, seed=22).requires_grad_(True)
+    assert torch.autograd.gradgradcheck(lambda z, w: fused_taaf(z, w, basis, "tanh"),
+                                        (z, weight), eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+def test_set_fused_maps_refuses_wrong_tanh_slopes():
+    basis = make_basis("legendre", 5)
+    values, slopes = basis.maps[0].numpy(), basis.maps[1].numpy()
+    with pytest.raises(ValueError, match=r"tanh_slopes @ features\(u\) differs"):
+        basis.set_fused_maps(values, slopes, tanh_slopes=slopes)
+    with pytest.raises(ValueError, match=r"tanh_slopes of shape \(n_basis, 7\)"):
+        basis.set_fused_maps(values, slopes, tanh_slopes=slopes[:, :3])

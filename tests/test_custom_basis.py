@@ -122,10 +122,80 @@ def test_set_fused_maps_refuses_inconsistent_maps():
         Wrong(3)
 
 
+class ScaledMonomials(Monomials):
+    """``scale * u^k``, with maps that follow ``rescale`` (and, optionally, tanh slopes)."""
+
+    def __init__(self, n_basis: int, tanh: bool = False) -> None:
+        self.scale, self.tanh = 1.0, tanh
+        super().__init__(n_basis)
+
+    def values(self, u):
+        return self.scale * super().values(u)
+
+    def features(self, u):  # powers u^0 .. u^(K+1): two spare ones for (1 - u^2) B'
+        return u[None] ** torch.arange(self.n_basis + 2, dtype=u.dtype, device=u.device).view(
+            -1, *[1] * u.dim())
+
+    def set_fused_maps(self, values, slopes, curvatures=None, tanh_slopes=None):
+        K = self.n_basis
+        values, slopes = self.scale * np.eye(K, K + 2), np.zeros((K, K + 2))
+        slopes[np.arange(1, K), np.arange(K - 1)] = self.scale * np.arange(1, K)
+        folded = slopes.copy()
+        folded[:, 2:] -= slopes[:, :-2]
+        super().set_fused_maps(values, slopes, tanh_slopes=folded if self.tanh else None)
+
+    def rescale(self, scale: float) -> None:
+        self.scale = scale
+        self.set_fused_maps(None, None)
+
+
+def test_default_hooks_of_the_fused_contract():
+    basis = Monomials(4)
+    assert basis.tanh_slopes is None and basis.curvature_maps is None
+    assert basis.representation is None and basis.curvature_on_features
+    assert basis.amplification == pytest.approx(1.0)
+    plan = basis.fused_plan(torch.float32)
+    assert plan.tanh_both is None and plan.curvature is None and plan.joint is None
+    eager = Cosines(3)
+    assert eager.maps is None and not eager.supports_fused
+    with pytest.raises(NotImplementedError, match="set_fused_maps was not called"):
+        eager.fused_plan(torch.float32)
+
+
+@pytest.mark.parametrize("tanh", [False, True])
+@pytest.mark.parametrize("normalization", ["tanh", "softsign"])
+def test_set_fused_maps_after_a_fused_forward_takes_effect(tanh, normalization):
+    torch.manual_seed(0)
+    fused = TAAF(3, ScaledMonomials(5, tanh=tanh), normalization=normalization).double()
+    eager = TAAF(3, ScaledMonomials(5, tanh=tanh), normalization=normalization,
+                 fused=False).double()
+    eager.load_state_dict(fused.state_dict())
+    z = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    fused(z)  # builds and caches the plan
+    plan = fused.basis.fused_plan(torch.float64)
+    assert (plan.tanh_both is not None) == tanh
+    for act in (fused, eager):
+        act.basis.rescale(3.0)
+    assert fused.basis.fused_plan(torch.float64) is not plan
+    y_f, y_e = fused(z), eager(z)
+    torch.testing.assert_close(y_f, y_e, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(torch.autograd.grad(y_f.sum(), z)[0],
+                               torch.autograd.grad(y_e.sum(), z)[0], rtol=1e-12, atol=1e-12)
+
+
+def test_custom_tanh_slopes_pass_gradcheck_to_second_order():
+    basis = ScaledMonomials(5, tanh=True).double()
+    act = TAAF(3, basis, sharing="neuron").double()
+    z = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    assert act.basis.fused_plan(torch.float64).tanh_both is not None
+    assert torch.autograd.gradcheck(act, (z,))
+    assert torch.autograd.gradgradcheck(act, (z,))
+
+
 # ------------------------------------------------------------------------- registration
 def test_registered_name_works_everywhere(registered, toy):
     assert make_basis("test_cosines", 3).n_basis == 3
-    assert TAAF(3, "test_monomials", 4).uses_fused
+    assert TAAF(3, "test_monomials", n_basis=4).uses_fused
     X, y = toy
     model = TAAFSRegressor(basis="test_cosines", n_basis=4, **SMALL).fit(X, y)
     assert isinstance(model.module_.activations[0].basis, Cosines)
@@ -182,7 +252,7 @@ def test_instance_trains_clones_and_pickles(make, toy):
     np.testing.assert_allclose(twin.predict(X), fitted.predict(X), rtol=1e-6)
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
-    assert "maps" not in inst._buffers or inst.maps.dtype == torch.float64  # untouched
+    assert inst.maps is None or inst.maps.dtype == torch.float64  # untouched
 
 
 def test_pickled_estimator_re_registers_its_basis(registered, toy):

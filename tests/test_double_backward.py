@@ -30,7 +30,7 @@ def _inputs(basis, sharing, seed):
 
 
 @pytest.mark.parametrize("fused", [True, False])
-@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
 @pytest.mark.parametrize("name", BASES)
 def test_gradgradcheck_every_basis(name, sharing, fused):
     basis = make_basis(name, 5)
@@ -51,17 +51,17 @@ def test_fused_gradgradcheck_other_normalizations(name, normalization):
 
 
 @pytest.mark.parametrize("name", ["legendre", "chebyshev1", "fourier"])
-def test_gradgradcheck_in_the_recurrence_representation(name):
-    basis = make_basis(name, 24)  # above MONOMIAL_LIMIT: values and slopes from recurrences
-    assert basis.representation in ("recurrence", "direct")
-    z, weight = _inputs(basis, "layer", seed=2)
+def test_gradgradcheck_in_the_direct_representation(name):
+    basis = make_basis(name, 24)  # above AMPLIFICATION_LIMIT: values and slopes themselves
+    assert basis.representation == "direct"
+    z, weight = _inputs(basis, "shared", seed=2)
     assert torch.autograd.gradgradcheck(lambda z, w: fused_taaf(z, w, basis, "tanh"),
                                         (z, weight))
 
 
 def _force_step_grads(fused: bool, sharing: str, basis: str):
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(3, 6), TAAF(6, basis, 6, sharing=sharing, fused=fused),
+    net = nn.Sequential(nn.Linear(3, 6), TAAF(6, basis, n_basis=6, sharing=sharing, fused=fused),
                         nn.Linear(6, 1)).double()
     with torch.no_grad():
         for act in net.modules():
@@ -76,7 +76,7 @@ def _force_step_grads(fused: bool, sharing: str, basis: str):
     return [p.grad.clone() for p in net.parameters()]
 
 
-@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
 @pytest.mark.parametrize("basis", ["bspline", "chebyshev1", "grbf"])
 def test_force_training_step_fused_equals_eager(basis, sharing):
     fused = _force_step_grads(True, sharing, basis)
@@ -151,7 +151,7 @@ def test_bspline_gradgradcheck_each_order(order):
                                         (z, weight))
 
 
-@pytest.mark.parametrize("sharing", ["layer", "neuron"])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
 @pytest.mark.parametrize("name", ["bspline", "fourier", "grbf", "legendre", "hermite"])
 def test_first_order_backward_skips_the_differentiable_function(name, sharing):
     """Without ``create_graph`` the gradients come straight from the saved features (no

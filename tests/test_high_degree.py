@@ -95,7 +95,8 @@ def test_eager_and_fused_agree_with_scipy(label, n_basis, dtype):
                                    "fourier"])
 def test_fused_gradcheck_at_large_n_basis(label, n_basis):
     name, options = FAMILIES[label]
-    act = TAAF(2, name, n_basis, sharing="neuron", basis_kwargs=options or None).double()
+    act = TAAF(2, name, n_basis=n_basis, sharing="neuron",
+               basis_kwargs=options or None).double()
     gen = torch.Generator().manual_seed(n_basis)
     weight = (torch.randn(act.weight.shape, generator=gen, dtype=torch.float64)
               / math.sqrt(n_basis)).requires_grad_(True)

@@ -85,6 +85,18 @@ def test_every_sharing_keeps_outputs_and_adds_the_expected_parameters(sharing, n
         assert [t.num_features for t in _taafs(new)] == [6, 5]
 
 
+@pytest.mark.parametrize(("sharing", "taaf_sharing"), [("layer", "shared"), ("neuron", "neuron"),
+                                                       ("network", "shared"),
+                                                       ("global", "shared")])
+def test_schemes_give_taafs_of_the_taaf_vocabulary_without_warnings(sharing, taaf_sharing):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        new = replace_activations(_mlp(), sharing=sharing)
+    assert {t.sharing for t in _taafs(new)} == {taaf_sharing}
+
+
 def test_network_sharing_gives_one_taaf_per_element_network():
     model = _Elements()
     new = replace_activations(model, "bspline", sharing="network")

@@ -19,32 +19,42 @@ price. Here two :class:`torch.autograd.Function` do the whole activation:
     then ``backward()``) uses the slope maps, the basis' ``second_derivatives`` and
     :math:`\mathrm{norm}''`. Third derivatives are not supported.
 
-One code path serves a weight shared by every neuron, ``(K + 1,)``, and per-neuron weights,
-``(F, K + 1)``. Where the basis' change of representation amplifies rounding
-(``basis.amplification`` above ``AMPLIFICATION_LIMIT``, e.g. fine B-spline grids) and the
-input is in reduced precision, the features are built in float64.
+The matrices come from the basis' :class:`~taafs_sk.nn.bases.FusedPlan`
+(``basis.fused_plan(dtype)``, built on first use and owned by the basis; see
+:class:`~taafs_sk.nn.Basis` for every hook it reads). Under ``normalization='tanh'`` a basis
+with ``tanh_slopes`` gives the gradient factor :math:`f'(u)(1 - u^2)` from the forward
+product itself (``plan.tanh_both``). One code path serves a weight shared by every neuron,
+``(K + 1,)``, and per-neuron weights, ``(F, K + 1)``. Where the basis' change of
+representation amplifies rounding (``basis.amplification`` above ``AMPLIFICATION_LIMIT``,
+e.g. fine B-spline grids) and the input is in reduced precision, the features are built in
+float64 (``plan.dtype``).
 """
 
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import torch
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
-from .bases import Basis
+from .bases import AMPLIFICATION_LIMIT, Basis, FusedPlan
 
 __all__ = ["NORMALIZATIONS", "normalize", "fused_taaf", "AMPLIFICATION_LIMIT"]
 
 #: name -> input scale ``s`` of the clipping normalisations (``u = clip(z / s, -1, 1)``).
 _CLIP_SCALES = {"clamp": 3.0, "none": 1.0}
 NORMALIZATIONS = ("tanh", "softsign", "clamp", "none")
-AMPLIFICATION_LIMIT = 1e3
 
 
 def normalize(z: torch.Tensor, normalization: str) -> torch.Tensor:
-    """Map pre-activations to the basis domain [-1, 1] (differentiable torch ops)."""
+    """Map pre-activations to the basis domain [-1, 1] (differentiable torch ops).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn._fused import normalize
+    >>> normalize(torch.tensor([-6.0, 1.5]), "clamp")
+    tensor([-1.0000,  0.5000])
+    """
     if normalization == "tanh":
         return torch.tanh(z)
     if normalization == "softsign":
@@ -65,60 +75,13 @@ def _chain(z: torch.Tensor, u: torch.Tensor, normalization: str, second: bool = 
     return inside.to(u.dtype) * inv, None
 
 
-class _Plan(NamedTuple):
-    """The plan of taafs-sk <= 0.2, kept so that old pickles (which cached one) load."""
+class _Plan(tuple):
+    """A plan that taafs-sk 0.1 pickled in ``Basis._fused_plans``: such pickles rebuild it
+    (``_Plan.__new__(_Plan, *fields)``) before ``Basis.__setstate__`` drops it. Used by
+    nothing else; remove it when 0.1 pickles need no longer load (``tests/test_legacy.py``)."""
 
-    dtype: torch.dtype
-    both_t: torch.Tensor
-    value_t: torch.Tensor
-    value: torch.Tensor
-    folded: bool
-
-
-class _FusedPlan(NamedTuple):
-    """Per (basis, dtype, device, normalization): the maps of ``weight = [c, b]``."""
-
-    dtype: torch.dtype  # working dtype of the features
-    value: torch.Tensor  # (K + 1, m): f + b on the features
-    slope: torch.Tensor  # (K + 1, m): f' (d/du)
-    both: torch.Tensor  # (K + 1, 2 m): [value, slope]
-    forward: torch.Tensor  # (K + 1, 2 m): [value, slope or (1 - u^2) slope when folded]
-    folded: bool  # forward's slope rows already include norm'(z) (polynomials under tanh)
-    curvature: torch.Tensor | None  # (K + 1, m2): f'' on curvature_features, if supplied
-    joint: torch.Tensor | None  # (K + 1, 2 m): [slope, f''] when curvature_features is S
-    value_t: torch.Tensor  # (m, K + 1): value.T, contiguous (shared weights: one mv)
-    forward_t: torch.Tensor  # (2 m, K + 1): forward.T, contiguous
-
-
-def _plan(basis: Basis, dtype: torch.dtype, normalization: str) -> _FusedPlan:
-    """Cached :class:`_FusedPlan`; the bias entry of ``weight`` maps onto the constant ``S[0]``."""
-    key = (dtype, basis.maps.device, normalization)
-    cache = basis.__dict__.setdefault("_fused_plans", {})
-    if key not in cache:
-        wd = dtype
-        if dtype != torch.float64 and basis.amplification > AMPLIFICATION_LIMIT:
-            wd = torch.float64
-        tanh_slopes = getattr(basis, "tanh_slopes", None)
-        folded = normalization == "tanh" and tanh_slopes is not None
-        value, slope = basis.maps[0], basis.maps[1]
-        bias_row = torch.zeros_like(value[:1])
-        bias_row[0, 0] = 1.0
-        zero_row = torch.zeros_like(bias_row)
-        value = torch.cat([value, bias_row]).to(wd)  # (K + 1, m)
-        slope = torch.cat([slope, zero_row]).to(wd)
-        both = torch.cat([value, slope], 1).contiguous()
-        fwd = both
-        if folded:
-            fwd = torch.cat([value, torch.cat([tanh_slopes, zero_row]).to(wd)], 1).contiguous()
-        curv = joint = None
-        if "curvature_maps" in basis._buffers:
-            curv = basis.curvature_maps
-            curv = torch.cat([curv, torch.zeros_like(curv[:1])]).to(wd).contiguous()
-            if type(basis).curvature_features is Basis.curvature_features:
-                joint = torch.cat([slope, curv], 1).contiguous()
-        cache[key] = _FusedPlan(wd, value.contiguous(), slope.contiguous(), both, fwd, folded,
-                                curv, joint, value.T.contiguous(), fwd.T.contiguous())
-    return cache[key]
+    def __new__(cls, *fields):
+        return super().__new__(cls, fields)
 
 
 def _combine(weight: torch.Tensor, rows: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
@@ -147,7 +110,7 @@ def _project(S: torch.Tensor, g: torch.Tensor, rows: torch.Tensor, shared: bool)
     return torch.mm(gS.T, rows.T)  # (F, K + 1)
 
 
-def _first_order(g, S, dz, weight, plan, need_z, need_w):
+def _first_order(g, S, dz, weight, plan: FusedPlan, need_z: bool, need_w: bool):
     """``(dL/dz, dL/dweight)`` of :class:`_TAAFFunction` for the output gradient ``g``."""
     grad_z = g * dz if need_z else None
     grad_w = None
@@ -159,37 +122,49 @@ def _first_order(g, S, dz, weight, plan, need_z, need_w):
     return grad_z, grad_w
 
 
+def _forward_rows(plan: FusedPlan, normalization: str, need_z: bool):
+    """``(rows, rows.T, chained)``: the rows of the forward product and whether its second
+    half is already :math:`df/dz` (``tanh_both``) rather than :math:`df/du`."""
+    if not need_z:
+        return plan.value, plan.value_t, False
+    if normalization == "tanh" and plan.tanh_both is not None:
+        return plan.tanh_both, plan.tanh_both_t, True
+    return plan.both, plan.both_t, False
+
+
+def _evaluate(z, u, w, S, plan: FusedPlan, normalization: str, need_z: bool):
+    """``(y, dy/dz)`` (``dy/dz`` None unless ``need_z``) in the working dtype."""
+    rows, rows_t, chained = _forward_rows(plan, normalization, need_z)
+    if w.dim() == 1:  # shared weight: a matrix-vector product, then one matrix product
+        m = S.shape[0]
+        out = torch.mm(torch.mv(rows_t, w).view(-1, m), S.reshape(m, -1)).view(-1, *z.shape)
+    else:
+        out = _combine(w, rows, S)
+    if not need_z:
+        return out[0], None
+    slope = out[1]
+    if chained:
+        return out[0], slope
+    if normalization == "tanh":  # f'(u) (1 - u^2) in two calls
+        return out[0], torch.addcmul(slope, slope * u, u, value=-1.0)
+    return out[0], slope * _chain(z, u, normalization)[0]
+
+
 class _TAAFFunction(torch.autograd.Function):
     """``y = [c, b] . [B(norm(z)), 1]``; the weight is shared ``(K+1,)`` or per neuron."""
 
     @staticmethod
     def forward(ctx, z, weight, basis, normalization):
         need_z, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        plan = _plan(basis, z.dtype, normalization)
-        wd = plan.dtype
+        plan = basis.fused_plan(z.dtype)
         u = normalize(z, normalization)
-        if wd != z.dtype:
-            u = u.to(wd)
+        if plan.dtype != z.dtype:
+            u = u.to(plan.dtype)
         S = basis.features(u)  # (m, *z.shape)
-        w = weight if weight.dtype == wd else weight.to(wd)
-        dz = None
-        if w.dim() == 1:  # shared weight: a matrix-vector product, then one matrix product
-            m = S.shape[0]
-            A = torch.mv(plan.forward_t if need_z else plan.value_t, w).view(-1, m)
-            out = torch.mm(A, S.reshape(m, -1)).view(-1, *z.shape).unbind(0)
-            y, slope = out if need_z else (out[0], None)
-        else:
-            out = _combine(w, plan.forward if need_z else plan.value, S)
-            y, slope = out[0], (out[1] if need_z else None)
-        if need_z:
-            if plan.folded:
-                dz = slope
-            elif normalization == "tanh":  # f'(u) (1 - u^2) in two calls
-                dz = torch.addcmul(slope, slope * u, u, value=-1.0)
-            else:
-                dz = slope * _chain(z, u, normalization)[0]
-            if dz.dtype != z.dtype:
-                dz = dz.to(z.dtype)
+        w = weight if weight.dtype == plan.dtype else weight.to(plan.dtype)
+        y, dz = _evaluate(z, u, w, S, plan, normalization, need_z)
+        if dz is not None and dz.dtype != z.dtype:
+            dz = dz.to(z.dtype)
         if y.dtype != z.dtype:
             y = y.to(z.dtype)
         ctx.basis, ctx.normalization, ctx.plan = basis, normalization, plan
@@ -206,6 +181,23 @@ class _TAAFFunction(torch.autograd.Function):
         else:  # a first-order backward (training on energies): no second Function
             grads = _first_order(g, S, dz, weight, ctx.plan, need_z, need_w)
         return grads[0], grads[1], None, None
+
+
+def _slope_and_curvature(w, S, u, basis: Basis, plan: FusedPlan):
+    """:math:`f'(u)` and :math:`f''(u)` for the weight ``w`` (working dtype)."""
+    if plan.joint is not None:
+        f1, f2 = _combine(w, plan.joint, S)
+        return f1, f2
+    f1 = _combine(w, plan.slope, S)[0]
+    if plan.curvature is not None:
+        return f1, _combine(w, plan.curvature, basis.curvature_features(u, S))[0]
+    B2 = basis.second_derivatives(u)  # (*z.shape, K)
+    c = w[..., :-1]
+    return f1, (B2 @ c if w.dim() == 1 else (B2 * c).sum(-1))
+
+
+def _add(total: torch.Tensor | None, term: torch.Tensor) -> torch.Tensor:
+    return term if total is None else total + term
 
 
 class _TAAFBackward(torch.autograd.Function):
@@ -225,12 +217,12 @@ class _TAAFBackward(torch.autograd.Function):
         g, z, weight, S, dz = ctx.saved_tensors
         need_g, need_z, need_w = ctx.needs_input_grad[:3]
         plan, basis = ctx.plan, ctx.basis
-        wd, shared = plan.dtype, weight.dim() == 1
+        wd = plan.dtype
         u = normalize(z, ctx.normalization).to(wd)
         if S is None:
             S = basis.features(u)
         n1, n2 = _chain(z, u, ctx.normalization, second=True)
-        gg, w = g.to(wd), weight.to(wd)
+        gg = g.to(wd)
         grad_g = grad_z = grad_w = None
         if a_w is not None and (need_g or need_z):  # grad_w = value (S g): linear in g
             fa = _combine(a_w.to(wd), plan.both, S)  # f_a(u), f_a'(u) with weight a_w
@@ -239,24 +231,14 @@ class _TAAFBackward(torch.autograd.Function):
         if a_z is not None:  # grad_z = g f_w'(u) norm'(z)
             az = a_z.to(wd)
             if need_g:
-                term = az * dz.to(wd)
-                grad_g = term if grad_g is None else grad_g + term
+                grad_g = _add(grad_g, az * dz.to(wd))
             if need_z:
-                if plan.joint is not None:
-                    f1, f2 = _combine(w, plan.joint, S)
-                elif plan.curvature is not None:
-                    f1 = _combine(w, plan.slope, S)[0]
-                    f2 = _combine(w, plan.curvature, basis.curvature_features(u, S))[0]
-                else:
-                    f1 = _combine(w, plan.slope, S)[0]
-                    B2 = basis.second_derivatives(u)  # (*z.shape, K)
-                    c = w[..., :-1]
-                    f2 = B2 @ c if shared else (B2 * c).sum(-1)
+                f1, f2 = _slope_and_curvature(weight.to(wd), S, u, basis, plan)
                 curv = f2 * n1 * n1 if n2 is None else f2 * n1 * n1 + f1 * n2
-                term = az * gg * curv
-                grad_z = term if grad_z is None else grad_z + term
+                grad_z = _add(grad_z, az * gg * curv)
             if need_w:
-                grad_w = _project(S, az * gg * n1, plan.slope, shared).to(weight.dtype)
+                grad_w = _project(S, az * gg * n1, plan.slope, weight.dim() == 1)
+                grad_w = grad_w.to(weight.dtype)
         grad_g = None if grad_g is None else grad_g.to(g.dtype)
         grad_z = None if grad_z is None else grad_z.to(z.dtype)
         return grad_g, grad_z, grad_w, None, None, None, None, None, None, None

@@ -197,26 +197,29 @@ def _reference(site: _Site, root: nn.Module) -> torch.Tensor | None:
 
 
 def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis, n_basis: int,
-              sharing: str, taaf_kwargs: dict) -> TAAF:
+              taaf_kwargs: dict) -> TAAF:
+    """A residual TAAF copying the activation of ``site``: per neuron when ``width`` is
+    given, else one set of coefficients shared by every neuron."""
     base = copy.deepcopy(site.act)
     if hasattr(base, "inplace"):  # phi0(z) must not overwrite z, the basis reads it too
         base.inplace = False
-    act = TAAF(width, basis, n_basis, sharing=sharing, init=base, **taaf_kwargs)
+    act = TAAF(width, basis, n_basis=n_basis, sharing="shared" if width is None else "neuron",
+               init=base, **taaf_kwargs)
     ref = _reference(site, root)
     if ref is not None:
         act = act.to(device=ref.device, dtype=ref.dtype)
     return act.train(site.act.training)
 
 
-def _plan(root, sites, basis, n_basis, sharing, taaf_kwargs) -> list[TAAF]:
+def _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs) -> list[TAAF]:
     """The TAAF for each site (the same object for the sites of one shared group)."""
     if sharing in ("layer", "neuron"):
         return [_new_taaf(s, root, _infer_width(s) if sharing == "neuron" else None, basis,
-                          n_basis, sharing, taaf_kwargs) for s in sites]
+                          n_basis, taaf_kwargs) for s in sites]
     groups: dict[str, list[int]] = {}
     for i, s in enumerate(sites):
         groups.setdefault(_ROOT if sharing == "global" else s.network, []).append(i)
-    plan: list[TAAF | None] = [None] * len(sites)
+    taafs: list[TAAF | None] = [None] * len(sites)
     for network, members in groups.items():
         first = sites[members[0]]
         for i in members[1:]:
@@ -226,10 +229,10 @@ def _plan(root, sites, basis, n_basis, sharing, taaf_kwargs) -> list[TAAF]:
                     f"{network!r}, but its activations {first.path!r} ({first.act!r}) and "
                     f"{sites[i].path!r} ({sites[i].act!r}) compute different functions, which "
                     "one TAAF cannot reproduce; use sharing='layer'.")
-        shared = _new_taaf(first, root, None, basis, n_basis, "layer", taaf_kwargs)
+        shared = _new_taaf(first, root, None, basis, n_basis, taaf_kwargs)
         for i in members:
-            plan[i] = shared
-    return plan
+            taafs[i] = shared
+    return taafs
 
 
 def replace_activations(
@@ -319,7 +322,7 @@ def replace_activations(
     sites = _find_sites(root, types)
     if not sites:
         raise ValueError(_no_match_message(root, types))
-    plan = _plan(root, sites, basis, n_basis, sharing, taaf_kwargs)
-    for site, act in zip(sites, plan, strict=True):
+    taafs = _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs)
+    for site, act in zip(sites, taafs, strict=True):
         setattr(site.parent, site.name, act)
     return root

@@ -16,24 +16,30 @@ built-in basis offers a second, *fused* representation used by :mod:`taafs_sk.nn
     B_k'(u) = \sum_j \mathrm{maps}_{1,kj} S_j(u).
 
 An activation :math:`\sum_k c_k B_k` and its slope are then one small matrix product
-``(c @ maps) @ S``; optional ``curvature_maps`` give :math:`B_k''` on
+``(c @ maps) @ S``, whose rows the kernels take from the basis' :class:`FusedPlan`
+(:meth:`Basis.fused_plan`); optional ``curvature_maps`` give :math:`B_k''` on
 ``curvature_features(u, S)`` for the second derivatives of force training (otherwise
-:meth:`Basis.second_derivatives` is used). Polynomial families
-use powers of ``u`` (the exact change of basis to monomials) while that rewrite amplifies
-rounding by at most ``MONOMIAL_LIMIT``, and their values and slopes from the recurrence
-above it; B-splines use powers plus truncated powers at the interior knots, Fourier series
-powers of :math:`\cos\omega u` (or, at high ``n_basis``, the harmonics themselves) and
-Gaussian RBFs :math:`\phi_k` and :math:`u\phi_k`. ``amplification``
+:meth:`Basis.second_derivatives` is used), and optional ``tanh_slopes`` the slope times
+:math:`1 - u^2` under the tanh normalization. ``representation`` names the kind of features
+(one vocabulary for every family): ``'powers'`` for polynomial families while the exact change
+of basis to the monomials :math:`u^j` amplifies rounding by at most
+:data:`AMPLIFICATION_LIMIT`, for B-splines (powers plus truncated powers at the interior
+knots) and Fourier series at low ``n_basis`` (powers of :math:`\cos\omega u`);
+``'direct'`` for polynomials above that limit (their values and slopes from the recurrence),
+Fourier series at high ``n_basis`` (the harmonics themselves) and Gaussian RBFs
+(:math:`\phi_k` and :math:`(u - \mu_r)\phi_k`, up to constant factors). ``amplification``
 measures how much rounding error the change of basis can amplify; the fused code switches
-float32 inputs to float64 features where it is large (see ``docs/numerics.rst``). A family
-of one's own needs only ``values`` (see :class:`Basis`) and is added by name with
-:func:`register_basis`.
+float32 inputs to float64 features where it exceeds :data:`AMPLIFICATION_LIMIT` (see
+``docs/numerics.rst``). A family of one's own needs only ``values`` (see :class:`Basis`) and is
+added by name with :func:`register_basis`.
 
-Modules: ``_base`` (the :class:`Basis` contract), ``polynomial``, ``grid`` (B-splines,
-Fourier, Gaussian RBF) and ``_registry`` (:data:`BASES` and the functions on it).
+Modules: ``_base`` (the :class:`Basis` contract), ``_plan`` (:class:`FusedPlan` and
+:data:`AMPLIFICATION_LIMIT`), ``polynomial``, ``grid`` (B-splines, Fourier, Gaussian RBF) and
+``_registry`` (:data:`BASES` and the functions on it).
 """
 
 from ._base import Basis
+from ._plan import AMPLIFICATION_LIMIT, FusedPlan
 from ._registry import (
     BASES,
     BASIS_REGISTRY,
@@ -59,5 +65,6 @@ __all__ = [
     "Basis", "BSplineBasis", "FourierBasis", "GaussianRBFBasis", "LegendreBasis",
     "HermiteBasis", "Chebyshev1Basis", "Chebyshev2Basis", "BesselBasis", "JacobiBasis",
     "BASES", "BASIS_REGISTRY", "BUILTIN_BASES", "make_basis", "available_bases",
-    "register_basis", "resolve_basis", "unregister_basis", "user_bases",
+    "register_basis", "resolve_basis", "unregister_basis", "user_bases", "FusedPlan",
+    "AMPLIFICATION_LIMIT",
 ]

@@ -9,7 +9,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._plan import FusedPlan
+
 __all__ = ["Basis"]
+
+#: Buffers of the fused representation, None until :meth:`Basis.set_fused_maps` sets them.
+_FUSED_BUFFERS = ("maps", "curvature_maps", "tanh_slopes")
+#: Words older versions used for ``representation`` -> the one vocabulary of today.
+_OLD_REPRESENTATIONS = {"monomial": "powers", "chebyshev": "powers", "recurrence": "direct"}
+#: Points of [-1, 1] on which set_fused_maps checks the maps.
+_CHECK_GRID = 1001
 
 
 def _check_int(owner: str, name: str, value, minimum: int) -> int:
@@ -37,6 +46,12 @@ def _power_rows(x: torch.Tensor, n: int) -> list[torch.Tensor]:
     for j in range(2, n):
         rows.append(rows[j // 2] * rows[j - j // 2])
     return rows
+
+
+def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    """Largest ``|got - want|`` of a row ``(K, G)`` relative to the row's largest ``|want|``."""
+    scale = want.abs().amax(1, keepdim=True).clamp_min(1e-12)
+    return float(((got - want).abs() / scale).max())
 
 
 class Basis(nn.Module):
@@ -67,15 +82,30 @@ class Basis(nn.Module):
           B_k(u) = \sum_j \mathrm{values}_{kj} S_j(u), \qquad
           B_k'(u) = \sum_j \mathrm{slopes}_{kj} S_j(u).
 
-    Optionally a third array ``curvatures`` with :math:`B_k''(u) = \sum_j
-    \mathrm{curvatures}_{kj} T_j(u)` on the features ``T = curvature_features(u, S)`` (by
-    default ``S`` itself); without it the fused second derivatives (force training) call
-    :meth:`second_derivatives`.
     :meth:`set_fused_maps` checks the shapes, ``S[0] == 1`` and the value rows against
     :meth:`values` on a grid (a wrong slope row is not detected: it gives wrong gradients;
     compare with ``TAAF(..., fused=False)``). A basis without them has
     ``supports_fused == False`` and every :class:`~taafs_sk.nn.TAAF` built on it evaluates
-    eagerly, whatever its ``fused`` flag says.
+    eagerly, whatever its ``fused`` flag says. Every other hook the fused kernels read is
+    declared here with a default that works:
+
+    - ``curvatures=`` of :meth:`set_fused_maps` (default None): rows with
+      :math:`B_k''(u) = \sum_j \mathrm{curvatures}_{kj} T_j(u)` on the features
+      ``T = curvature_features(u, S)``, kept as the buffer ``curvature_maps``. Without them
+      the second derivatives (force training) call :meth:`second_derivatives`;
+    - :meth:`curvature_features` (default ``S`` itself, and then :math:`B'` and :math:`B''`
+      come out of one product) and :meth:`second_derivatives` (default: forward-mode
+      differentiation of :meth:`values`; third derivatives are not supported);
+    - ``tanh_slopes=`` of :meth:`set_fused_maps` (default None): rows giving
+      :math:`(1 - u^2) B_k'(u)` on ``S``, which is :math:`dB_k/dz` under the ``'tanh'``
+      normalization (:math:`u = \tanh z`), so that the forward pass gets the gradient factor
+      from the same product; kept as the buffer ``tanh_slopes``;
+    - ``amplification`` and ``representation`` (below).
+
+    The fused kernels read the maps through a :class:`~taafs_sk.nn.bases.FusedPlan` from
+    :meth:`fused_plan`, built lazily per input dtype and device and owned by the basis: it is
+    forgotten by :meth:`set_fused_maps`, by moves and casts (``.to()``, ``.float()``) and by
+    ``load_state_dict``, and never pickled.
 
     Register the class by name with :func:`~taafs_sk.nn.register_basis`, or pass an instance
     as ``basis`` to :class:`~taafs_sk.nn.TAAF` or :class:`~taafs_sk.TAAFSRegressor`.
@@ -91,9 +121,25 @@ class Basis(nn.Module):
         Class attribute: the registered name (informational; messages use it).
     min_basis : int
         Class attribute: the smallest allowed ``n_basis`` (default 1).
+    representation : {'powers', 'direct'} or None
+        What the fused features are (informational; the kernels do not read it). ``'powers'``:
+        powers (of ``u``, of :math:`\cos\omega u`, truncated powers :math:`(u - \tau)_+^k`)
+        and maps that change basis onto them: few features, but the change can amplify
+        rounding (see ``amplification``). ``'direct'``: the basis functions themselves and
+        the factors their slopes need, up to constant factors: the maps only pick and scale
+        (amplification 1). None (the class default): not stated, as for a family of one's
+        own.
     amplification : float
-        How much the fused representation can amplify rounding errors (1 without one); above
-        :data:`taafs_sk.nn._fused.AMPLIFICATION_LIMIT` the fused features run in float64.
+        How much the fused representation can amplify rounding errors (the largest ratio of
+        :math:`\sum_j |\mathrm{values}_{kj} S_j|` to :math:`\max |B_k|`; 1 before
+        :meth:`set_fused_maps`); above :data:`~taafs_sk.nn.bases.AMPLIFICATION_LIMIT` the
+        fused features of float32 inputs are built in float64.
+    maps : Tensor of shape (2, n_basis, m) or None
+        ``[values, slopes]`` from :meth:`set_fused_maps` (float64), None without them.
+    curvature_maps : Tensor of shape (n_basis, m2) or None
+        The ``curvatures`` of :meth:`set_fused_maps`, or None.
+    tanh_slopes : Tensor of shape (n_basis, m) or None
+        The ``tanh_slopes`` of :meth:`set_fused_maps`, or None.
 
     Examples
     --------
@@ -109,6 +155,7 @@ class Basis(nn.Module):
     tensor([[1., 1., 1.]])
     >>> import numpy as np
     >>> class FusedMonomials(Monomials):
+    ...     representation = "powers"
     ...     def __init__(self, n_basis):
     ...         super().__init__(n_basis)
     ...         k = np.arange(n_basis)
@@ -126,17 +173,27 @@ class Basis(nn.Module):
     __module__ = "taafs_sk.nn.bases"  # its public home, as messages and docs name it
     name: ClassVar[str] = ""
     min_basis: ClassVar[int] = 1
+    representation: str | None = None
 
     def __init__(self, n_basis: int) -> None:
         super().__init__()
         label = self.name or type(self).__name__
         self.n_basis = _check_int(f"basis {label!r}", "n_basis", n_basis, self.min_basis)
         self.amplification = 1.0
+        for name in _FUSED_BUFFERS:
+            self.register_buffer(name, None)
+        self._forget_derived()
+
+    # ------------------------------------------------------------ derived tables, life cycle
+    def _forget_derived(self) -> None:
+        """Drop the tables derived from the buffers: fused plans and :meth:`cast` results."""
+        self._plans: dict[tuple, FusedPlan] = {}
+        self._casts: dict[tuple, torch.Tensor] = {}
 
     def _apply(self, fn, recurse: bool = True):
         """Move the tables with the module, but never round them: a cast of the network
         (``.float()``, ``.half()``) keeps every float64 buffer in float64 (each use casts it to
-        the input's dtype), and drops the fused-kernel plans built for the old device."""
+        the input's dtype), and forgets the derived tables built for the old device."""
         precise = {k: b for k, b in self._buffers.items()
                    if b is not None and b.dtype == torch.float64}
         super()._apply(fn, recurse)
@@ -144,19 +201,34 @@ class Basis(nn.Module):
             new = self._buffers[k]
             if new.dtype != torch.float64:
                 self._buffers[k] = old.to(new.device)
-        self.__dict__.pop("_fused_plans", None)
-        self.__dict__.pop("_casts", None)
+        self._forget_derived()
         return self
 
-    def __getstate__(self):
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._forget_derived()  # the buffers may have changed
+
+    def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state.pop("_fused_plans", None)  # caches of device tensors: rebuilt on first use
-        state.pop("_casts", None)
+        for name in ("_plans", "_casts"):  # derived device tensors: rebuilt on first use
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state: dict) -> None:
+        """Load bases pickled by this or an older version (which pickled ``_fused_plans``,
+        had no ``tanh_slopes`` or ``curvature_maps`` buffer, or other representation words)."""
+        state = dict(state)
+        state.pop("_fused_plans", None)
+        buffers = state.get("_buffers", {})
+        state["_buffers"] = type(buffers)(buffers)
+        for name in _FUSED_BUFFERS:
+            state["_buffers"].setdefault(name, None)
+        state.setdefault("amplification", 1.0)
+        word = state.get("representation")
+        if word in _OLD_REPRESENTATIONS:
+            state["representation"] = _OLD_REPRESENTATIONS[word]
         super().__setstate__(state)
-        self.__dict__.pop("_fused_plans", None)  # taafs-sk <= 0.2 pickled its caches
+        self._forget_derived()
 
     def cast(self, name: str, like: torch.Tensor, column: bool = False) -> torch.Tensor:
         """Table ``name`` in the dtype and on the device of ``like``, cached until the module
@@ -167,20 +239,20 @@ class Basis(nn.Module):
         against ``like`` along a new leading axis. For use in :meth:`features`, where a
         conversion per call would be one more torch call per activation and step."""
         key = (name, like.dtype, like.device, like.dim() if column else None)
-        cache = self.__dict__.setdefault("_casts", {})
-        table = cache.get(key)
+        table = self._casts.get(key)
         if table is None:
             table = self._buffers[name] if name in self._buffers else self._table(name)
             table = table.to(device=like.device, dtype=like.dtype)
             if column:
                 table = table.reshape(-1, *([1] * like.dim()))
-            cache[key] = table
+            self._casts[key] = table
         return table
 
     def _table(self, name: str) -> torch.Tensor:
         """A table derived from the buffers, for :meth:`cast` (none by default)."""
         raise KeyError(f"{type(self).__name__} has no buffer or derived table {name!r}.")
 
+    # ------------------------------------------------------------------------ evaluation
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""
         return self.values(u.clamp(-1.0, 1.0))
@@ -194,10 +266,10 @@ class Basis(nn.Module):
     def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
         """:math:`B_k''(u)` at ``u`` (already in [-1, 1]): shape ``u.shape + (n_basis,)``.
 
-        Used by the fused path's second derivatives (force training). The default
-        differentiates :meth:`values` twice in forward mode (:func:`torch.func.jvp`), which
-        works for any family built from differentiable torch operations; the built-in
-        families override it with closed forms."""
+        Used by the fused path's second derivatives (force training) when the basis has no
+        ``curvature_maps``. The default differentiates :meth:`values` twice in forward mode
+        (:func:`torch.func.jvp`), which works for any family built from differentiable torch
+        operations; the built-in families override it with closed forms."""
         ones = torch.ones_like(u)
 
         def slope(x: torch.Tensor) -> torch.Tensor:
@@ -205,12 +277,7 @@ class Basis(nn.Module):
 
         return torch.func.jvp(slope, (u,), (ones,))[1]
 
-    def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
-        """Features ``T`` of shape ``(m2,) + u.shape`` on which the optional curvature maps give
-        :math:`B_k''`, from ``u`` and the forward features ``S = features(u)``; by default
-        ``S`` itself. Only the second-derivative pass computes them."""
-        return S
-
+    # ------------------------------------------------------------------ the fused contract
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """Working features ``(m,) + u.shape`` of the fused representation (``u`` in [-1, 1]).
 
@@ -219,65 +286,123 @@ class Basis(nn.Module):
             f"{type(self).__name__} has no fused representation; set_fused_maps was not called."
         )
 
+    def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
+        """Features ``T`` of shape ``(m2,) + u.shape`` on which ``curvature_maps`` give
+        :math:`B_k''`, from ``u`` and the forward features ``S = features(u)``; by default
+        ``S`` itself. Only the second-derivative pass computes them."""
+        return S
+
+    @property
+    def curvature_on_features(self) -> bool:
+        """Whether :meth:`curvature_features` is the default (``S`` itself), so that the
+        slope and curvature rows act on the same features."""
+        return type(self).curvature_features is Basis.curvature_features
+
     @property
     def supports_fused(self) -> bool:
         """Whether the fused path can evaluate this basis (``features`` and maps supplied)."""
-        return "maps" in self._buffers
+        return self.maps is not None
+
+    def fused_plan(self, dtype: torch.dtype) -> FusedPlan:
+        """The :class:`~taafs_sk.nn.bases.FusedPlan` for inputs of ``dtype``, built on the first
+        call per dtype and device and kept until the maps change or the basis moves.
+
+        Raises
+        ------
+        NotImplementedError
+            When the basis has no fused maps (``supports_fused`` is False).
+        """
+        if self.maps is None:
+            raise NotImplementedError(f"{type(self).__name__} has no fused representation; "
+                                      "set_fused_maps was not called.")
+        key = (dtype, self.maps.device)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = FusedPlan.build(self, dtype)
+        return plan
 
     def set_fused_maps(self, values: np.ndarray, slopes: np.ndarray,
-                       curvatures: np.ndarray | None = None) -> None:
-        """Register the fused maps ``(2, n_basis, m)`` and measure the rounding amplification.
+                       curvatures: np.ndarray | None = None,
+                       tanh_slopes: np.ndarray | None = None) -> None:
+        """Register the fused maps, measure the rounding amplification, forget old plans.
 
         Parameters
         ----------
         values, slopes : array-like of shape (n_basis, m)
-            Rows giving :math:`B_k` and :math:`B_k'` on the ``m`` rows of ``features(u)``.
+            Rows giving :math:`B_k` and :math:`B_k'` on the ``m`` rows of ``features(u)``;
+            kept as the buffer ``maps`` of shape ``(2, n_basis, m)``.
         curvatures : array-like of shape (n_basis, m2), default=None
             Rows giving :math:`B_k''` on ``curvature_features(u, features(u))`` (``m2`` rows),
             kept as the buffer ``curvature_maps``: the fused second derivatives then need one
             matrix product instead of :meth:`second_derivatives`.
+        tanh_slopes : array-like of shape (n_basis, m), default=None
+            Rows giving :math:`(1 - u^2) B_k'(u)` on ``features(u)``, kept as the buffer
+            ``tanh_slopes``: under the ``'tanh'`` normalization the forward product then
+            gives :math:`dB_k/dz` directly.
 
         Raises
         ------
         ValueError
-            When the shapes disagree, ``features(u)[0]`` is not 1, or ``values @ features``
-            does not reproduce :meth:`values`.
+            When the shapes disagree, ``features(u)[0]`` is not 1, ``values @ features``
+            does not reproduce :meth:`values`, or ``tanh_slopes @ features`` is not
+            :math:`(1 - u^2)` times ``slopes @ features``.
         """
-        maps = np.stack([np.asarray(values, float), np.asarray(slopes, float)])
+        grid = torch.linspace(-1.0, 1.0, _CHECK_GRID, dtype=torch.float64)
+        feats = self.features(grid)  # (m, G)
+        maps = self._checked_maps(values, slopes, grid, feats)
+        curv = tanh = None
+        if curvatures is not None:
+            width = self.curvature_features(grid, feats).shape[0]
+            curv = self._checked_rows("curvatures", curvatures, width)
+        if tanh_slopes is not None:
+            tanh = self._checked_rows("tanh_slopes", tanh_slopes, feats.shape[0])
+            error = _relative_error(tanh @ feats, (1.0 - grid * grid) * (maps[1] @ feats))
+            if error > max(1e-6, 1e-12 * self.amplification):
+                raise ValueError(f"{type(self).__name__}.set_fused_maps: tanh_slopes @ features"
+                                 f"(u) differs from (1 - u^2) slopes @ features(u) by {error:.3g}"
+                                 " (relative); fix the rows or pass tanh_slopes=None.")
+        self.register_buffer("maps", maps)
+        self.register_buffer("curvature_maps", curv)
+        self.register_buffer("tanh_slopes", tanh)
+        self._forget_derived()
+
+    def _checked_maps(self, values, slopes, grid: torch.Tensor,
+                      feats: torch.Tensor) -> torch.Tensor:
+        """``[values, slopes]`` as a float64 tensor, checked against the features ``feats``
+        (``(m, G)``) and :meth:`values` on ``grid`` (``(G,)``); sets ``amplification``."""
         owner = type(self).__name__
-        grid = torch.linspace(-1.0, 1.0, 1001, dtype=torch.float64)
-        feats = self.features(grid)
-        if maps.ndim != 3 or maps.shape[1] != self.n_basis or feats.shape != (
+        maps = torch.as_tensor(np.stack([np.asarray(values, float), np.asarray(slopes, float)]))
+        if maps.dim() != 3 or maps.shape[1] != self.n_basis or feats.shape != (
                 maps.shape[2], len(grid)):
             raise ValueError(
                 f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
                 f"({self.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
-                f"{maps.shape[1:]} and features {tuple(feats.shape)} for u of shape (1001,)."
-            )
-        if not torch.allclose(feats[0], torch.ones_like(grid)):
+                f"{tuple(maps.shape[1:])} and features {tuple(feats.shape)} for u of shape "
+                f"({len(grid)},).")
+        if not torch.allclose(feats[0], torch.ones_like(feats[0])):
             raise ValueError(f"{owner}.features(u)[0] must be 1 everywhere (the bias feature).")
-        maps_t = torch.as_tensor(maps, dtype=torch.float64)
-        vals = self.values(grid)  # (G, K)
-        terms = (maps_t[0][:, :, None] * feats[None]).abs().sum(1)  # (K, G)
-        scale = vals.abs().amax(0).clamp_min(1e-12)  # (K,)
+        vals = self.values(grid).T  # (K, G)
+        terms = (maps[0][:, :, None] * feats[None]).abs().sum(1)  # (K, G)
+        scale = vals.abs().amax(1).clamp_min(1e-12)  # (K,)
         self.amplification = float((terms.amax(1) / scale).max())
-        error = float(((maps_t[0] @ feats).T - vals).abs().amax(0).div(scale).max())
+        error = _relative_error(maps[0] @ feats, vals)
         if error > max(1e-6, 1e-12 * self.amplification):
             raise ValueError(
                 f"{owner}.set_fused_maps: values @ features(u) differs from values(u) by "
                 f"{error:.3g} (relative) on [-1, 1]; fix the value rows or features, or do not "
                 "call set_fused_maps (the eager path is then used)."
             )
-        self.register_buffer("maps", maps_t)
-        if curvatures is not None:
-            curv = np.asarray(curvatures, float)
-            width = self.curvature_features(grid, feats).shape[0]
-            if curv.shape != (self.n_basis, width):
-                raise ValueError(
-                    f"{owner}.set_fused_maps needs curvatures of shape (n_basis, m2) = "
-                    f"({self.n_basis}, {width}) for curvature_features of {width} rows; got "
-                    f"{curv.shape}.")
-            self.register_buffer("curvature_maps", torch.as_tensor(curv, dtype=torch.float64))
+        return maps
+
+    def _checked_rows(self, name: str, rows, width: int) -> torch.Tensor:
+        """``rows`` as a float64 ``(n_basis, width)`` tensor, or a ValueError naming ``name``."""
+        table = np.asarray(rows, float)
+        if table.shape != (self.n_basis, width):
+            raise ValueError(
+                f"{type(self).__name__}.set_fused_maps needs {name} of shape (n_basis, "
+                f"{width}) = ({self.n_basis}, {width}) for features of {width} rows; got "
+                f"{table.shape}.")
+        return torch.as_tensor(table, dtype=torch.float64)
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}"

@@ -9,7 +9,7 @@ import torch
 from numpy.polynomial import Polynomial
 
 from ._base import Basis, _check_int, _check_real, _power_rows
-from .polynomial import MONOMIAL_LIMIT
+from ._plan import AMPLIFICATION_LIMIT
 
 __all__ = ["BSplineBasis", "FourierBasis", "GaussianRBFBasis"]
 
@@ -45,6 +45,7 @@ class BSplineBasis(Basis):
     """
 
     name = "bspline"
+    representation = "powers"
 
     def __init__(self, n_basis: int, order: int = 3) -> None:
         self.order = _check_int("basis 'bspline'", "order", order, 1)
@@ -62,7 +63,7 @@ class BSplineBasis(Basis):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if "curvature_maps" not in self._buffers:  # pickled by taafs-sk <= 0.2
+        if self.curvature_maps is None:  # pickled by an older version
             self.set_fused_maps(*self._truncated_power_maps(self.knots.cpu().numpy()))
 
     def _truncated_power_maps(self, knots: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -102,30 +103,30 @@ class BSplineBasis(Basis):
         tail = (r > 0).to(u.dtype) if k == 2 else (r if k == 3 else r ** (k - 2))
         return torch.cat([S[: k - 1], tail])
 
-    def values(self, u: torch.Tensor) -> torch.Tensor:
-        k = self.order
-        c = (k + 1) / 2
+    def _truncated_power_sum(self, u: torch.Tensor, degree: int) -> torch.Tensor:
+        r""":math:`\sum_j (-1)^j \binom{k+1}{j} (x - j)_+^{d}` over :math:`j < (k+1)/2` with
+        :math:`x = \frac{k+1}{2} - |\frac{u - t_i}{h} - \frac{k+1}{2}|`: shape
+        ``u.shape + (n_basis,)`` (``degree`` 0 counts the positive terms)."""
+        c = (self.order + 1) / 2
         t = self.knots[: self.n_basis].to(u.dtype)
         x = c - ((u[..., None] - t) / self.h - c).abs()  # (..., K)
         out = torch.zeros_like(x)
         for j in range(math.ceil(c)):
-            out = out + (-1) ** j * math.comb(k + 1, j) * (x - j).clamp_min(0.0) ** k
-        return out / math.factorial(k)
+            r = x - j
+            term = (r > 0).to(x.dtype) if degree == 0 else r.clamp_min(0.0) ** degree
+            out = out + (-1) ** j * math.comb(self.order + 1, j) * term
+        return out
+
+    def values(self, u: torch.Tensor) -> torch.Tensor:
+        return self._truncated_power_sum(u, self.order) / math.factorial(self.order)
 
     def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
         """:math:`B_i''` from the closed form (:math:`|dx/du| = 1/h`; 0 for linear splines)."""
         k = self.order
-        c = (k + 1) / 2
-        t = self.knots[: self.n_basis].to(u.dtype)
-        x = c - ((u[..., None] - t) / self.h - c).abs()  # (..., K)
-        out = torch.zeros_like(x)
         if k < 2:
-            return out
-        for j in range(math.ceil(c)):
-            r = x - j
-            term = (r > 0).to(x.dtype) if k == 2 else r.clamp_min(0.0) ** (k - 2)
-            out = out + (-1) ** j * math.comb(k + 1, j) * term
-        return out * (k * (k - 1) / (math.factorial(k) * self.h**2))
+            return torch.zeros(*u.shape, self.n_basis, dtype=u.dtype, device=u.device)
+        return self._truncated_power_sum(u, k - 2) * (k * (k - 1)
+                                                      / (math.factorial(k) * self.h**2))
 
     def _blocks(self) -> tuple[int, int]:
         """Feature rows where the truncated powers of degree ``k`` and ``k - 1`` start."""
@@ -186,41 +187,60 @@ class FourierBasis(Basis):
         super().__init__(n_basis)
         self.omega = 2.0 * math.pi / self.period
         K = self.n_basis
-        nc = self.n_cos = (K + 1) // 2
+        self.n_cos = (K + 1) // 2
         harmonic = np.arange(K) // 2 + 1
         self.register_buffer("frequencies", torch.as_tensor(self.omega * harmonic,
                                                             dtype=torch.float64))
+        values, slopes = self._power_maps()
+        # max over u of sum_j |coef_j| |c|^j (|s| <= 1) is at |c| = 1: the amplification
+        if float(np.abs(values).sum(1).max()) <= AMPLIFICATION_LIMIT:
+            self.representation = "powers"
+        else:
+            self.representation = "direct"
+            values, slopes = self._direct_maps()
+        curvatures = -((self.omega * harmonic) ** 2)[:, None] * values  # B'' = -(j w)^2 B
+        self.set_fused_maps(values, slopes, curvatures)
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if self.representation is None:  # pickled by an older version: always powers
+            self.representation = "powers"
+
+    def _power_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values and slopes on ``[c^0..c^nc, s c^0 .. s c^(nc-1)]``, ``c = cos(w u)``,
+        ``s = sin(w u)``, from the Chebyshev polynomials ``T_j(c)``, ``U_j(c)``."""
+        nc, K, w = self.n_cos, self.n_basis, self.omega
         x = Polynomial([0.0, 1.0])
-        T, U = [x * 0 + 1, x], [x * 0 + 1, 2 * x]  # Chebyshev T_j(c), U_j(c)
+        T, U = [x * 0 + 1, x], [x * 0 + 1, 2 * x]
         for _ in range(nc):
             T.append(2 * x * T[-1] - T[-2])
             U.append(2 * x * U[-1] - U[-2])
 
         def row(p: Polynomial, odd: bool) -> np.ndarray:
-            out = np.zeros(2 * nc + 1)  # features [c^0..c^nc, s c^0 .. s c^(nc-1)]
+            out = np.zeros(2 * nc + 1)
             coef = p.coef[: nc + 1 - odd]
             out[(nc + 1 if odd else 0) + np.arange(len(coef))] = coef
             return out
 
         values, slopes = np.zeros((K, 2 * nc + 1)), np.zeros((K, 2 * nc + 1))
-        for b, j in enumerate(harmonic):
+        for b, j in enumerate(np.arange(K) // 2 + 1):
             if b % 2 == 0:  # cos(j w u) = T_j(c); slope -j w sin(j w u) = -j w s U_{j-1}(c)
-                values[b], slopes[b] = row(T[j], False), -j * self.omega * row(U[j - 1], True)
+                values[b], slopes[b] = row(T[j], False), -j * w * row(U[j - 1], True)
             else:  # sin(j w u) = s U_{j-1}(c); slope j w cos(j w u) = j w T_j(c)
-                values[b], slopes[b] = row(U[j - 1], True), j * self.omega * row(T[j], False)
-        # max over u of sum_j |coef_j| |c|^j (|s| <= 1) is at |c| = 1: the amplification
-        amplification = float(np.abs(values).sum(1).max())
-        self.representation = "chebyshev" if amplification <= MONOMIAL_LIMIT else "direct"
-        if self.representation == "direct":  # features [1, cos(j w u), sin(j w u)], j <= nc
-            values, slopes = np.zeros((K, 2 * nc + 1)), np.zeros((K, 2 * nc + 1))
-            for b, j in enumerate(harmonic):
-                cos_row, sin_row = j, nc + j
-                if b % 2 == 0:
-                    values[b, cos_row], slopes[b, sin_row] = 1.0, -j * self.omega
-                else:
-                    values[b, sin_row], slopes[b, cos_row] = 1.0, j * self.omega
-        curvatures = -((self.omega * harmonic) ** 2)[:, None] * values  # B'' = -(j w)^2 B
-        self.set_fused_maps(values, slopes, curvatures)
+                values[b], slopes[b] = row(U[j - 1], True), j * w * row(T[j], False)
+        return values, slopes
+
+    def _direct_maps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values and slopes on ``[1, cos(j w u), sin(j w u)]``, ``j = 1..nc``."""
+        nc, K, w = self.n_cos, self.n_basis, self.omega
+        values, slopes = np.zeros((K, 2 * nc + 1)), np.zeros((K, 2 * nc + 1))
+        for b, j in enumerate(np.arange(K) // 2 + 1):
+            cos_row, sin_row = j, nc + j
+            if b % 2 == 0:
+                values[b, cos_row], slopes[b, sin_row] = 1.0, -j * w
+            else:
+                values[b, sin_row], slopes[b, cos_row] = 1.0, j * w
+        return values, slopes
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
         theta = u[..., None] * self.frequencies.to(u.dtype)
@@ -235,7 +255,7 @@ class FourierBasis(Basis):
         """``[c^0, ..., c^nc, s c^0, ..., s c^(nc-1)]``, ``nc = ceil(n_basis / 2)``, or for the
         ``'direct'`` representation (high ``n_basis``) ``[1, cos(j w u), sin(j w u)]``."""
         nc = self.n_cos
-        if getattr(self, "representation", "chebyshev") == "direct":
+        if self.representation == "direct":
             theta = u[None] * (self.omega * torch.arange(1, nc + 1, device=u.device,
                                                          dtype=u.dtype)).view(-1, *[1] * u.dim())
             return torch.cat([torch.ones_like(u)[None], torch.cos(theta), torch.sin(theta)])
@@ -273,6 +293,7 @@ class GaussianRBFBasis(Basis):
     """
 
     name = "grbf"
+    representation = "direct"
 
     def __init__(self, n_basis: int, width: float | None = None) -> None:
         super().__init__(n_basis)
@@ -290,7 +311,7 @@ class GaussianRBFBasis(Basis):
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if "curvature_maps" not in self._buffers:  # pickled by taafs-sk <= 0.2
+        if self.curvature_maps is None:  # pickled by an older version
             self._set_maps()
 
     def _set_maps(self) -> None:

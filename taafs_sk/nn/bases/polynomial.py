@@ -9,18 +9,12 @@ import torch
 from numpy.polynomial import Polynomial
 
 from ._base import Basis, _check_real, _power_rows
+from ._plan import AMPLIFICATION_LIMIT
 
 __all__ = [
-    "MONOMIAL_LIMIT", "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis",
-    "BesselBasis", "JacobiBasis",
+    "LegendreBasis", "Chebyshev1Basis", "Chebyshev2Basis", "HermiteBasis", "BesselBasis",
+    "JacobiBasis",
 ]
-
-
-#: Largest rounding amplification of the monomial rewrite that the fused path accepts; above
-#: it the fused features are the values and slopes from the recurrence (see ``representation``).
-#: Equal to ``taafs_sk.nn._fused.AMPLIFICATION_LIMIT``, so that no polynomial family needs the
-#: float64 upcast of float32 inputs.
-MONOMIAL_LIMIT = 1e3
 
 
 class _PolynomialBasis(Basis):
@@ -30,47 +24,53 @@ class _PolynomialBasis(Basis):
     :math:`B_{n+1} = (A_n u + B_n)\frac{s_n}{s_{n+1}} B_n - C_n\frac{s_{n-1}}{s_{n+1}}
     B_{n-1}`, which neither overflows nor loses accuracy on [-1, 1]. The fused features are
     the monomials :math:`u^0, ..., u^{K+1}` while the rewrite in monomials amplifies rounding
-    by at most ``MONOMIAL_LIMIT`` (``representation == 'monomial'``; low degrees, and
-    Bessel and Hermite at every degree); above it they are ``[1, B_0..B_{K-1},
-    B_0'..B_{K-1}']`` from the recurrence (``representation == 'recurrence'``), accurate in
+    by at most :data:`~taafs_sk.nn.bases.AMPLIFICATION_LIMIT` (``representation ==
+    'powers'``; low degrees, and Bessel and Hermite at every degree), with ``tanh_slopes``
+    (the two spare powers hold :math:`(1 - u^2) B_k'`); above it they are ``[1, B_0..B_{K-1},
+    B_0'..B_{K-1}']`` from the recurrence (``representation == 'direct'``), accurate in
     float32 at every degree.
     """
 
     def __init__(self, n_basis: int) -> None:
         super().__init__(n_basis)
         self._coefs = self._recurrence_coefficients()
-        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), self._scales(),
-                                       strict=True)]
-        K, m = self.n_basis, self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u)
-        monomial = np.zeros((K, m))  # B_k = sum_j monomial[k, j] u^j
-        slopes, curvatures = np.zeros((K, m)), np.zeros((K, m))
-        for k, p in enumerate(polys):
-            coef = p.coef[: k + 1]
-            monomial[k, : len(coef)] = coef
-            dp = p.deriv().coef[:k] if k > 0 else np.zeros(1)
-            slopes[k, : len(dp)] = dp
-            d2 = p.deriv(2).coef[: k - 1] if k > 1 else np.zeros(1)
-            curvatures[k, : len(d2)] = d2
-        grid = torch.linspace(-1.0, 1.0, 2001, dtype=torch.float64)
-        peak = self.values(grid).abs().amax(0).numpy()  # max |B_k| on [-1, 1]
-        amplification = float((np.abs(monomial).sum(1) / peak).max())  # attained at |u| = 1
-        self.representation = "monomial" if amplification <= MONOMIAL_LIMIT else "recurrence"
-        if self.representation == "monomial":
-            self.set_fused_maps(monomial, slopes, curvatures)
-            folded = slopes.copy()
-            folded[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
-            self.register_buffer("tanh_slopes", torch.as_tensor(folded, dtype=torch.float64))
-        else:
-            eye, zero = np.eye(K), np.zeros((K, K))
-            col = np.zeros((K, 1))
-            self.set_fused_maps(np.hstack([col, eye, zero]), np.hstack([col, zero, eye]))
-            self.register_buffer("tanh_slopes", None)
+        self._set_maps()
 
     def __setstate__(self, state: dict) -> None:
         super().__setstate__(state)
-        if "_coefs" not in self.__dict__:  # pickled by taafs-sk <= 0.2 (monomial maps)
+        if "_coefs" not in self.__dict__:  # pickled by an older version: monomial maps only
             self._coefs = self._recurrence_coefficients()
-            self.representation = "monomial"
+            self._set_maps()
+
+    def _monomial_maps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(values, slopes, curvatures)`` of the scaled polynomials on ``u^0..u^(K+1)``."""
+        polys = [p / s for p, s in zip(self._sequence(Polynomial([0.0, 1.0])), self._scales(),
+                                       strict=True)]
+        K, m = self.n_basis, self.n_basis + 2  # two spare powers hold (1 - u^2) B_k'(u)
+        maps = np.zeros((3, K, m))  # B_k, B_k', B_k'' = sum_j maps[d, k, j] u^j
+        for k, p in enumerate(polys):
+            for d in range(3):
+                coef = p.deriv(d).coef[: k + 1 - d] if k >= d else np.zeros(0)
+                maps[d, k, : len(coef)] = coef
+        return maps[0], maps[1], maps[2]
+
+    def _set_maps(self) -> None:
+        """The monomial maps while they amplify rounding by at most AMPLIFICATION_LIMIT, else
+        the values and slopes from the recurrence."""
+        values, slopes, curvatures = self._monomial_maps()
+        grid = torch.linspace(-1.0, 1.0, 2001, dtype=torch.float64)
+        peak = self.values(grid).abs().amax(0).numpy()  # max |B_k| on [-1, 1]
+        amplification = float((np.abs(values).sum(1) / peak).max())  # attained at |u| = 1
+        if amplification <= AMPLIFICATION_LIMIT:
+            self.representation = "powers"
+            tanh_slopes = slopes.copy()
+            tanh_slopes[:, 2:] -= slopes[:, :-2]  # (1 - u^2) B_k'(u)
+            self.set_fused_maps(values, slopes, curvatures, tanh_slopes=tanh_slopes)
+        else:
+            self.representation = "direct"
+            K = self.n_basis
+            eye, zero, col = np.eye(K), np.zeros((K, K)), np.zeros((K, 1))
+            self.set_fused_maps(np.hstack([col, eye, zero]), np.hstack([col, zero, eye]))
 
     def _first(self) -> tuple[float, float]:
         """``(a, b)`` with :math:`P_1 = a u + b`."""
@@ -132,8 +132,8 @@ class _PolynomialBasis(Basis):
 
     def features(self, u: torch.Tensor) -> torch.Tensor:
         """Powers :math:`u^0, ..., u^{K+1}` (``(n_basis + 2,) + u.shape``) or, for the
-        ``'recurrence'`` representation, ``[1, B, B']`` (``(2 n_basis + 1,) + u.shape``)."""
-        if getattr(self, "representation", "monomial") == "monomial":
+        ``'direct'`` representation, ``[1, B, B']`` (``(2 n_basis + 1,) + u.shape``)."""
+        if self.representation == "powers":
             return torch.stack(_power_rows(u, self.n_basis + 2))
         values, slopes = self._recurrence(u, 1)
         return torch.cat([torch.ones_like(u)[None], values, slopes])
