@@ -31,7 +31,6 @@ from .._validation._text import short
 from ..nn.fixed import SKLEARN_ACTIVATIONS, fixed_activation
 from ..nn.network import MLP, Hook, evaluate
 from ..taafs import TAAFSRegressor
-from ._checks import _prefixed
 
 __all__ = ["TorchModel", "as_torch_model", "final_estimator", "is_taafs", "SUPPORTED_ESTIMATORS"]
 
@@ -178,7 +177,7 @@ def _check_parts(mlp, y_mean, y_scale, dtype, transform, write_back) -> None:
                         f"({type(dtype).__name__}).")
     n_out = mlp.out_features
     for name, value in (("y_mean", y_mean), ("y_scale", y_scale)):
-        arr = _prefixed("TorchModel", check_finite_array, name, np.ravel(value))
+        arr = check_finite_array(f"TorchModel: {name}", np.ravel(value))
         if arr.size not in (1, n_out):
             raise ValueError(f"TorchModel: {name} must have one value per output "
                              f"({n_out}) or one for all, got {short(value)}.")

@@ -1,7 +1,8 @@
 """What the analog meta-estimators share: they wrap one inner estimator, cloned in ``fit``.
 
 Following scikit-learn's ``TransformedTargetRegressor``, ``n_features_in_`` is read from the
-fitted inner estimator and the input tags come from the unfitted one given by the user.
+fitted inner estimator and the input and multi-output tags come from the unfitted one given by
+the user.
 """
 
 from __future__ import annotations
@@ -44,5 +45,6 @@ class InnerEstimatorMixin:
         tags = super().__sklearn_tags__()
         tags.input_tags = get_tags(self.estimator).input_tags
         tags.input_tags.sparse = False  # the torch network takes dense input
+        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
         tags.regressor_tags.poor_score = True
         return tags

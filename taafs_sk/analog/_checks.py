@@ -1,50 +1,19 @@
 """Argument checks of the analog package's public functions (not estimators: those use
-``_parameter_constraints``): the shared helpers of :mod:`taafs_sk._validation`, with the
-calling function's name put in front of their message (``TypeError`` / ``ValueError``
-naming the parameter and the bad value)."""
+``_parameter_constraints``) that :mod:`taafs_sk._validation` has no check for: the torch model
+and the per-neuron shape parameters.
+
+The scalar and array checks are :mod:`taafs_sk._validation`'s, called with the calling
+function's name in front of the parameter's (``check_count("noise_sweep: n_draws", n)``), so
+that their ``TypeError`` / ``ValueError`` messages name both.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
-from .._validation import check_count as _count
-from .._validation import check_finite_array as _finite
-from .._validation import check_levels as _levels
-from .._validation import check_real as _real
+from .._validation import check_finite_array
 
-__all__ = ["check_count", "check_levels", "check_shape_params", "check_spread",
-           "check_torch_model"]
-
-
-def _prefixed(where: str, check: Callable, *args, **kwargs):
-    try:
-        return check(*args, **kwargs)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{where}: {exc}") from None
-
-
-def check_count(value, name: str, where: str, minimum: int = 1) -> int:
-    """``value`` as an int ``>= minimum``.
-
-    Examples
-    --------
-    >>> from taafs_sk.analog._checks import check_count
-    >>> check_count(3, "n_draws", "noise_sweep")
-    3
-    """
-    return _prefixed(where, _count, name, value, minimum=minimum)
-
-
-def check_levels(levels, name: str, where: str) -> np.ndarray:
-    """A non-empty 1-D sequence of finite non-negative numbers, as a float array."""
-    return _prefixed(where, _levels, name, levels, minimum=0.0)
-
-
-def check_spread(value, name: str, where: str) -> float:
-    """A finite number ``>= 0``."""
-    return _prefixed(where, _real, name, value, minimum=0.0)
+__all__ = ["check_shape_params", "check_torch_model"]
 
 
 def check_torch_model(model, name: str, where: str):
@@ -76,7 +45,7 @@ def check_shape_params(where: str, **params) -> dict[str, np.ndarray]:
     for name, value in params.items():
         if hasattr(value, "detach"):  # a tensor
             value = value.detach().cpu().numpy()
-        out[name] = _prefixed(where, _finite, name, value, ndim=1)
+        out[name] = check_finite_array(f"{where}: {name}", value, ndim=1)
     first = next(iter(out), None)
     for name, arr in out.items():
         if len(arr) != len(out[first]):

@@ -16,15 +16,16 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
+from .._validation import check_choice, check_count
 from ..nn.fixed import FIXED
 from ._adapters import TorchModel, as_torch_model
 from ._base import InnerEstimatorMixin
-from ._checks import check_count, check_torch_model
+from ._checks import check_torch_model
 from ._training import train_model
 from .hardware import check_nominal
 from .naf import DispersedActivation, MeasuredNAF, NAFDispersion
@@ -55,6 +56,24 @@ def _check_fixed_nominal(model: TorchModel, nafs) -> None:
                 f"{type(act).__name__}, not the NAFs' nominal base {nafs.base!r}; use "
                 "NAFDispersion(base=None) to disperse the model's own activations."
             )
+
+
+def _check_training_args(model: TorchModel, nafs, resample: str, epochs: int) -> int:
+    """Refuse what :func:`train_dispersion_aware` cannot train on; return ``epochs``."""
+    check_torch_model(model, "model", "train_dispersion_aware")
+    check_choice("train_dispersion_aware: resample", resample, ["batch", "epoch"])
+    if not isinstance(nafs, (NAFDispersion, MeasuredNAF)):
+        raise TypeError("train_dispersion_aware: nafs must be a NAFDispersion or MeasuredNAF; "
+                        f"got {type(nafs).__name__}.")
+    if isinstance(nafs, MeasuredNAF) and nafs.assignment != "sample":
+        raise ValueError(
+            "train_dispersion_aware: a MeasuredNAF pool is drawn from with replacement at every "
+            f"step; got assignment={nafs.assignment!r}, which fixes one curve per neuron (use "
+            "assignment='sample', or HardwareNAFRegressor to retrain on that one chip)."
+        )
+    epochs = check_count("train_dispersion_aware: epochs", epochs)
+    _check_fixed_nominal(model, nafs)
+    return epochs
 
 
 def train_dispersion_aware(
@@ -99,21 +118,7 @@ def train_dispersion_aware(
     loss_curve : list of float
         Training loss per epoch (network units, on the random shapes).
     """
-    check_torch_model(model, "model", "train_dispersion_aware")
-    if resample not in ("batch", "epoch"):
-        raise ValueError(f"train_dispersion_aware: resample must be 'batch' or 'epoch'; got "
-                         f"{resample!r}.")
-    if not isinstance(nafs, (NAFDispersion, MeasuredNAF)):
-        raise TypeError("train_dispersion_aware: nafs must be a NAFDispersion or MeasuredNAF; "
-                        f"got {type(nafs).__name__}.")
-    if isinstance(nafs, MeasuredNAF) and nafs.assignment != "sample":
-        raise ValueError(
-            "train_dispersion_aware: a MeasuredNAF pool is drawn from with replacement at every "
-            f"step; got assignment={nafs.assignment!r}, which fixes one curve per neuron (use "
-            "assignment='sample', or HardwareNAFRegressor to retrain on that one chip)."
-        )
-    epochs = check_count(epochs, "epochs", "train_dispersion_aware")
-    _check_fixed_nominal(model, nafs)
+    epochs = _check_training_args(model, nafs, resample, epochs)
     rng = check_random_state(random_state)
     shape_seed, train_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
     hook_factory = None
@@ -324,11 +329,6 @@ class DispersionAwareRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimato
                              f"{[k for k, v in nets.items() if v is not None]}; got {model!r}.")
         return disperse_network(nets[model], self.nafs, spans=self.spans_,
                                 random_state=random_state)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
-        return tags
 
 
 def _train_seed_of(seed: int) -> int:

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import root_mean_squared_error
 
-from .._validation import check_estimator_kind, check_table
-from ._checks import check_count
+from .._validation import check_count, check_estimator_kind, check_table
 from .aware import DispersionAwareRegressor
 from .hardware import retrain_weights
 
@@ -90,13 +89,13 @@ def evaluate_on_chips(
     4
     """
     check_estimator_kind("aware", aware, DispersionAwareRegressor)
-    n_chips = check_count(n_chips, "n_chips", "evaluate_on_chips")
-    n_retrain = check_count(n_retrain, "n_retrain", "evaluate_on_chips", minimum=0)
+    n_chips = check_count("evaluate_on_chips: n_chips", n_chips)
+    n_retrain = check_count("evaluate_on_chips: n_retrain", n_retrain, minimum=0)
     if n_retrain > n_chips:
         raise ValueError(f"evaluate_on_chips: n_retrain={n_retrain} exceeds n_chips={n_chips}.")
     epochs = aware.train_epochs if retrain_epochs is None else check_count(
-        retrain_epochs, "retrain_epochs", "evaluate_on_chips")
-    chip_seed = check_count(chip_seed, "chip_seed", "evaluate_on_chips", minimum=0)
+        "evaluate_on_chips: retrain_epochs", retrain_epochs)
+    chip_seed = check_count("evaluate_on_chips: chip_seed", chip_seed, minimum=0)
     seeds = np.random.SeedSequence(chip_seed).generate_state(n_chips)
     fixed = {"ideal": _rmse(y_test, aware.ideal_.predict(X_test)),
              "aware_nominal": _rmse(y_test, aware.model_.predict(X_test))}

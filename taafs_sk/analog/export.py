@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._validation import check_choice, check_count, check_real
 from ..nn.network import MLP
 from ..nn.tabulated import TabulatedActivation
 from ._adapters import TorchModel, as_torch_model
-from ._checks import check_count
 from .naf import pchip_slopes
 
 __all__ = ["export_hardware", "load_hardware", "FORMAT_VERSION"]
@@ -104,6 +104,23 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
     >>> bool(np.abs(load_hardware(path).predict(X) - est.predict(X)).max() < 1e-4)
     True
     """
+    torch_model = _exportable(model)
+    n_points = check_count("export_hardware: n_points", n_points, minimum=2)
+    margin = check_real("export_hardware: margin", margin, minimum=0.0)
+    check_choice("export_hardware: format", format, ["npz", "csv"])
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"export_hardware: path must be a str or path-like; got "
+                        f"{type(path).__name__}.")
+    path = Path(path)
+    arrays = _arrays(torch_model, X, n_points, margin)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (_write_npz if format == "npz" else _write_csv)(path, arrays)
+    return path
+
+
+def _exportable(model) -> TorchModel:
+    """``model`` as a :class:`TorchModel` whose network takes the raw inputs (no numpy
+    preprocessing, which a circuit table cannot hold)."""
     if hasattr(model, "steps") and len(model.steps) > 1:
         raise ValueError(
             "export_hardware: model is a Pipeline with preprocessing steps "
@@ -117,27 +134,24 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
             "Pipeline's steps), which a circuit table cannot hold; export the final estimator "
             "and apply the steps before the circuit."
         )
-    n_points = check_count(n_points, "n_points", "export_hardware", minimum=2)
-    if not (isinstance(margin, (int, float)) and np.isfinite(margin) and margin >= 0):
-        raise ValueError(f"export_hardware: margin must be a finite number >= 0; got {margin!r}.")
-    if format not in ("npz", "csv"):
-        raise ValueError(f"export_hardware: format must be 'npz' or 'csv'; got {format!r}.")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"export_hardware: path must be a str or path-like; got "
-                        f"{type(path).__name__}.")
-    path = Path(path)
-    arrays = _arrays(torch_model, X, n_points, float(margin))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if format == "npz":
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-        os.close(fd)
-        try:
-            np.savez(tmp, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+    return torch_model
+
+
+def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` as one ``.npz`` file, written under a temporary name and renamed."""
+    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_csv(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` as a folder of CSV files (each table in long form with its grid), written
+    in a temporary folder and renamed."""
     tmp_dir = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
         for key, value in arrays.items():
@@ -159,7 +173,6 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
     finally:
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir)
-    return path
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -198,12 +211,8 @@ def load_hardware(path, *, interpolation: str = "pchip",
     model : TorchModel
         Float64; ``model.predict(X)`` takes the inputs the exported model took.
     """
-    if interpolation not in ("pchip", "linear"):
-        raise ValueError(f"load_hardware: interpolation must be 'pchip' or 'linear'; got "
-                         f"{interpolation!r}.")
-    if extrapolation not in ("linear", "clamp"):
-        raise ValueError(f"load_hardware: extrapolation must be 'linear' or 'clamp'; got "
-                         f"{extrapolation!r}.")
+    check_choice("load_hardware: interpolation", interpolation, ["pchip", "linear"])
+    check_choice("load_hardware: extrapolation", extrapolation, ["linear", "clamp"])
     path = Path(path)
     if not path.exists():
         raise ValueError(f"load_hardware: {str(path)!r} does not exist.")
@@ -212,6 +221,16 @@ def load_hardware(path, *, interpolation: str = "pchip",
     if not required <= set(a):
         raise ValueError(f"load_hardware: {str(path)!r} lacks {sorted(required - set(a))}; "
                          "not written by export_hardware?")
+    mlp = _network(a, interpolation, extrapolation)
+    y_mean = np.atleast_1d(a["y_mean"])
+    model = TorchModel(mlp, y_mean, np.atleast_1d(a["y_scale"]), torch.float64,
+                       ravel=len(y_mean) == 1)
+    model.owner = "load_hardware"
+    return model
+
+
+def _network(a: dict[str, np.ndarray], interpolation: str, extrapolation: str) -> MLP:
+    """The float64 ``MLP`` of the arrays ``a`` written by :func:`export_hardware`."""
     n_hidden = sum(k.startswith("hidden_weight_") for k in a)
     weights = [np.atleast_2d(a[f"hidden_weight_{i}"]) for i in range(n_hidden)]
     out_w = a["output_weight"].reshape(len(np.atleast_1d(a["output_bias"])), -1)
@@ -233,8 +252,4 @@ def load_hardware(path, *, interpolation: str = "pchip",
         mlp.output.bias.copy_(torch.as_tensor(np.atleast_1d(a["output_bias"])))
         if mlp.skip is not None:
             mlp.skip.weight.copy_(torch.as_tensor(a["skip_weight"].reshape(out_w.shape[0], -1)))
-    y_mean = np.atleast_1d(a["y_mean"])
-    model = TorchModel(mlp, y_mean, np.atleast_1d(a["y_scale"]), torch.float64,
-                       ravel=len(y_mean) == 1)
-    model.owner = "load_hardware"
-    return model
+    return mlp

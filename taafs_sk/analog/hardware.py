@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.metrics import root_mean_squared_error
 from sklearn.neural_network import MLPRegressor
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -314,11 +314,6 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
         rmse = [None if m is None else float(root_mean_squared_error(y, m.predict(X)))
                 for m in models]
         return recovery_table(*rmse)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
-        return tags
 
 
 def check_nominal(estimator, nafs, owner: str = "HardwareNAFRegressor") -> None:

@@ -10,14 +10,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_count
 from ._adapters import as_torch_model, is_taafs
 from ._base import InnerEstimatorMixin
-from ._checks import check_count
 from ._training import train_model
 from .noise import NoiseModel, noisy_draws
 
@@ -181,7 +181,7 @@ class NoiseInjectedRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator)
         """
         check_is_fitted(self)
         n = self.n_draws if n_draws is None else check_count(
-            n_draws, "n_draws", "NoiseInjectedRegressor.predict_draws")
+            "NoiseInjectedRegressor.predict_draws: n_draws", n_draws)
         seed = (self._rng.randint(np.iinfo(np.int32).max) if random_state is None
                 else check_random_state(random_state).randint(np.iinfo(np.int32).max))
         return noisy_draws(self.model_, self.noise_, X, n, seed, self.estimator_.predict)
@@ -210,6 +210,5 @@ class NoiseInjectedRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
         tags.non_deterministic = True
         return tags

@@ -19,10 +19,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from torch import nn
 
-from .._validation import check_choice
+from .._validation import check_choice, check_count, check_real
 from ..nn.fixed import FIXED, fixed_activation
 from ..nn.tabulated import TabulatedActivation
-from ._checks import _prefixed, check_count, check_shape_params, check_spread
+from ._checks import check_shape_params
 
 __all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
 
@@ -52,7 +52,7 @@ class DispersedActivation(nn.Module):
 
     def __init__(self, base: str, gain, shift, scale, offset) -> None:
         super().__init__()
-        self.base = _prefixed("DispersedActivation", check_choice, "base", base, sorted(FIXED))
+        self.base = check_choice("DispersedActivation: base", base, sorted(FIXED))
         self._fn = fixed_activation(base)
         params = check_shape_params("DispersedActivation", gain=gain, shift=shift, scale=scale,
                                     offset=offset)
@@ -126,7 +126,7 @@ default='sigmoid'
                 f"NAFDispersion: base must be one of {sorted(BASES)} or None; got "
                 f"{self.base!r}."
             )
-        check_spread(self.spread, "spread", "NAFDispersion")
+        check_real("NAFDispersion: spread", self.spread, minimum=0.0)
         if isinstance(self.params, str) or not all(isinstance(p, str) for p in self.params):
             raise TypeError(
                 f"NAFDispersion: params must be a tuple of names from {_PARAMS}; got "
@@ -182,7 +182,7 @@ default='sigmoid'
         eps : ndarray of shape (4, n_neurons)
         """
         self._validate()
-        n = check_count(n_neurons, "n_neurons", "NAFDispersion.realize")
+        n = check_count("NAFDispersion.realize: n_neurons", n_neurons)
         rng = check_random_state(self.random_state if random_state is None else random_state)
         eps = rng.standard_normal((4, n))  # rows: gain, shift, scale, offset
         return eps * self.mask() * float(self.spread)
@@ -312,7 +312,7 @@ class MeasuredNAF(BaseEstimator):
             Cubic Hermite tables (values and PCHIP slopes) in float64 buffers.
         """
         x, curves = self._tables()
-        n_neurons = check_count(n_neurons, "n_neurons", "MeasuredNAF.realize")
+        n_neurons = check_count("MeasuredNAF.realize: n_neurons", n_neurons)
         n_curves = curves.shape[0]
         if self.assignment == "per_neuron":
             if n_curves < n_neurons:

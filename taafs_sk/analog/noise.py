@@ -22,8 +22,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_count
 from ._adapters import TorchModel, as_torch_model
-from ._checks import check_count, check_torch_model
+from ._checks import check_torch_model
 
 __all__ = ["NoiseModel", "SITES", "noisy_draws"]
 
@@ -180,7 +181,7 @@ class NoiseModel(BaseEstimator):
         hook : callable ``(site, layer, tensor) -> tensor``
         """
         check_is_fitted(self)
-        n_draws = check_count(n_draws, "n_draws", "NoiseModel.make_hook")
+        n_draws = check_count("NoiseModel.make_hook: n_draws", n_draws)
         if generator is None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             generator = torch.Generator().manual_seed(int(seed))
@@ -265,7 +266,7 @@ def noisy_draws(model: TorchModel, noise: NoiseModel, X, n_draws: int, seed: int
     ``noise`` seeded by ``seed``; at level 0, ``noiseless(X)`` (the estimator's own predict)
     repeated, when given."""
     check_torch_model(model, "model", "noisy_draws")
-    n_draws = check_count(n_draws, "n_draws", "noisy_draws")
+    n_draws = check_count("noisy_draws: n_draws", n_draws)
     if noise.level == 0 and noiseless is not None:
         base = np.asarray(noiseless(X))
         return np.broadcast_to(base, (n_draws, *base.shape)).copy()

@@ -7,8 +7,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_count, check_levels
 from ._adapters import as_torch_model
-from ._checks import check_count, check_levels
 from .injected import NoiseInjectedRegressor
 from .noise import NoiseModel, noisy_draws
 
@@ -64,8 +64,8 @@ def noise_sweep(
     >>> bool(table["rmse_mean"].is_monotonic_increasing)
     True
     """
-    levels = check_levels(levels, "levels", "noise_sweep")
-    n_draws = check_count(n_draws, "n_draws", "noise_sweep")
+    levels = check_levels("noise_sweep: levels", levels)
+    n_draws = check_count("noise_sweep: n_draws", n_draws)
     if isinstance(estimator, NoiseInjectedRegressor):
         check_is_fitted(estimator)
         noise = estimator.noise if noise is None else noise
