@@ -565,3 +565,38 @@ def test_set_fused_maps_refuses_wrong_tanh_slopes():
         basis.set_fused_maps(values, slopes, tanh_slopes=slopes)
     with pytest.raises(ValueError, match=r"tanh_slopes of shape \(n_basis, 7\)"):
         basis.set_fused_maps(values, slopes, tanh_slopes=slopes[:, :3])
+
+
+@pytest.mark.parametrize(("name", "n_basis", "old", "new"), [
+    ("legendre", 6, "monomial", "powers"), ("legendre", 24, "recurrence", "direct"),
+    ("fourier", 6, "chebyshev", "powers"), ("fourier", 40, "direct", "direct"),
+    ("fourier", 6, None, "powers"),
+])
+def test_bases_pickled_with_the_old_representation_words_load(name, n_basis, old, new):
+    basis = make_basis(name, n_basis)
+    state = basis.__getstate__()
+    state.pop("representation")
+    if old is not None:
+        state["representation"] = old
+    state["_fused_plans"] = {}  # an older version's cache
+    back = type(basis).__new__(type(basis))
+    back.__setstate__(state)
+    assert back.representation == new and "_fused_plans" not in back.__dict__
+    u = _interior_points()
+    torch.testing.assert_close(back.maps[0] @ back.features(u), basis(u).T, rtol=1e-9,
+                               atol=1e-9)
+
+
+def test_polynomial_pickled_before_the_recurrence_rebuilds_its_maps():
+    basis = make_basis("chebyshev1", 24)
+    state = basis.__getstate__()
+    for name in ("_coefs", "representation"):  # what taafs-sk 0.1 had
+        state.pop(name)
+    state["_buffers"] = {"maps": state["_buffers"]["maps"]}
+    back = type(basis).__new__(type(basis))
+    back.__setstate__(state)
+    assert back.representation == "direct" and back.tanh_slopes is None
+    z = _away_from_kinks((3, 4), seed=23)
+    weight = _weight(basis, 4, False, seed=24)
+    torch.testing.assert_close(fused_taaf(z, weight, back, "tanh"),
+                               _eager(z, weight, basis, "tanh"), rtol=1e-10, atol=1e-10)

@@ -17,12 +17,16 @@ neuron). The :func:`make_activation_factory` builds the activations of an
 the words :class:`~taafs_sk.TAAFSRegressor` and :func:`~taafs_sk.nn.replace_activations` use
 too:
 
-``'global'``   one activation (one module object) for everything the factory builds;
-``'network'``  one activation per network: a new module whenever layer 0 is built, reused by
-               the later layers. A factory that builds a single network, as
-               :class:`~taafs_sk.TAAFSRegressor` does, gives the same model as ``'global'``;
-``'layer'``    one ``'shared'`` TAAF per hidden layer;
-``'neuron'``   one ``'neuron'`` TAAF (per-neuron coefficients and biases) per hidden layer.
+``'global'``
+    one activation (one module object) for everything the factory builds;
+``'network'``
+    one activation per network: a new module whenever layer 0 is built, reused by the later
+    layers. A factory that builds a single network, as :class:`~taafs_sk.TAAFSRegressor`
+    does, gives the same model as ``'global'``;
+``'layer'``
+    one ``'shared'`` TAAF per hidden layer;
+``'neuron'``
+    one ``'neuron'`` TAAF (per-neuron coefficients and biases) per hidden layer.
 
 :class:`TAAF` lives in ``_taaf.py`` and the factory with its parameter count in
 ``_factory.py``; this module is their public home.

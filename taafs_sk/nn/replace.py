@@ -15,12 +15,19 @@ computes exactly what it computed before until it is trained.
 
 Sharing schemes (the TAAFS paper, section 5.1, schemes 1 to 4):
 
-``'global'``   one TAAF for the whole module (scheme 1);
-``'network'``  one TAAF per sub-network (scheme 2, "one activation function per network"),
-               with *sub-network* defined below;
-``'layer'``    one TAAF per place where an activation module is registered (scheme 3);
-``'neuron'``   per-neuron coefficients at each such place (scheme 4); the width is read from
-               the ``nn.Linear`` before the activation.
+``'global'``
+    one TAAF for the whole module (scheme 1);
+``'network'``
+    one TAAF per sub-network (scheme 2, "one activation function per network"), with
+    *sub-network* defined below;
+``'layer'``
+    one TAAF per place where an activation module is registered (scheme 3);
+``'neuron'``
+    per-neuron coefficients at each such place (scheme 4); the width is read from the
+    ``nn.Linear`` before the activation.
+
+Each TAAF itself has ``sharing='shared'`` (one set of coefficients for every neuron it sees)
+except under ``'neuron'``.
 
 A *sub-network* of an activation is its deepest enclosing module that is an entry of an
 ``nn.ModuleDict`` or ``nn.ModuleList`` (``nn.Sequential`` does not count, nor an entry that is
@@ -41,7 +48,7 @@ import torch
 from torch import nn
 
 from ._checks import check_torch_module
-from .activations import TAAF
+from ._taaf import TAAF, _check_choice
 from .bases import resolve_basis
 
 __all__ = ["DEFAULT_TYPES", "REPLACE_SHARING", "replace_activations"]
@@ -98,9 +105,7 @@ def _check_arguments(module, basis, n_basis, sharing, types, inplace, taaf_kwarg
     if isinstance(module, torch.jit.ScriptModule):
         raise TypeError(f"module of {_OWNER} must be a plain (eager) torch.nn.Module, got a "
                         f"scripted {type(module).__name__}; replace before scripting.")
-    if sharing not in REPLACE_SHARING:
-        raise ValueError(f"sharing of {_OWNER} must be one of {list(REPLACE_SHARING)}, got "
-                         f"{sharing!r}.")
+    _check_choice(_OWNER, "sharing", sharing, REPLACE_SHARING)
     if not isinstance(inplace, bool):
         raise TypeError(f"inplace of {_OWNER} must be True or False, got {inplace!r}.")
     reserved = sorted(set(taaf_kwargs) & set(_RESERVED))

@@ -11,6 +11,36 @@ from .._validation import check_finite_array
 __all__ = ["TabulatedActivation"]
 
 
+def _check_tables(grid, values, derivatives):
+    """``(grid, values, derivatives)`` as contiguous tensors of shape ``(N, G)`` (derivatives
+    may be None), or a ValueError saying which table is wrong."""
+    for name, table in (("grid", grid), ("values", values), ("derivatives", derivatives)):
+        if table is not None:
+            check_finite_array(name, table)
+    values = torch.as_tensor(np.asarray(values))
+    if values.dim() != 2 or values.shape[1] < 2:
+        raise ValueError(
+            "TabulatedActivation: values must have shape (n_neurons, n_grid) with "
+            f"n_grid >= 2; got shape {tuple(values.shape)}."
+        )
+    grid = torch.as_tensor(np.asarray(grid), dtype=values.dtype)
+    grid = grid.expand(values.shape).contiguous()  # (N, G)
+    if grid.shape != values.shape or bool((grid.diff(dim=1) <= 0).any()):
+        raise ValueError(
+            "TabulatedActivation: grid must be strictly increasing with n_grid "
+            f"= values.shape[1] = {values.shape[1]} points; got shape {tuple(grid.shape)}."
+        )
+    if derivatives is not None:
+        derivatives = torch.as_tensor(np.asarray(derivatives), dtype=values.dtype)
+        if derivatives.shape != values.shape:
+            raise ValueError(
+                "TabulatedActivation: derivatives must have the shape of values "
+                f"{tuple(values.shape)}; got {tuple(derivatives.shape)}."
+            )
+        derivatives = derivatives.contiguous()
+    return grid, values.contiguous(), derivatives
+
+
 class TabulatedActivation(nn.Module):
     r"""Elementwise activation whose shape for each neuron is a table of values.
 
@@ -57,22 +87,7 @@ class TabulatedActivation(nn.Module):
         extrapolation: str = "linear",
     ) -> None:
         super().__init__()
-        for name, table in (("grid", grid), ("values", values), ("derivatives", derivatives)):
-            if table is not None:
-                check_finite_array(name, table)
-        values = torch.as_tensor(np.asarray(values))
-        if values.dim() != 2 or values.shape[1] < 2:
-            raise ValueError(
-                "TabulatedActivation: values must have shape (n_neurons, n_grid) with "
-                f"n_grid >= 2; got shape {tuple(values.shape)}."
-            )
-        grid = torch.as_tensor(np.asarray(grid), dtype=values.dtype)
-        grid = grid.expand(values.shape).contiguous()  # (N, G)
-        if grid.shape != values.shape or bool((grid.diff(dim=1) <= 0).any()):
-            raise ValueError(
-                "TabulatedActivation: grid must be strictly increasing with n_grid "
-                f"= values.shape[1] = {values.shape[1]} points; got shape {tuple(grid.shape)}."
-            )
+        grid, values, derivatives = _check_tables(grid, values, derivatives)
         if extrapolation not in ("linear", "clamp"):
             raise ValueError(
                 "TabulatedActivation: extrapolation must be 'linear' or 'clamp'; "
@@ -80,17 +95,8 @@ class TabulatedActivation(nn.Module):
             )
         self.extrapolation = extrapolation
         self.register_buffer("grid", grid)  # (N, G)
-        self.register_buffer("values", values.contiguous())  # (N, G)
-        if derivatives is None:
-            self.derivatives = None
-        else:
-            derivs = torch.as_tensor(np.asarray(derivatives), dtype=values.dtype)
-            if derivs.shape != values.shape:
-                raise ValueError(
-                    "TabulatedActivation: derivatives must have the shape of values "
-                    f"{tuple(values.shape)}; got {tuple(derivs.shape)}."
-                )
-            self.register_buffer("derivatives", derivs.contiguous())  # (N, G)
+        self.register_buffer("values", values)  # (N, G)
+        self.register_buffer("derivatives", derivatives)  # (N, G) or None
 
     @property
     def n_neurons(self) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._plan import FusedPlan
+from ._plan import FusedPlan, check_fused_maps
 
 __all__ = ["Basis"]
 
@@ -17,8 +17,6 @@ __all__ = ["Basis"]
 _FUSED_BUFFERS = ("maps", "curvature_maps", "tanh_slopes")
 #: Words older versions used for ``representation`` -> the one vocabulary of today.
 _OLD_REPRESENTATIONS = {"monomial": "powers", "chebyshev": "powers", "recurrence": "direct"}
-#: Points of [-1, 1] on which set_fused_maps checks the maps.
-_CHECK_GRID = 1001
 
 
 def _check_int(owner: str, name: str, value, minimum: int) -> int:
@@ -46,12 +44,6 @@ def _power_rows(x: torch.Tensor, n: int) -> list[torch.Tensor]:
     for j in range(2, n):
         rows.append(rows[j // 2] * rows[j - j // 2])
     return rows
-
-
-def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
-    """Largest ``|got - want|`` of a row ``(K, G)`` relative to the row's largest ``|want|``."""
-    scale = want.abs().amax(1, keepdim=True).clamp_min(1e-12)
-    return float(((got - want).abs() / scale).max())
 
 
 class Basis(nn.Module):
@@ -347,62 +339,12 @@ class Basis(nn.Module):
             does not reproduce :meth:`values`, or ``tanh_slopes @ features`` is not
             :math:`(1 - u^2)` times ``slopes @ features``.
         """
-        grid = torch.linspace(-1.0, 1.0, _CHECK_GRID, dtype=torch.float64)
-        feats = self.features(grid)  # (m, G)
-        maps = self._checked_maps(values, slopes, grid, feats)
-        curv = tanh = None
-        if curvatures is not None:
-            width = self.curvature_features(grid, feats).shape[0]
-            curv = self._checked_rows("curvatures", curvatures, width)
-        if tanh_slopes is not None:
-            tanh = self._checked_rows("tanh_slopes", tanh_slopes, feats.shape[0])
-            error = _relative_error(tanh @ feats, (1.0 - grid * grid) * (maps[1] @ feats))
-            if error > max(1e-6, 1e-12 * self.amplification):
-                raise ValueError(f"{type(self).__name__}.set_fused_maps: tanh_slopes @ features"
-                                 f"(u) differs from (1 - u^2) slopes @ features(u) by {error:.3g}"
-                                 " (relative); fix the rows or pass tanh_slopes=None.")
+        maps, curv, tanh, self.amplification = check_fused_maps(self, values, slopes, curvatures,
+                                                                tanh_slopes)
         self.register_buffer("maps", maps)
         self.register_buffer("curvature_maps", curv)
         self.register_buffer("tanh_slopes", tanh)
         self._forget_derived()
-
-    def _checked_maps(self, values, slopes, grid: torch.Tensor,
-                      feats: torch.Tensor) -> torch.Tensor:
-        """``[values, slopes]`` as a float64 tensor, checked against the features ``feats``
-        (``(m, G)``) and :meth:`values` on ``grid`` (``(G,)``); sets ``amplification``."""
-        owner = type(self).__name__
-        maps = torch.as_tensor(np.stack([np.asarray(values, float), np.asarray(slopes, float)]))
-        if maps.dim() != 3 or maps.shape[1] != self.n_basis or feats.shape != (
-                maps.shape[2], len(grid)):
-            raise ValueError(
-                f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
-                f"({self.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
-                f"{tuple(maps.shape[1:])} and features {tuple(feats.shape)} for u of shape "
-                f"({len(grid)},).")
-        if not torch.allclose(feats[0], torch.ones_like(feats[0])):
-            raise ValueError(f"{owner}.features(u)[0] must be 1 everywhere (the bias feature).")
-        vals = self.values(grid).T  # (K, G)
-        terms = (maps[0][:, :, None] * feats[None]).abs().sum(1)  # (K, G)
-        scale = vals.abs().amax(1).clamp_min(1e-12)  # (K,)
-        self.amplification = float((terms.amax(1) / scale).max())
-        error = _relative_error(maps[0] @ feats, vals)
-        if error > max(1e-6, 1e-12 * self.amplification):
-            raise ValueError(
-                f"{owner}.set_fused_maps: values @ features(u) differs from values(u) by "
-                f"{error:.3g} (relative) on [-1, 1]; fix the value rows or features, or do not "
-                "call set_fused_maps (the eager path is then used)."
-            )
-        return maps
-
-    def _checked_rows(self, name: str, rows, width: int) -> torch.Tensor:
-        """``rows`` as a float64 ``(n_basis, width)`` tensor, or a ValueError naming ``name``."""
-        table = np.asarray(rows, float)
-        if table.shape != (self.n_basis, width):
-            raise ValueError(
-                f"{type(self).__name__}.set_fused_maps needs {name} of shape (n_basis, "
-                f"{width}) = ({self.n_basis}, {width}) for features of {width} rows; got "
-                f"{table.shape}.")
-        return torch.as_tensor(table, dtype=torch.float64)
 
     def extra_repr(self) -> str:
         return f"n_basis={self.n_basis}"

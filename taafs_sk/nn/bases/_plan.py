@@ -1,4 +1,5 @@
-r"""The plan of the fused kernels: the matrices they apply to an activation's weights.
+r"""The fused representation of a basis: the checks of its maps, and the plan of the fused
+kernels (the matrices they apply to an activation's weights).
 
 A TAAF holds ``weight = [c_1, ..., c_K, b]``; the fused kernels (:mod:`taafs_sk.nn._fused`)
 turn it into coefficients on the working features ``S = basis.features(u)`` with one small
@@ -19,18 +20,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 
 if TYPE_CHECKING:
     from ._base import Basis
 
-__all__ = ["AMPLIFICATION_LIMIT", "FusedPlan"]
+__all__ = ["AMPLIFICATION_LIMIT", "FusedPlan", "check_fused_maps"]
 
 #: Largest rounding amplification (``Basis.amplification``) of a fused representation that is
 #: evaluated in the input's dtype; above it the features of float32 (or narrower) inputs are
 #: built in float64. The polynomial and Fourier families switch to their ``'direct'`` features
 #: above it, so that only B-splines need that upcast.
 AMPLIFICATION_LIMIT = 1e3
+#: Points of [-1, 1] on which :func:`check_fused_maps` checks the maps.
+_CHECK_GRID = 1001
 
 
 def _with_bias_row(table: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -115,3 +119,76 @@ class FusedPlan:
         return cls(wd, value.contiguous(), slope.contiguous(), both, tanh_both, curvature, joint,
                    value.T.contiguous(), both.T.contiguous(),
                    None if tanh_both is None else tanh_both.T.contiguous())
+
+
+def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
+    """Largest ``|got - want|`` of a row ``(K, G)`` relative to the row's largest ``|want|``."""
+    scale = want.abs().amax(1, keepdim=True).clamp_min(1e-12)
+    return float(((got - want).abs() / scale).max())
+
+
+def _rows(basis: Basis, name: str, rows, width: int) -> torch.Tensor:
+    """``rows`` as a float64 ``(n_basis, width)`` tensor, or a ValueError naming ``name``."""
+    table = np.asarray(rows, float)
+    if table.shape != (basis.n_basis, width):
+        raise ValueError(
+            f"{type(basis).__name__}.set_fused_maps needs {name} of shape (n_basis, {width}) = "
+            f"({basis.n_basis}, {width}) for features of {width} rows; got {table.shape}.")
+    return torch.as_tensor(table, dtype=torch.float64)
+
+
+def _value_maps(basis: Basis, values, slopes, grid, feats) -> tuple[torch.Tensor, float]:
+    """``[values, slopes]`` (float64) checked against ``feats`` ``(m, G)`` and
+    ``basis.values`` on ``grid``, and the amplification of the value rows."""
+    owner = type(basis).__name__
+    maps = torch.as_tensor(np.stack([np.asarray(values, float), np.asarray(slopes, float)]))
+    if maps.dim() != 3 or maps.shape[1] != basis.n_basis or feats.shape != (
+            maps.shape[2], len(grid)):
+        raise ValueError(
+            f"{owner}.set_fused_maps needs values and slopes of shape (n_basis, m) = "
+            f"({basis.n_basis}, m) with features(u) of shape (m,) + u.shape; got maps "
+            f"{tuple(maps.shape[1:])} and features {tuple(feats.shape)} for u of shape "
+            f"({len(grid)},).")
+    if not torch.allclose(feats[0], torch.ones_like(feats[0])):
+        raise ValueError(f"{owner}.features(u)[0] must be 1 everywhere (the bias feature).")
+    vals = basis.values(grid).T  # (K, G)
+    terms = (maps[0][:, :, None] * feats[None]).abs().sum(1)  # (K, G)
+    amplification = float((terms.amax(1) / vals.abs().amax(1).clamp_min(1e-12)).max())
+    error = _relative_error(maps[0] @ feats, vals)
+    if error > max(1e-6, 1e-12 * amplification):
+        raise ValueError(
+            f"{owner}.set_fused_maps: values @ features(u) differs from values(u) by "
+            f"{error:.3g} (relative) on [-1, 1]; fix the value rows or features, or do not "
+            "call set_fused_maps (the eager path is then used).")
+    return maps, amplification
+
+
+def check_fused_maps(basis: Basis, values, slopes, curvatures=None, tanh_slopes=None):
+    """The arguments of :meth:`Basis.set_fused_maps` checked on a grid of [-1, 1].
+
+    Returns
+    -------
+    maps : Tensor of shape (2, n_basis, m)
+    curvature_maps, tanh_slopes : Tensor or None
+    amplification : float
+
+    Raises
+    ------
+    ValueError
+        As described in :meth:`Basis.set_fused_maps`.
+    """
+    grid = torch.linspace(-1.0, 1.0, _CHECK_GRID, dtype=torch.float64)
+    feats = basis.features(grid)  # (m, G)
+    maps, amplification = _value_maps(basis, values, slopes, grid, feats)
+    curv = tanh = None
+    if curvatures is not None:
+        width = basis.curvature_features(grid, feats).shape[0]
+        curv = _rows(basis, "curvatures", curvatures, width)
+    if tanh_slopes is not None:
+        tanh = _rows(basis, "tanh_slopes", tanh_slopes, feats.shape[0])
+        error = _relative_error(tanh @ feats, (1.0 - grid * grid) * (maps[1] @ feats))
+        if error > max(1e-6, 1e-12 * amplification):
+            raise ValueError(f"{type(basis).__name__}.set_fused_maps: tanh_slopes @ features(u) "
+                             f"differs from (1 - u^2) slopes @ features(u) by {error:.3g} "
+                             "(relative); fix the rows or pass tanh_slopes=None.")
+    return maps, curv, tanh, amplification

@@ -8,16 +8,8 @@ import inspect
 
 from ..._registry import Registry
 from ..fixed import FIXED_ACTIVATIONS
+from . import grid, polynomial
 from ._base import Basis
-from .grid import BSplineBasis, FourierBasis, GaussianRBFBasis
-from .polynomial import (
-    BesselBasis,
-    Chebyshev1Basis,
-    Chebyshev2Basis,
-    HermiteBasis,
-    JacobiBasis,
-    LegendreBasis,
-)
 
 __all__ = [
     "BASES", "BASIS_REGISTRY", "BUILTIN_BASES", "available_bases", "make_basis",
@@ -27,8 +19,9 @@ __all__ = [
 BASIS_REGISTRY = Registry(
     Basis,
     {cls.name: cls
-     for cls in (BSplineBasis, FourierBasis, GaussianRBFBasis, LegendreBasis, HermiteBasis,
-                 Chebyshev1Basis, Chebyshev2Basis, BesselBasis, JacobiBasis)},
+     for cls in (grid.BSplineBasis, grid.FourierBasis, grid.GaussianRBFBasis,
+                 polynomial.LegendreBasis, polynomial.HermiteBasis, polynomial.Chebyshev1Basis,
+                 polynomial.Chebyshev2Basis, polynomial.BesselBasis, polynomial.JacobiBasis)},
     what="basis", register_name="register_basis", base_path="taafs_sk.nn.Basis",
     reserved={name: "a fixed activation, which basis= already means"
               for name in FIXED_ACTIVATIONS},

@@ -98,8 +98,7 @@ class BSplineBasis(Basis):
         k = self.order
         if k < 2:
             return S
-        tau = self.interior_knots.to(u.dtype).view(-1, *([1] * u.dim()))
-        r = (u - tau).clamp_min_(0.0)
+        r = (u - self.cast("interior_knots", u, column=True)).clamp_min_(0.0)  # (u - tau)_+
         tail = (r > 0).to(u.dtype) if k == 2 else (r if k == 3 else r ** (k - 2))
         return torch.cat([S[: k - 1], tail])
 
@@ -274,8 +273,9 @@ class GaussianRBFBasis(Basis):
     :math:`\phi_k = \phi_0(u)\, q(u)^k e^{-k^2\delta^2/h^2}` with
     :math:`q = e^{2\delta(u-\mu_0)/h^2}`: the fused features take the factors
     :math:`\phi_r q^{k-r}` about the middle centre :math:`\mu_r`, all in one exponential of a
-    broadcast argument (used while :math:`4/h^2 \le 80`, so that nothing overflows in float32;
-    narrower widths use the direct form).
+    broadcast argument. That form is used while :math:`\max(1.3, s^2)/h^2 \le 80`, with
+    :math:`s` the largest distance of a centre from :math:`\mu_r`, so that nothing overflows
+    in float32; narrower widths evaluate each Gaussian directly (``geometric`` is False).
 
     Parameters
     ----------
@@ -344,7 +344,7 @@ class GaussianRBFBasis(Basis):
     def curvature_features(self, u: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
         """``[1, F_k, (u - mu_r) F_k, (u - mu_r)^2 F_k]`` from the forward features."""
         K = self.n_basis
-        d = u - self.centers[self.ref].to(u.dtype)
+        d = u - self.cast("_reference_center", u)  # u - mu_r
         return torch.cat([S, S[K + 1:] * d])
 
     def second_derivatives(self, u: torch.Tensor) -> torch.Tensor:
