@@ -3,7 +3,8 @@
 - :class:`TAAFSPotential`: per-element atomic networks on atom-centred descriptors, fitted to
   energies and forces, scikit-learn style; ``as_calculator()`` gives an ASE calculator;
 - :mod:`~taafs_sk.atomistic.descriptors`: the descriptor contract and the ANI-1x AEV;
-- :mod:`~taafs_sk.atomistic.training`: the loss, the pluggable training step, the loop;
+- :mod:`~taafs_sk.atomistic.training`: the module, loss and callback with which the potential
+  trains in the library's one skorch loop (:func:`taafs_sk.taafs.training.build_net`);
 - :mod:`~taafs_sk.atomistic.md`: NVE molecular dynamics checks (energy drift, stability).
 
 Needs the ``atomistic`` extra (ase, torchani): ``pip install taafs-sk[atomistic]``.

@@ -9,7 +9,7 @@ Jacobians ``J`` computed once (see :mod:`taafs_sk.atomistic.descriptors`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -114,7 +114,13 @@ def _from_calc(atoms, k: int, what: str):
 
 @dataclass
 class Frames:
-    """Structures as one flat graph (all tensors on one device, ``G``/``J`` in one dtype)."""
+    """Structures as one flat graph (all tensors on one device, ``G``/``J`` in one dtype).
+
+    ``len(frames)`` is the number of structures. A Frames is also a minibatch of the
+    library's skorch loop (see :mod:`taafs_sk.atomistic._batches`): skorch's ``to_tensor``
+    hands an object with a ``convert_to_tensors`` method to the module as that method returns
+    it, and here the tensors are already in place.
+    """
 
     species: torch.Tensor  # (N,) element index
     struct: torch.Tensor  # (N,) structure index
@@ -126,25 +132,37 @@ class Frames:
     J: torch.Tensor  # (P, D, 3)
     energy: torch.Tensor | None = None  # (B,) residual energies (reference removed)
     forces: torch.Tensor | None = None  # (N, 3)
+    _offsets: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_structures(self) -> int:
         return int(self.n_atoms.numel())
 
+    def __len__(self) -> int:
+        return self.n_structures
+
+    def convert_to_tensors(self, tensor_type: str = "pt") -> Frames:
+        """The batch itself (skorch's ``to_tensor`` hook; its tensors are torch's already)."""
+        return self
+
     def subset(self, idx) -> Frames:
         """The structures ``idx`` (in that order) as a new Frames."""
-        idx = torch.as_tensor(idx, dtype=torch.long)
-        atom_start = torch.cumsum(self.n_atoms, 0) - self.n_atoms
-        n_pairs = torch.bincount(self.pair_struct, minlength=self.n_structures)
-        pair_start = torch.cumsum(n_pairs, 0) - n_pairs
+        device = self.n_atoms.device
+        idx = torch.as_tensor(idx, dtype=torch.long, device=device)
+        if self._offsets is None:  # computed once: minibatches are cut from one Frames
+            n_pairs = torch.bincount(self.pair_struct, minlength=self.n_structures)
+            self._offsets = (torch.cumsum(self.n_atoms, 0) - self.n_atoms,
+                             n_pairs, torch.cumsum(n_pairs, 0) - n_pairs)
+        atom_start, n_pairs, pair_start = self._offsets
         atoms = _ranges(atom_start[idx], self.n_atoms[idx])
         pairs = _ranges(pair_start[idx], n_pairs[idx])
         new_start = torch.cumsum(self.n_atoms[idx], 0) - self.n_atoms[idx]
-        local = torch.repeat_interleave(torch.arange(idx.numel()), n_pairs[idx])
+        counting = torch.arange(idx.numel(), device=device)
+        local = torch.repeat_interleave(counting, n_pairs[idx])
         shift = (new_start - atom_start[idx])[local]
         return Frames(
             species=self.species[atoms],
-            struct=torch.repeat_interleave(torch.arange(idx.numel()), self.n_atoms[idx]),
+            struct=torch.repeat_interleave(counting, self.n_atoms[idx]),
             n_atoms=self.n_atoms[idx], pair_i=self.pair_i[pairs] + shift,
             pair_j=self.pair_j[pairs] + shift, pair_struct=local, G=self.G[atoms],
             J=self.J[pairs],
@@ -156,7 +174,7 @@ def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Concatenated ``arange(s, s + n)`` for each (s, n), without a Python loop."""
     total = int(lengths.sum())
     offsets = torch.repeat_interleave(starts - (torch.cumsum(lengths, 0) - lengths), lengths)
-    return torch.arange(total) + offsets
+    return torch.arange(total, device=starts.device) + offsets
 
 
 def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDescriptor,

@@ -27,7 +27,6 @@ terms, six for the angular ones).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .._validation import check_count, check_real
@@ -40,8 +39,8 @@ class AtomicDescriptor:
     """The contract of a descriptor usable by :class:`~taafs_sk.atomistic.TAAFSPotential`.
 
     A subclass sets ``cutoff`` (Å: pairs farther apart are not passed to it) and implements
-    :meth:`n_features` and :meth:`compute`. It must be picklable and cheap to copy (the
-    estimator clones it).
+    :meth:`n_features` and :meth:`compute`. It must be picklable and deep-copyable: the
+    estimator fits with a copy (its ``descriptor_``), so the object given is never changed.
     """
 
     cutoff: float = 5.0
@@ -273,8 +272,3 @@ def make_descriptor(descriptor) -> AtomicDescriptor:
     raise ValueError(f"descriptor must be one of {sorted(DESCRIPTORS)} or an AtomicDescriptor "
                      f"instance, got {descriptor!r}.")
 
-
-def pair_vectors(positions: np.ndarray, pair_i: np.ndarray, pair_j: np.ndarray,
-                 shifts: np.ndarray) -> np.ndarray:
-    """:math:`\\mathbf r_p = \\mathbf R_j - \\mathbf R_i + \\mathbf S_p`."""
-    return positions[pair_j] - positions[pair_i] + shifts

@@ -11,6 +11,7 @@ differentiable in the weights, which force training needs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 import torch
@@ -87,12 +88,18 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
     """Structure energies ``(B,)`` (without references) and forces ``(N, 3)`` of ``frames``.
 
     With ``create_graph`` the forces are differentiable in the weights (force training);
-    otherwise they are detached. ``forces=False`` skips them (returns None).
+    otherwise they are detached. Forces need a gradient, so they are computed even under
+    ``torch.no_grad()`` (skorch evaluates in it). ``forces=False`` skips them (returns None);
+    the energies then follow the caller's grad mode with ``create_graph``, and are computed
+    without a graph otherwise.
     """
     G = frames.G
     if forces:
         G = G.detach().requires_grad_(True)
-    with torch.enable_grad() if forces else torch.no_grad():
+        mode = torch.enable_grad()
+    else:
+        mode = contextlib.nullcontext() if create_graph else torch.no_grad()
+    with mode:
         atomic = model.atomic_energies(G, frames.species)
         energy = atomic.new_zeros(frames.n_structures).index_add(0, frames.struct, atomic)
         if not forces:

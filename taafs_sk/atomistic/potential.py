@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,20 +13,21 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import RegisteredNames
-from ..nn._checks import check_device
-from ..nn.activations import make_activation_factory
-from ..taafs._constraints import ACTIVATION_CONSTRAINTS
-from ..taafs._params import (
-    check_basis,
-    check_hidden_layer_sizes,
-    pop_registered_basis,
-    registered_basis_state,
+from ..nn.optimizers import is_measurement_optimizer, optimizer_class
+from ..taafs.architecture import (
+    ARCHITECTURE_CONSTRAINTS,
+    activation_factory,
+    add_registrations,
+    check_architecture,
+    optimizer_names,
+    restore_registrations,
 )
+from ..taafs.training import build_net, early_stopping_monitor, fit_net, optimizer_params
+from ._batches import LastBlockSplit, StructureBatchIterator, StructureDataset
 from ._frames import as_atoms_list, build_frames, check_structures, read_targets
 from .descriptors import DESCRIPTORS, AtomicDescriptor, make_descriptor
 from .network import ElementNetworks, energies_and_forces
-from .training import TRAINING_STEPS, Objective, train
+from .training import GROUP_OPTIONS, EnergyForceLoss, EnergyForceModule, ValidationRMSE
 
 __all__ = ["TAAFSPotential"]
 
@@ -78,20 +80,27 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     lr : float, default=1e-3
         Learning rate.
     optimizer : str, default='adam'
-        Training step by name (:data:`taafs_sk.atomistic.training.TRAINING_STEPS`: 'adam',
-        'adamw', 'sgd', 'rmsprop', 'rlekf', and those added with ``register_training_step``).
-        ``'rlekf'`` is the Kalman filter of :class:`taafs_sk.nn.rlekf.RLEKF` (energy and
-        force measurements, no ``lr``; use ``batch_size=1`` as in its paper).
+        Optimiser by name, from the library's one registry
+        (:data:`taafs_sk.nn.optimizers.OPTIMIZER_REGISTRY`: 'adam', 'adamw', 'sgd',
+        'rmsprop', 'rlekf', and those added with
+        :func:`~taafs_sk.nn.optimizers.register_optimizer`). ``'rlekf'`` is the Kalman
+        filter of :class:`taafs_sk.nn.rlekf.RLEKF` (energy and force measurements, see
+        :class:`~taafs_sk.atomistic.training.EnergyForceLoss`; no ``lr``; use
+        ``batch_size=1`` as in its paper).
     optimizer_kwargs : dict, default=None
-        Options of the training step: the torch optimizer's (e.g. ``{'betas': (0.9, 0.99)}``
-        for 'adam'), or for 'rlekf' ``block_size``, ``lambda1``, ``nu``, ``p0``, ``noise``,
-        ``max_memory_mb``, ``atoms_per_group`` (6) and ``force_groups`` (4).
+        Options of the optimiser (e.g. ``{'betas': (0.9, 0.99)}`` for 'adam'; for 'rlekf'
+        ``block_size``, ``lambda1``, ``nu``, ``p0``, ``noise``, ``max_memory_mb``). A
+        measurement optimiser also takes ``atoms_per_group`` (6) and ``force_groups`` (4),
+        the size and number of its force measurements per minibatch.
     weight_decay : float, default=0.0
         L2 penalty of the optimiser.
     early_stopping : bool, default=True
-        Hold out the *last* ``validation_fraction`` of the training structures (a contiguous
-        block: consecutive MD frames are correlated, so a random split would leak) and stop
-        when its loss has not improved for ``patience`` epochs; the best weights are kept.
+        Hold out the *last* ``floor(validation_fraction * n_structures)`` training structures
+        (a contiguous block: consecutive MD frames are correlated, so a random split would
+        leak) and stop when their loss has not improved for ``patience`` epochs; the weights
+        of the best epoch are restored. With fewer than 5 structures to hold out, nothing is
+        held out and the *training* loss is monitored instead (the rule of
+        :class:`~taafs_sk.TAAFSRegressor`).
     validation_fraction : float, default=0.1
         Size of the held-out block.
     patience : int, default=20
@@ -101,9 +110,9 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     device : str, default='cpu'
         Torch device.
     random_state : int, RandomState instance or None, default=None
-        Seeds the weights and the minibatch order.
+        Seeds the weights, the minibatch order and the atom groups of 'rlekf'.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        0: silent; 1: one line per epoch (skorch's table); 2: a progress bar over the epochs.
 
     Attributes
     ----------
@@ -114,12 +123,17 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     reference_energies_ : ndarray of shape (n_elements,)
         Per-element reference energies (eV).
     descriptor_ : AtomicDescriptor
-        The descriptor used.
+        The descriptor used: a copy of ``descriptor`` (the one given is never changed).
     n_features_in_ : int
         Descriptor length (the input width of each element network).
-    history_ : list of dict
-        Per-epoch record (``train_loss``, ``valid_loss``, ``valid_energy_rmse`` in meV/atom,
-        ``valid_force_rmse`` in eV/Å, ``dur`` in s).
+    net_ : taafs_sk.taafs.net.TrainingNet
+        The skorch net that trained ``module_`` (the library's training loop; its
+        ``module_`` is an :class:`~taafs_sk.atomistic.training.EnergyForceModule` around
+        ``module_``).
+    history_ : skorch.History
+        ``net_.history``: one dict per epoch with ``train_loss``, ``dur`` (s) and, with a
+        held-out block, ``valid_loss``, ``valid_energy_rmse`` (meV/atom) and
+        ``valid_force_rmse`` (eV/Å).
     n_iter_ : int
         Epochs run.
     n_params_ : int
@@ -157,15 +171,14 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **ACTIVATION_CONSTRAINTS,
+        **ARCHITECTURE_CONSTRAINTS,
         "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor],
         "energy_weight": [Interval(Real, 0, None, closed="left")],
         "force_weight": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [RegisteredNames(lambda: list(TRAINING_STEPS),
-                                      hint="add one with register_training_step")],
+        "optimizer": [optimizer_names()],
         "optimizer_kwargs": [dict, None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -214,7 +227,8 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : list of ase.Atoms
-            Training structures (a list, tuple or object array).
+            Training structures (a list, tuple or object array), in order: with early
+            stopping the last ones are the validation block.
         energies : array-like of shape (n_structures,), default=None
             Total energies (eV); by default each structure's ``atoms.calc`` results.
         forces : list of array-like of shape (n_atoms, 3), default=None
@@ -224,64 +238,90 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         -------
         self : TAAFSPotential
         """
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes, "TAAFSPotential")
-        check_device("device", self.device)
-        check_basis(self)
+        hidden = check_architecture(self)
+        net_params = self._optimizer_params()  # checked before the descriptors are computed
         atoms_list = as_atoms_list(X, "X")
-        descriptor = make_descriptor(self.descriptor)
-        check_structures(atoms_list, None, float(descriptor.cutoff))
+        self.descriptor_ = copy.deepcopy(make_descriptor(self.descriptor))
+        check_structures(atoms_list, None, float(self.descriptor_.cutoff))
         energies, force_list = read_targets(atoms_list, energies, forces)
-        dtype = _DTYPES[self.dtype]
+        self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._initialize_module(atoms_list, energies, hidden)
+        self._initialize_net(len(atoms_list), net_params)  # checks the device
+        dataset = self._dataset(atoms_list, energies, force_list)
+        fit_net(self.net_, dataset, None, seed=self._seed)
+        self.module_.eval()
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
+        self.n_activation_params_ = self._unique_activation_params(self.module_)
+        return self
+
+    def _initialize_module(self, atoms_list, energies, hidden) -> None:
+        """``elements_``, ``dtype_``, ``reference_energies_``, ``n_features_in_`` and the
+        untrained ``module_`` (weights seeded, on the CPU until the net is built)."""
         self.elements_ = sorted({s for a in atoms_list for s in a.get_chemical_symbols()})
-        self.descriptor_ = descriptor
-        self.dtype_ = dtype
+        self.dtype_ = _DTYPES[self.dtype]
         counts = self._composition(atoms_list)
         self.reference_energies_ = np.linalg.lstsq(counts, energies, rcond=None)[0]
-        frames = build_frames(atoms_list, self.elements_, descriptor, dtype, self.device)
-        frames.energy = torch.as_tensor(energies - counts @ self.reference_energies_,
-                                        dtype=dtype, device=self.device)
-        frames.forces = torch.as_tensor(np.concatenate(force_list), dtype=dtype,
+        self.n_features_in_ = self.descriptor_.n_features(len(self.elements_))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed)
+            module = ElementNetworks(self.n_features_in_, self.elements_, hidden,
+                                     activation_factory(self))
+        self.module_ = module.to(dtype=self.dtype_)
+
+    def _initialize_net(self, n_structures: int, net_params: dict) -> None:
+        """``net_``: the library's skorch net around ``module_`` (not yet initialised)."""
+        self.net_ = build_net(
+            EnergyForceModule(self.module_, forces=self.force_weight > 0),
+            n_samples=n_structures, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
+            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
+            patience=self.patience, random_state=self._seed, verbose=self.verbose,
+            callbacks=[("valid_rmse", ValidationRMSE())], criterion=EnergyForceLoss,
+            device=self.device, divergence_hint="lower `lr`",
+            split=LastBlockSplit(self.validation_fraction),
+            iterator_train=StructureBatchIterator, iterator_valid=StructureBatchIterator,
+            iterator_valid__batch_size=_PREDICT_CHUNK,
+            criterion__energy_weight=self.energy_weight,
+            criterion__force_weight=self.force_weight, criterion__random_state=self._seed,
+            **net_params,
+        )
+        self.module_.to(device=self.device)
+
+    def _optimizer_params(self) -> dict:
+        """``optimizer_kwargs`` as skorch arguments, names checked: a measurement
+        optimiser's force-group options go to the criterion, the rest to the optimiser."""
+        kwargs = dict(self.optimizer_kwargs or {})
+        params = {}
+        if is_measurement_optimizer(optimizer_class(self.optimizer)):
+            params = {f"criterion__{k}": kwargs.pop(k) for k in GROUP_OPTIONS if k in kwargs}
+        return {**params, **optimizer_params(self.optimizer, kwargs, "TAAFSPotential")}
+
+    def _dataset(self, atoms_list, energies, force_list) -> StructureDataset:
+        """The structures' descriptors and targets; sets ``module_``'s scaling from the
+        training block."""
+        frames = build_frames(atoms_list, self.elements_, self.descriptor_, self.dtype_,
+                              self.device)
+        residual = energies - self._composition(atoms_list) @ self.reference_energies_
+        frames.energy = torch.as_tensor(residual, dtype=self.dtype_, device=self.device)
+        frames.forces = torch.as_tensor(np.concatenate(force_list), dtype=self.dtype_,
                                         device=self.device)
         n = len(atoms_list)
-        n_valid = int(round(self.validation_fraction * n)) if self.early_stopping else 0
-        n_valid = n_valid if 0 < n_valid < n else 0
-        train_frames = frames.subset(np.arange(n - n_valid)) if n_valid else frames
-        valid_frames = frames.subset(np.arange(n - n_valid, n)) if n_valid else None
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        self.n_features_in_ = descriptor.n_features(len(self.elements_))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = ElementNetworks(self.n_features_in_, self.elements_, hidden,
-                                     self._activation_factory())
-        module = module.to(device=self.device, dtype=dtype)
-        scale = float(train_frames.forces.pow(2).mean().sqrt()) or 1.0
-        module.set_scaling(train_frames.G, train_frames.species, scale)
-        options = {"lr": self.lr, "weight_decay": self.weight_decay,
-                   "n_train": train_frames.n_structures, "random_state": seed,
-                   "optimizer_kwargs": dict(self.optimizer_kwargs or {})}
-        step = TRAINING_STEPS[self.optimizer](module, options)
-        objective = Objective(self.energy_weight, self.force_weight)
-        self.history_ = train(module, objective, step, train_frames, valid_frames,
-                              max_epochs=self.max_epochs, batch_size=self.batch_size,
-                              patience=self.patience, rng=np.random.RandomState(seed),
-                              verbose=self.verbose)
-        module.eval()
-        self.module_ = module
-        self.n_iter_ = len(self.history_)
-        self.n_params_ = sum(p.numel() for p in module.parameters() if p.requires_grad)
-        self.n_activation_params_ = self._unique_activation_params(module)
-        return self
+        monitor = early_stopping_monitor(self.early_stopping, False, n,
+                                         self.validation_fraction)
+        held_out = LastBlockSplit(self.validation_fraction).n_valid(n)
+        n_train = n - held_out if monitor == "valid_loss" else n
+        k = int(frames.n_atoms[:n_train].sum())  # atoms of the training block come first
+        scale = float(frames.forces[:k].pow(2).mean().sqrt()) or 1.0
+        self.module_.set_scaling(frames.G[:k], frames.species[:k], scale)
+        return StructureDataset(frames)
 
     @staticmethod
     def _unique_activation_params(module) -> int:
         seen = {id(p): p for net in module.nets for act in net.activations
                 for p in act.parameters()}
         return sum(p.numel() for p in seen.values())
-
-    def _activation_factory(self):
-        return make_activation_factory(self.basis, self.n_basis, self.sharing,
-                                       self.normalization, self.basis_kwargs)
 
     def _composition(self, atoms_list) -> np.ndarray:
         symbols = [np.asarray(a.get_chemical_symbols()) for a in atoms_list]
@@ -338,14 +378,17 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return TAAFSCalculator(self)
 
     def __getstate__(self):
-        return registered_basis_state(super().__getstate__())
+        state = super().__getstate__()
+        if "net_" in state:  # the networks travel once, inside the net
+            state = {k: v for k, v in state.items() if k != "module_"}
+        # registered bases and optimisers travel with the estimator (to GridSearchCV workers)
+        return add_registrations(state)
 
     def __setstate__(self, state):
-        super().__setstate__(pop_registered_basis(state))
-        module = self.__dict__.get("module_")
-        if module is not None:  # derived caches of the fused kernels are rebuilt, not trusted
-            for sub in module.modules():
-                sub.__dict__.pop("_fused_plans", None)
+        super().__setstate__(restore_registrations(state, "TAAFSPotential"))
+        net = self.__dict__.get("net_")
+        if net is not None and "module_" not in self.__dict__:
+            self.module_ = net.module_.networks
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

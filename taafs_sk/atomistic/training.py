@@ -1,193 +1,235 @@
-"""Training of the atomic networks on energies and forces: the loss, the pluggable training
-step, and the epoch loop with early stopping.
+r"""What :class:`~taafs_sk.atomistic.TAAFSPotential` brings to the library's one training loop.
 
-Why not the library's skorch loop (:mod:`taafs_sk.taafs.training`): a sample here is a whole
-structure of variable size whose prediction needs the structure's neighbour pairs and pair
-Jacobians (ragged tensors skorch cannot batch), and the loss needs forces, i.e. a gradient of
-the output inside the forward pass. So this module has its own small loop.
+The potential trains in :func:`taafs_sk.taafs.training.build_net`'s skorch net (a
+:class:`~taafs_sk.taafs.net.TrainingNet`: early stopping with the best weights restored, the
+divergence guard, history, progress output, the optimiser by name), like every torch model of
+the library. This module adds the pieces that are specific to energies and forces:
 
-How to plug in another optimiser (e.g. an extended Kalman filter that needs the per-structure
-energy errors and the per-atom force errors, not only the loss): write a class with
-``__init__(module, options)`` and ``step(batch, objective) -> float`` and register it with
-:func:`register_training_step`; ``TAAFSPotential(optimizer=name)`` then uses it. In ``step``,
-``objective.errors(module, batch, create_graph=True)`` returns a :class:`BatchErrors` whose
-``energy`` (per-atom energy error of each structure, shape ``(B,)``) and ``forces`` (force
-error, ``(N, 3)``) are differentiable in the weights; ``objective.loss(errors)`` is the weighted
-loss. ``options`` is a dict with ``lr``, ``weight_decay``, ``n_train`` (training structures)
-and ``random_state`` (an int seed).
+- :class:`EnergyForceModule`, the net's module: a minibatch of structures (a
+  :class:`~taafs_sk.atomistic._frames.Frames`) to ``(energies, forces)``, the forces
+  differentiable in the weights while training;
+- :class:`EnergyForceLoss`, the net's criterion,
+
+  .. math::
+
+      L = w_E \, \overline{(\Delta E / n_\mathrm{atoms})^2} + w_F \, \overline{\Delta F^2}
+
+  (eV²/atom² and eV²/Å²), whose ``measurements`` say how a measurement optimiser such as
+  :class:`~taafs_sk.nn.rlekf.RLEKF` (``optimizer='rlekf'``) updates on energies and forces;
+- :class:`ValidationRMSE`, a callback adding ``valid_energy_rmse`` (meV/atom) and
+  ``valid_force_rmse`` (eV/Å) to the history.
+
+The minibatches come from :mod:`taafs_sk.atomistic._batches`. Another optimiser is a
+``torch.optim.Optimizer`` subclass registered with
+:func:`taafs_sk.nn.optimizers.register_optimizer` (a class with ``measure(prediction, target,
+scale=None, weight=None)`` is trained by the measurements of :class:`EnergyForceLoss`).
 """
 
 from __future__ import annotations
 
-import copy
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+import warnings
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
+from torch import nn
 
-from ..exceptions import TrainingDivergedError
-from ..nn._denormals import flush_denormals
-from ._rlekf_step import RLEKFStep
+from .._validation import check_count
+from ..nn.optimizers import register_optimizer
 from .network import energies_and_forces
 
-__all__ = ["BatchErrors", "GradientStep", "Objective", "TRAINING_STEPS",
-           "register_training_step", "train"]
+__all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
+           "register_training_step"]
+
+#: Options of the force measurements (``optimizer_kwargs`` of a measurement optimiser) and
+#: their defaults: atoms per structure of the batch in a group, groups per minibatch.
+GROUP_OPTIONS = {"atoms_per_group": 6, "force_groups": 4}
 
 
-@dataclass
-class BatchErrors:
-    """Prediction minus target on a minibatch (weights-differentiable when asked)."""
+class EnergyForceModule(nn.Module):
+    """The skorch net's module: structure energies ``(B,)`` and forces ``(N, 3)`` of a batch.
 
-    energy: torch.Tensor  # (B,) per-atom energy error of each structure (eV/atom)
-    forces: torch.Tensor  # (N, 3) force error (eV/Å)
-    struct: torch.Tensor  # (N,) structure of each atom
-
-
-@dataclass
-class Objective:
-    """``energy_weight * mean(per-atom energy error²) + force_weight * mean(force error²)``
-    (eV²/atom² and eV²/Å²)."""
-
-    energy_weight: float = 1.0
-    force_weight: float = 1.0
-
-    def errors(self, module, batch, create_graph: bool = True) -> BatchErrors:
-        energy, forces = energies_and_forces(module, batch, create_graph=create_graph,
-                                             forces=self.force_weight > 0 or not create_graph)
-        per_atom = (energy - batch.energy) / batch.n_atoms.to(energy.dtype)
-        dF = forces - batch.forces if forces is not None else batch.forces.new_zeros(0, 3)
-        return BatchErrors(per_atom, dF, batch.struct)
-
-    def loss(self, errors: BatchErrors) -> torch.Tensor:
-        loss = self.energy_weight * errors.energy.pow(2).mean()
-        if self.force_weight > 0 and errors.forces.numel():
-            loss = loss + self.force_weight * errors.forces.pow(2).mean()
-        return loss
-
-
-class GradientStep:
-    """A torch optimiser step on the weighted loss (Adam by default)."""
-
-    optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam
-
-    def __init__(self, module: torch.nn.Module, options: dict) -> None:
-        self.module = module
-        self.optimizer = self.optimizer_class(module.parameters(), lr=options["lr"],
-                                              weight_decay=options.get("weight_decay", 0.0),
-                                              **(options.get("optimizer_kwargs") or {}))
-
-    def step(self, batch, objective: Objective) -> float:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = objective.loss(objective.errors(self.module, batch, create_graph=True))
-        loss.backward()
-        self.optimizer.step()
-        return float(loss.detach())
-
-
-def _with_optimizer(name: str, cls: type[torch.optim.Optimizer]) -> type[GradientStep]:
-    return type(f"{name.capitalize()}Step", (GradientStep,), {"optimizer_class": cls,
-                                                              "__module__": __name__})
-
-
-AdamStep = _with_optimizer("adam", torch.optim.Adam)
-AdamwStep = _with_optimizer("adamw", torch.optim.AdamW)
-SgdStep = _with_optimizer("sgd", torch.optim.SGD)
-RmspropStep = _with_optimizer("rmsprop", torch.optim.RMSprop)
-
-#: Training steps by ``optimizer`` name; :func:`register_training_step` adds one.
-TRAINING_STEPS: dict[str, Callable] = {"adam": AdamStep, "adamw": AdamwStep, "sgd": SgdStep,
-                                       "rmsprop": RmspropStep,
-                                       "rlekf": RLEKFStep}  # Kalman filter (nn.rlekf)
-
-
-def register_training_step(name: str, factory: Callable, overwrite: bool = False) -> None:
-    """Make ``TAAFSPotential(optimizer=name)`` use ``factory(module, options)``.
+    Parameters
+    ----------
+    networks : ElementNetworks
+        The atomic networks (trained in place).
+    forces : bool, default=True
+        Compute forces while training (the loss has no force term when False). They are
+        always computed in evaluation mode, for the validation RMSEs.
 
     Examples
     --------
-    >>> from taafs_sk.atomistic.training import (GradientStep, TRAINING_STEPS,
-    ...                                          register_training_step)
-    >>> register_training_step("my-adam", GradientStep)
-    >>> "my-adam" in TRAINING_STEPS
+    >>> from taafs_sk.nn import make_activation_factory
+    >>> from taafs_sk.atomistic.network import ElementNetworks
+    >>> from taafs_sk.atomistic.training import EnergyForceModule
+    >>> nets = ElementNetworks(4, ["Cu"], (3,), make_activation_factory("tanh"))
+    >>> EnergyForceModule(nets).networks is nets
     True
-    >>> del TRAINING_STEPS["my-adam"]
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name of a training step must be a non-empty str, got {name!r} "
-                        f"({type(name).__name__}).")
-    if not name:
-        raise ValueError(f"name of a training step must be a non-empty str, got {name!r}.")
-    if not callable(factory):
-        raise TypeError(f"factory of training step {name!r} must be callable "
-                        f"(factory(module, options) -> step), got {factory!r} "
-                        f"({type(factory).__name__}).")
-    if name in TRAINING_STEPS and not overwrite:
-        raise ValueError(f"training step {name!r} is already registered; pass overwrite=True.")
-    TRAINING_STEPS[name] = factory
+
+    def __init__(self, networks: nn.Module, forces: bool = True) -> None:
+        super().__init__()
+        self.networks = networks
+        self.forces = forces
+
+    def forward(self, frames) -> tuple[torch.Tensor, torch.Tensor]:
+        with_forces = bool(self.forces) or not self.training
+        energy, forces = energies_and_forces(self.networks, frames, create_graph=self.training,
+                                             forces=with_forces)
+        if forces is None:
+            forces = energy.new_zeros(0, 3)
+        return energy, forces
 
 
-def evaluate_errors(module, objective: Objective, frames) -> dict:
-    """Loss and RMSEs (energy meV/atom, force eV/Å) of ``frames`` without weight gradients."""
-    err = objective.errors(module, frames, create_graph=False)
-    loss = float(objective.loss(err))
-    return {"loss": loss, "energy_rmse": 1e3 * float(err.energy.pow(2).mean().sqrt()),
-            "force_rmse": float(err.forces.pow(2).mean().sqrt())}
+class EnergyForceLoss(nn.Module):
+    """The skorch net's criterion: weighted mean squared per-atom energy and force errors.
+
+    ``forward((energy, forces), (energy_true, forces_true, n_atoms))`` is the loss of the
+    module docstring. For a measurement optimiser, :meth:`measurements` gives the updates of
+    a minibatch, as in Hu et al. (AAAI 2023, arXiv:2212.06989): one from the per-atom
+    energies of its structures (scale :math:`\\sqrt{w_E}`), then ``force_groups`` from the
+    force components of a random group of ``atoms_per_group`` atoms per structure of the batch
+    (drawn together from the whole batch; scale :math:`\\sqrt{w_F}`), each predicted again
+    after the previous update. A loss weight enters as the square root of a measurement's
+    scale (a weight is an inverse noise variance). Unlike the paper's reference code the force
+    errors are not divided by the number of atoms (a force is a per-atom quantity already).
+
+    Parameters
+    ----------
+    energy_weight, force_weight : float, default=1.0, 1.0
+        :math:`w_E` and :math:`w_F`.
+    atoms_per_group : int, default=6
+        Atoms per structure of the batch in a force measurement.
+    force_groups : int, default=4
+        Force measurements per minibatch.
+    random_state : int, default=None
+        Seed of the atom groups.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.atomistic.training import EnergyForceLoss
+    >>> loss = EnergyForceLoss(force_weight=0.5)
+    >>> pred = (torch.tensor([1.0, 2.0]), torch.ones(3, 3))
+    >>> true = (torch.tensor([0.0, 2.0]), torch.zeros(3, 3), torch.tensor([1, 2]))
+    >>> float(loss(pred, true))  # 1 * mean([1, 0]) + 0.5 * mean(1)
+    1.0
+    """
+
+    def __init__(self, energy_weight: float = 1.0, force_weight: float = 1.0,
+                 atoms_per_group: int = 6, force_groups: int = 4, random_state=None) -> None:
+        super().__init__()
+        self.energy_weight = float(energy_weight)
+        self.force_weight = float(force_weight)
+        self.atoms_per_group = check_count("atoms_per_group", atoms_per_group)
+        self.force_groups = check_count("force_groups", force_groups)
+        self.rng = np.random.RandomState(random_state)
+
+    def forward(self, y_pred, y_true) -> torch.Tensor:
+        energy, forces = y_pred
+        energy_true, forces_true, n_atoms = y_true
+        per_atom = (energy - energy_true) / n_atoms.to(energy.dtype)  # (B,) eV/atom
+        loss = self.energy_weight * per_atom.pow(2).mean()
+        if self.force_weight > 0 and forces.numel():
+            loss = loss + self.force_weight * (forces - forces_true).pow(2).mean()
+        return loss
+
+    def measurements(self, y_pred, y_true, sample_weight=None, forward=None):
+        """``measure`` arguments of a minibatch's updates (see the class docstring)."""
+        energy, _ = y_pred
+        energy_true, forces_true, n_atoms = y_true
+        if self.energy_weight > 0:
+            n = n_atoms.to(energy.dtype)
+            yield {"prediction": energy / n, "target": energy_true / n,
+                   "scale": math.sqrt(self.energy_weight)}
+        n_total = forces_true.shape[0]
+        if self.force_weight <= 0 or not n_total:
+            return
+        size = min(n_total, self.atoms_per_group * len(energy_true))
+        for _ in range(self.force_groups):
+            group = torch.from_numpy(self.rng.choice(n_total, size, replace=False))
+            forces = forward()[1]  # the weights changed with the previous update
+            group = group.to(forces.device)
+            yield {"prediction": forces[group], "target": forces_true[group],
+                   "scale": math.sqrt(self.force_weight)}
 
 
-@flush_denormals()  # see taafs_sk.nn._denormals
-def train(module, objective: Objective, step, train_frames, valid_frames, *,
-          max_epochs: int, batch_size: int, patience: int, rng: np.random.RandomState,
-          verbose: int = 0, hooks: list[Callable] | None = None) -> list[dict]:
-    """Epoch loop: shuffled minibatches of structures, early stopping on ``valid_frames``.
+class ValidationRMSE(Callback):
+    """Record ``valid_energy_rmse`` (meV/atom) and ``valid_force_rmse`` (eV/Å) per epoch.
 
-    Each ``hook(record, module)`` is called after every epoch with the history row; a hook
-    returning True stops training. With ``valid_frames`` the weights of the best validation
-    loss are restored at the end.
+    Summed over the validation batches as they come (so the history row has them before
+    ``on_epoch_end``, where early stopping may end the fit); nothing without a validation set.
+    """
+
+    def on_epoch_begin(self, net, **kwargs) -> None:
+        self.sums_ = np.zeros(4)  # energy SE, structures, force SE, force components
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs) -> None:
+        if training or y_pred is None:
+            return
+        energy, forces = y_pred
+        energy_true, forces_true, n_atoms = batch[1]
+        per_atom = (energy.detach() - energy_true) / n_atoms.to(energy.dtype)
+        self.sums_ += [float(per_atom.pow(2).sum()), per_atom.numel(),
+                       float((forces.detach() - forces_true).pow(2).sum()), forces.numel()]
+        se_e, n_e, se_f, n_f = self.sums_
+        net.history.record("valid_energy_rmse", 1e3 * math.sqrt(se_e / max(n_e, 1)))
+        net.history.record("valid_force_rmse", math.sqrt(se_f / max(n_f, 1)))
+
+
+def register_training_step(name: str, factory, overwrite: bool = False) -> type:
+    """Deprecated: register a torch optimiser class for ``TAAFSPotential(optimizer=name)``.
+
+    .. deprecated:: 0.3
+        Use :func:`taafs_sk.nn.optimizers.register_optimizer`, which this calls: the potential
+        trains in the library's skorch loop, so an optimiser is a ``torch.optim.Optimizer``
+        subclass (one with ``measure(prediction, target, scale=None, weight=None)`` is trained
+        by energy and force measurements, as ``'rlekf'``). The old training steps,
+        ``factory(module, options)`` with ``step(batch, objective)``, are refused.
+
+    Parameters
+    ----------
+    name : str
+        The optimiser name.
+    factory : type
+        A ``torch.optim.Optimizer`` subclass.
+    overwrite : bool, default=False
+        Replace a name that is taken.
 
     Returns
     -------
-    history : list of dict
-        ``epoch``, ``train_loss``, ``dur`` (s) and, with validation, ``valid_loss``,
-        ``valid_energy_rmse``, ``valid_force_rmse``.
+    cls : type
+        The registered class.
+
+    Examples
+    --------
+    >>> import warnings, torch
+    >>> from taafs_sk.atomistic import register_training_step
+    >>> from taafs_sk.nn.optimizers import OPTIMIZER_REGISTRY
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     register_training_step("my-nadam", torch.optim.NAdam).__name__
+    'NAdam'
+    >>> OPTIMIZER_REGISTRY.unregister("my-nadam")
     """
-    history: list[dict] = []
-    best, best_state, waited = np.inf, None, 0
-    n = train_frames.n_structures
-    for epoch in range(1, max_epochs + 1):
-        start = time.perf_counter()
-        order = rng.permutation(n)
-        losses, weights = [], []
-        module.train()
-        for b in range(0, n, batch_size):
-            idx = order[b:b + batch_size]
-            losses.append(step.step(train_frames.subset(idx), objective))
-            weights.append(len(idx))
-        train_loss = float(np.average(losses, weights=weights))
-        if not np.isfinite(train_loss):
-            raise TrainingDivergedError(
-                f"TAAFSPotential: the training loss became {train_loss} at epoch {epoch}; "
-                "lower lr.")
-        record = {"epoch": epoch, "train_loss": train_loss}
-        module.eval()
-        if valid_frames is not None:
-            val = evaluate_errors(module, objective, valid_frames)
-            record.update(valid_loss=val["loss"], valid_energy_rmse=val["energy_rmse"],
-                          valid_force_rmse=val["force_rmse"])
-            if val["loss"] < best:
-                best, waited = val["loss"], 0
-                best_state = copy.deepcopy(module.state_dict())
-            else:
-                waited += 1
-        record["dur"] = time.perf_counter() - start
-        history.append(record)
-        if verbose:
-            print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                            for k, v in record.items()))
-        stop = any(bool(h(record, module)) for h in (hooks or []))
-        if stop or (valid_frames is not None and waited >= patience):
-            break
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    return history
+    warnings.warn("register_training_step is deprecated and will be removed; use "
+                  "taafs_sk.nn.optimizers.register_optimizer(name, cls) with a "
+                  "torch.optim.Optimizer subclass.", FutureWarning, stacklevel=2)
+    if not isinstance(name, str):
+        raise TypeError(f"name of register_training_step must be a str, got {name!r} "
+                        f"({type(name).__name__}).")
+    if not name:
+        raise ValueError(f"name of register_training_step must be a non-empty str, got "
+                         f"{name!r}.")
+    if not (isinstance(factory, type) and issubclass(factory, torch.optim.Optimizer)):
+        raise TypeError(
+            f"factory of register_training_step({name!r}, ...) must be a torch.optim.Optimizer "
+            f"subclass, got {factory!r}: training steps (factory(module, options) with "
+            "step(batch, objective)) are no longer supported, since TAAFSPotential trains in "
+            "the library's skorch loop. Register an optimiser class with "
+            "taafs_sk.nn.optimizers.register_optimizer(name, cls); a class with "
+            "measure(prediction, target, scale=None, weight=None) is trained by energy and "
+            "force measurements, like 'rlekf'."
+        )
+    return register_optimizer(name, factory, overwrite=overwrite)
