@@ -210,6 +210,18 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
+    _add_study_command(sub, common)
+
+    data = sub.add_parser(
+        "datasets", parents=[common], help="list the datasets, their sizes and files",
+        description="List the datasets, their sizes and where their files are.",
+    )
+    data.set_defaults(handler=_run_datasets)
+    return parser
+
+
+def _add_study_command(sub, common: argparse.ArgumentParser) -> None:
+    """``study`` and one subcommand per entry of :data:`STUDIES`."""
     study = sub.add_parser(
         "study", parents=[common], help="run a study, print its table, save CSV and PNG plots",
         description="Run a study on a real dataset, print its table, write it as CSV and "
@@ -231,13 +243,6 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         spec.add_options(one)
         one.set_defaults(handler=_run_study, parser=one)
-
-    data = sub.add_parser(
-        "datasets", parents=[common], help="list the datasets, their sizes and files",
-        description="List the datasets, their sizes and where their files are.",
-    )
-    data.set_defaults(handler=_run_datasets)
-    return parser
 
 
 def _wrap_command(command: str, width: int = 76) -> str:

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from . import _options as opt
-from ._studies import Option, Study
+from ._studies import Option, Study, _absolute_and_relative, _architecture, _base
 
 __all__ = ["CHIPS"]
-
-
-def _chip_plots(df):
-    yield "", {}
-    yield "_relative", {"relative": True}
 
 
 CHIPS = Study(
@@ -29,9 +24,7 @@ CHIPS = Study(
             type=int, metavar="N",
             help="chips on which the ideal weights are also retrained, one fit each "
                  "(default: 4, 1 with --quick)")),
-        Option(("--architecture",), "architecture", dict(
-            type=opt.architecture, metavar="H[-H...]",
-            help="hidden layer sizes joined by '-' (default: 128)")),
+        _architecture("128", example=""),
         Option(("--train-epochs",), "train_epochs", dict(
             type=opt.positive_int, metavar="N",
             help="epochs of dispersion-aware training, of the control and of each per-chip "
@@ -40,10 +33,8 @@ CHIPS = Study(
             choices=("batch", "epoch"),
             help="draw new activation shapes every minibatch or every epoch "
                  "(default: batch)")),
-        Option(("--base",), "base", dict(
-            metavar="NAME", help="nominal (fixed) activation of the ideal network "
-                                 "(default: tanh)")),
+        _base(),
     ),
-    plot_kind="chips", plots=_chip_plots,
+    plot_kind="chips", plots=_absolute_and_relative,
     shown=("dataset", "model", "chip", "test_rmse"),
 )

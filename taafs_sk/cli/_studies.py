@@ -88,10 +88,27 @@ def _epochs(what: str = "network", default: str = "2000, 40 with --quick") -> Op
              f"default: {default})"))
 
 
-def _architecture(default: str = "32") -> Option:
+def _architecture(default: str = "32", example: str = ", e.g. 64-32") -> Option:
     return Option(("--architecture",), "architecture", dict(
         type=opt.architecture, metavar="H[-H...]",
-        help=f"hidden layer sizes joined by '-', e.g. 64-32 (default: {default})"))
+        help=f"hidden layer sizes joined by '-'{example} (default: {default})"))
+
+
+def _base() -> Option:
+    return Option(("--base",), "base", dict(
+        metavar="NAME", help="nominal (fixed) activation of the ideal network "
+                             "(default: tanh)"))
+
+
+def _draws(what: str) -> Option:
+    return Option(("--draws",), "n_draws", dict(
+        type=opt.positive_int, metavar="N", help=f"noise draws {what}"))
+
+
+def _absolute_and_relative(df):
+    """The plots of the noise and chips studies: in target units, and relative to the ideal."""
+    yield "", {}
+    yield "_relative", {"relative": True}
 
 
 # --------------------------------------------------------------------------- noise
@@ -113,11 +130,6 @@ def _noise_kwargs(kwargs: dict) -> dict:
         kwargs["noise"] = [{"kind": "additive", "where": "post_activation", **m}
                            for m in models]
     return kwargs
-
-
-def _noise_plots(df):
-    yield "", {}
-    yield "_relative", {"relative": True}
 
 
 NOISE = Study(
@@ -153,12 +165,10 @@ NOISE = Study(
             help="networks to compare, sizes joined by '-' (default: 32,32-32)")),
         Option(("--basis",), "basis", dict(
             metavar="NAME", help="activation of the trained networks (default: tanh)")),
-        Option(("--draws",), "n_draws", dict(
-            type=opt.positive_int, metavar="N",
-            help="noise draws per level (default: 32, 8 with --quick)")),
+        _draws("per level (default: 32, 8 with --quick)"),
         _epochs("networks"),
     ),
-    plot_kind="noise", plots=_noise_plots, to_kwargs=_noise_kwargs,
+    plot_kind="noise", plots=_absolute_and_relative, to_kwargs=_noise_kwargs,
     shown=("architecture", "n_params", "test_rmse", "kind", "where", "level", "rmse_mean",
            "rmse_p5", "rmse_p95", "rmse_ratio"),
 )
@@ -186,9 +196,7 @@ NAF = Study(
             type=opt.positive_int, metavar="N",
             help="independent draws of the shapes per spread (default: 3, 1 with --quick)")),
         _architecture(),
-        Option(("--base",), "base", dict(
-            metavar="NAME", help="nominal (fixed) activation of the ideal network "
-                                 "(default: tanh)")),
+        _base(),
         Option(("--retrain-epochs",), "retrain_epochs", dict(
             type=opt.positive_int, metavar="N",
             help="epochs of retraining on the realised shapes (default: 200, 10 with --quick)")),
@@ -237,9 +245,7 @@ BASES = Study(
         Option(("--noise-level",), "noise_level", dict(
             type=opt.non_negative_float, metavar="L",
             help="post-activation noise level of the noise_ratio column (default: 0.05)")),
-        Option(("--draws",), "n_draws", dict(
-            type=opt.positive_int, metavar="N",
-            help="noise draws behind noise_ratio (default: 16)")),
+        _draws("behind noise_ratio (default: 16)"),
         _epochs("networks"),
     ),
     plot_kind="bases", plots=_bases_plots,

@@ -6,16 +6,19 @@ seconds; use it for demos and tests, not for conclusions.
 
 from __future__ import annotations
 
+import numbers
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import StandardScaler
 
+from .._validation import check_count, check_levels, check_non_empty, check_real
 from ..datasets import STUDY_DATASETS
 
 __all__ = ["load_study_data", "TARGET_UNITS", "activation_names"]
@@ -118,35 +121,79 @@ def unit_of(name: str) -> str:
     return TARGET_UNITS.get(name, "")
 
 
-def positive_int(value, name: str, allow_none: bool = True):
+def dataset_meta(name: str) -> dict[str, str]:
+    """The first two columns of every study's table: ``dataset`` and its ``target_unit``."""
+    return {"dataset": name, "target_unit": unit_of(name)}
+
+
+def with_columns(table, columns: dict):
+    """``table`` (a DataFrame) with ``columns`` (one value each) inserted first, in order."""
+    for i, (key, value) in enumerate(columns.items()):
+        table.insert(i, key, value)
+    return table
+
+
+@contextmanager
+def _reworded(message: str):
+    """Re-raise the ``TypeError`` / ``ValueError`` of a :mod:`taafs_sk._validation` check as
+    ``ValueError(message)``: a study's bad argument is a ``ValueError`` in the study's words."""
+    try:
+        yield
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+
+
+def positive_int(name: str, value, allow_none: bool = True) -> int | None:
     """``value`` as an int >= 1 (``None`` passes when allowed); ``ValueError`` naming it."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)
+    with _reworded(f"{name} must be a positive integer; got {value!r}."):
+        return check_count(name, value)
 
 
-def non_negative_floats(values, name: str) -> tuple[float, ...]:
+def count_or(name: str, value, default: int) -> int:
+    """``value`` as an int >= 1, or ``default`` when it is None; ``ValueError`` naming it."""
+    count = positive_int(name, value)
+    return default if count is None else count
+
+
+def count_in(name: str, value, maximum: int, bound: str) -> int:
+    """``value`` as an int in ``[0, maximum]`` (``bound`` names the maximum in the message)."""
+    with _reworded(f"{name} must be an integer in [0, {bound}]; got {value!r}."):
+        return check_count(name, value, minimum=0, maximum=maximum)
+
+
+def positive_number(name: str, value) -> float:
+    """``value`` as a finite float > 0; ``ValueError`` naming it."""
+    with _reworded(f"{name} must be a positive number; got {value!r}."):
+        return check_real(name, value, minimum=0.0, include_minimum=False)
+
+
+def non_negative_floats(name: str, values) -> tuple[float, ...]:
     """``values`` as a non-empty tuple of finite floats >= 0; ``ValueError`` naming it."""
+    not_numbers = f"{name} must be a sequence of numbers; got {values!r}."
+    if isinstance(values, numbers.Real):  # a sequence is asked for, not one number
+        raise ValueError(not_numbers)
     try:
-        out = tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a sequence of numbers; got {values!r}.") from None
-    if not out or not all(np.isfinite(v) and v >= 0 for v in out):
+        levels = check_levels(name, values, minimum=0.0)
+    except TypeError:
+        raise ValueError(not_numbers) from None
+    except ValueError:
         raise ValueError(f"{name} must be a non-empty sequence of finite numbers >= 0; "
-                         f"got {values!r}.")
-    return out
+                         f"got {values!r}.") from None
+    return tuple(levels.tolist())
 
 
 def hidden_sizes(arch, name: str = "architecture") -> tuple[int, ...]:
     """Hidden layer sizes as a non-empty tuple of positive ints."""
     out = tuple(arch) if not isinstance(arch, (int, np.integer)) else (arch,)
-    if not out or not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool)
-                          and h >= 1 for h in out):
-        raise ValueError(f"{name} must be a non-empty sequence of positive integers; "
-                         f"got {arch!r}.")
-    return tuple(int(h) for h in out)
+    with _reworded(f"{name} must be a non-empty sequence of positive integers; got {arch!r}."):
+        return tuple(check_count(name, h) for h in check_non_empty(name, out))
+
+
+def arch_label(arch: Sequence[int]) -> str:
+    """``(32, 16)`` -> ``'32-16'``: the ``architecture`` column of the studies' tables."""
+    return "-".join(map(str, arch))
 
 
 def regressor(hidden, basis, quick, random_state, n_train, max_epochs=None):
@@ -217,7 +264,7 @@ def activation_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(available_bases()), tuple(FIXED_ACTIVATIONS)
 
 
-def check_names(values, valid, name: str) -> None:
+def check_names(name: str, values, valid) -> None:
     """``ValueError`` naming ``name`` and the first value not in ``valid``."""
     for value in [values] if isinstance(values, str) else values:
         if value not in valid:

@@ -10,7 +10,10 @@ from sklearn.metrics import root_mean_squared_error
 from ..analog import noise_sweep
 from ._common import (
     activation_names,
+    arch_label,
     check_names,
+    count_or,
+    dataset_meta,
     fit,
     hidden_sizes,
     non_negative_floats,
@@ -19,7 +22,6 @@ from ._common import (
     resolve,
     run_parallel,
     say,
-    unit_of,
 )
 
 __all__ = ["basis_comparison"]
@@ -72,12 +74,11 @@ def basis_comparison(
         bases = (*activation_names()[0], "tanh")
     if isinstance(bases, str) or not len(bases):
         raise ValueError(f"bases must be a non-empty sequence of names; got {bases!r}.")
-    check_names(bases, sum(activation_names(), ()), "bases")
-    repeats = positive_int(repeats, "repeats")
-    repeats = repeats if repeats is not None else (1 if quick else 3)
-    n_draws = positive_int(n_draws, "n_draws", allow_none=False)
-    max_epochs = positive_int(max_epochs, "max_epochs")
-    (noise_level,) = non_negative_floats([noise_level], "noise_level")
+    check_names("bases", bases, sum(activation_names(), ()))
+    repeats = count_or("repeats", repeats, 1 if quick else 3)
+    n_draws = positive_int("n_draws", n_draws, allow_none=False)
+    max_epochs = positive_int("max_epochs", max_epochs)
+    (noise_level,) = non_negative_floats("noise_level", [noise_level])
     arch = hidden_sizes(architecture)
     name, data = resolve(dataset, quick, random_state, data_home)
     configs = [(b, r) for b in bases for r in range(repeats)]
@@ -90,8 +91,8 @@ def basis_comparison(
     results = run_parallel(_one_fit, jobs, n_jobs, on_result=report)
     rows = []
     for (basis, r), res in zip(configs, results, strict=True):
-        rows.append({"dataset": name, "target_unit": unit_of(name), "basis": basis,
-                     "repeat": r, "architecture": "-".join(map(str, arch)), **res})
+        rows.append({**dataset_meta(name), "basis": basis, "repeat": r,
+                     "architecture": arch_label(arch), **res})
     return pd.DataFrame(rows)
 
 

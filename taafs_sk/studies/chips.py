@@ -13,7 +13,11 @@ from ..analog import DispersionAwareRegressor, NAFDispersion, evaluate_on_chips
 from ..analog.hardware import retrain_weights
 from ..analog.naf import BASES
 from ._common import (
+    arch_label,
     batch_size,
+    count_in,
+    count_or,
+    dataset_meta,
     fit,
     hidden_sizes,
     positive_int,
@@ -21,7 +25,7 @@ from ._common import (
     resolve,
     run_parallel,
     say,
-    unit_of,
+    with_columns,
 )
 
 __all__ = ["chip_study"]
@@ -93,15 +97,12 @@ def chip_study(
     spread = check_real("spread", spread, minimum=0.0)
     check_choice("base", base, sorted(BASES))
     check_choice("resample", resample, ["batch", "epoch"])
-    n_chips = positive_int(n_chips, "n_chips") or (8 if quick else 32)
+    n_chips = count_or("n_chips", n_chips, 8 if quick else 32)
     n_retrain = min(1 if quick else 4, n_chips) if n_retrain is None else n_retrain
-    if isinstance(n_retrain, bool) or not isinstance(n_retrain, (int, np.integer)) \
-            or not 0 <= n_retrain <= n_chips:
-        raise ValueError(f"n_retrain must be an integer in [0, n_chips={n_chips}]; got "
-                         f"{n_retrain!r}.")
+    n_retrain = count_in("n_retrain", n_retrain, n_chips, f"n_chips={n_chips}")
     name, (X_tr, X_te, y_tr, y_te) = resolve(dataset, quick, random_state, data_home)
     bs = batch_size(len(y_tr))
-    epochs = positive_int(train_epochs, "train_epochs")
+    epochs = positive_int("train_epochs", train_epochs)
     if epochs is None:
         epochs = 5 if quick else int(np.ceil(6000 / np.ceil(len(y_tr) / bs)))
     nafs = NAFDispersion(base, spread=spread)
@@ -120,9 +121,6 @@ def chip_study(
         extra = pd.DataFrame({"chip": np.arange(len(seeds)), "chip_seed": seeds,
                               "model": "retrained", "test_rmse": rmse})
         table = pd.concat([table, extra], ignore_index=True)
-    meta = {"dataset": name, "target_unit": unit_of(name), "spread": float(spread),
-            "architecture": "-".join(map(str, arch)), "resample": resample,
-            "train_epochs": epochs}
-    for i, (key, value) in enumerate(meta.items()):
-        table.insert(i, key, value)
-    return table
+    return with_columns(table, {**dataset_meta(name), "spread": float(spread),
+                                "architecture": arch_label(arch), "resample": resample,
+                                "train_epochs": epochs})

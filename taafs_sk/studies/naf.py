@@ -13,17 +13,20 @@ from ..analog import NAFDispersion, as_torch_model
 from ..analog.hardware import realize_network, recovery_table, retrain_weights
 from ._common import (
     activation_names,
+    arch_label,
     batch_size,
     check_names,
+    count_or,
+    dataset_meta,
     fit,
     hidden_sizes,
     non_negative_floats,
     positive_int,
+    positive_number,
     regressor,
     resolve,
     run_parallel,
     say,
-    unit_of,
 )
 
 __all__ = ["naf_inhomogeneity"]
@@ -93,29 +96,20 @@ def naf_inhomogeneity(
         control, and the test-set ``recovery`` (``(degraded - retrained) / (degraded -
         ideal)``) and ``recovery_vs_control``.
     """
-    spreads = non_negative_floats(spreads, "spreads")
-    n_real = positive_int(n_realizations, "n_realizations")
-    n_real = n_real if n_real is not None else (1 if quick else 3)
-    epochs = positive_int(retrain_epochs, "retrain_epochs")
-    epochs = epochs if epochs is not None else (10 if quick else 200)
-    max_epochs = positive_int(max_epochs, "max_epochs")
-    if not (isinstance(retrain_lr, (int, float)) and retrain_lr > 0):
-        raise ValueError(f"retrain_lr must be a positive number; got {retrain_lr!r}.")
+    spreads = non_negative_floats("spreads", spreads)
+    n_real = count_or("n_realizations", n_realizations, 1 if quick else 3)
+    epochs = count_or("retrain_epochs", retrain_epochs, 10 if quick else 200)
+    max_epochs = positive_int("max_epochs", max_epochs)
+    positive_number("retrain_lr", retrain_lr)
     arch = hidden_sizes(architecture)
-    check_names(base, activation_names()[1], "base")
+    check_names("base", base, activation_names()[1])
     name, data = resolve(dataset, quick, random_state, data_home)
-    X_tr, X_te, y_tr, y_te = data
-    ideal = (regressor(arch, base, quick, random_state, len(y_tr), max_epochs)
+    n_train = len(data[2])
+    ideal = (regressor(arch, base, quick, random_state, n_train, max_epochs)
              if estimator is None else clone(estimator).set_params(hidden_layer_sizes=arch))
-    fit(ideal, X_tr, y_tr)
-    ideal_model = as_torch_model(ideal).copy()
-    train_kw = dict(epochs=epochs, lr=retrain_lr, batch_size=batch_size(len(y_tr)),
+    train_kw = dict(epochs=epochs, lr=retrain_lr, batch_size=batch_size(n_train),
                     random_state=random_state)
-    fixed = {"ideal": _rmses(ideal, data), "control": (np.nan, np.nan)}
-    if retrain:
-        control = ideal_model.copy()
-        retrain_weights(control, X_tr, y_tr, **train_kw)
-        fixed["control"] = _rmses(control, data)
+    ideal_model, fixed = _ideal_and_control(ideal, data, retrain, train_kw)
     configs = [(s, r) for s in spreads for r in range(n_real)]
     seeds = np.random.SeedSequence(random_state).generate_state(len(configs))
     if common_draws:
@@ -128,22 +122,38 @@ def naf_inhomogeneity(
                      f"retrained {rmse['retrained'][1]:.4g}")
 
     results = run_parallel(_one_realization, jobs, n_jobs, on_result=report)
-    rows = []
-    for (spread, r), rmse in zip(configs, results, strict=True):
-        rmse = {**rmse, **fixed}
-        row = {"dataset": name, "target_unit": unit_of(name),
-               "architecture": "-".join(map(str, arch)), "base": base, "spread": spread,
-               "realization": r, "retrain_epochs": epochs if retrain else 0}
-        for i, split in enumerate(("train", "test")):
-            for label in _MODELS:
-                row[f"{split}_rmse_{label}"] = rmse[label][i]
-        rec = recovery_table(*(None if np.isnan(row[f"test_rmse_{m}"]) else row[f"test_rmse_{m}"]
-                               for m in _MODELS))
-        if spread == 0:  # nothing was lost: a recovery fraction means nothing
-            rec["recovery"] = rec["recovery_vs_control"] = np.nan
-        row["recovery"], row["recovery_vs_control"] = rec["recovery"], rec["recovery_vs_control"]
-        rows.append(row)
-    return pd.DataFrame(rows)
+    meta = {**dataset_meta(name), "architecture": arch_label(arch), "base": base}
+    return pd.DataFrame([
+        _row(meta, spread, r, epochs if retrain else 0, {**rmse, **fixed})
+        for (spread, r), rmse in zip(configs, results, strict=True)])
+
+
+def _row(meta: dict, spread: float, r: int, epochs: int, rmse: dict) -> dict:
+    """One row of the table: a spread, a realisation, the four models' RMSEs, the recovery."""
+    row = {**meta, "spread": spread, "realization": r, "retrain_epochs": epochs}
+    for i, split in enumerate(("train", "test")):
+        for label in _MODELS:
+            row[f"{split}_rmse_{label}"] = rmse[label][i]
+    rec = recovery_table(*(None if np.isnan(row[f"test_rmse_{m}"]) else row[f"test_rmse_{m}"]
+                           for m in _MODELS))
+    if spread == 0:  # nothing was lost: a recovery fraction means nothing
+        rec["recovery"] = rec["recovery_vs_control"] = np.nan
+    row["recovery"], row["recovery_vs_control"] = rec["recovery"], rec["recovery_vs_control"]
+    return row
+
+
+def _ideal_and_control(ideal, data, retrain: bool, train_kw: dict) -> tuple:
+    """Fit ``ideal``; return a copy of its network and the (train, test) RMSEs of the ideal
+    model and, with ``retrain``, of the control (its network trained ``train_kw`` more)."""
+    X_tr, X_te, y_tr, y_te = data
+    fit(ideal, X_tr, y_tr)
+    ideal_model = as_torch_model(ideal).copy()
+    fixed = {"ideal": _rmses(ideal, data), "control": (np.nan, np.nan)}
+    if retrain:
+        control = ideal_model.copy()
+        retrain_weights(control, X_tr, y_tr, **train_kw)
+        fixed["control"] = _rmses(control, data)
+    return ideal_model, fixed
 
 
 def _rmses(model, data) -> tuple[float, float]:

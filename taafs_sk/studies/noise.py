@@ -11,7 +11,10 @@ from sklearn.metrics import root_mean_squared_error
 from ..analog import NoiseModel, as_torch_model, noise_sweep
 from ._common import (
     activation_names,
+    arch_label,
     check_names,
+    count_or,
+    dataset_meta,
     fit,
     non_negative_floats,
     positive_int,
@@ -19,7 +22,7 @@ from ._common import (
     resolve,
     run_parallel,
     say,
-    unit_of,
+    with_columns,
 )
 from ._common import architectures as _archs
 
@@ -88,14 +91,13 @@ def noise_tolerance(
         columns (``rmse_mean`` etc. are noisy test RMSEs in ``target_unit``, ``rmse_ratio``
         relative to the noiseless test RMSE).
     """
-    levels = non_negative_floats(levels, "levels")
-    n_draws = positive_int(n_draws, "n_draws")
-    max_epochs = positive_int(max_epochs, "max_epochs")
-    n_draws = n_draws if n_draws is not None else (8 if quick else 32)
+    levels = non_negative_floats("levels", levels)
+    n_draws = count_or("n_draws", n_draws, 8 if quick else 32)
+    max_epochs = positive_int("max_epochs", max_epochs)
     archs = _archs(architectures, sizes, depths)
     noises = _noise_models(noise)
     if estimator is None:
-        check_names(basis, sum(activation_names(), ()), "basis")
+        check_names("basis", basis, sum(activation_names(), ()))
     name, data = resolve(dataset, quick, random_state, data_home)
     jobs = []
     for arch in archs:
@@ -109,11 +111,7 @@ def noise_tolerance(
                      f"{last['rmse_ratio']:.3g}")
 
     frames = run_parallel(_one_architecture, jobs, n_jobs, on_result=report)
-    table = pd.concat(frames, ignore_index=True)
-    table.insert(0, "dataset", name)
-    table.insert(1, "target_unit", unit_of(name))
-    return table
-
+    return with_columns(pd.concat(frames, ignore_index=True), dataset_meta(name))
 
 
 def _noise_models(noise) -> list[NoiseModel]:
@@ -142,13 +140,9 @@ def _one_architecture(est, arch, data, levels, noises, n_draws, random_state) ->
         table = noise_sweep(est, X_te, y_te, levels, noise=noise, n_draws=n_draws,
                             X_calib=X_tr, random_state=random_state)
         frames.append(table)
-    table = pd.concat(frames, ignore_index=True)
-    table.insert(0, "architecture", "-".join(map(str, arch)))
-    table.insert(1, "n_hidden_layers", len(arch))
-    table.insert(2, "size", arch[0])
-    table.insert(3, "n_params", n_params)
-    table.insert(4, "train_rmse", train_rmse)
-    table.insert(5, "test_rmse", test_rmse)
-    table.insert(6, "overfit_ratio", test_rmse / train_rmse)
+    table = with_columns(pd.concat(frames, ignore_index=True), {
+        "architecture": arch_label(arch), "n_hidden_layers": len(arch), "size": arch[0],
+        "n_params": n_params, "train_rmse": train_rmse, "test_rmse": test_rmse,
+        "overfit_ratio": test_rmse / train_rmse})
     table["fit_time_s"] = seconds
     return table
