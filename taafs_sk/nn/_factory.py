@@ -21,7 +21,7 @@ __all__ = ["SHARING_SCHEMES", "ActivationFactory", "make_activation_factory",
 SHARING_SCHEMES = ("global", "network", "layer", "neuron")
 
 
-def _check_basis(owner: str, basis) -> None:
+def _check_basis(owner: str, basis: object) -> None:
     """A registered family, a fixed activation or a Basis instance, else a ValueError."""
     valid = [*available_bases(), *FIXED_ACTIVATIONS]
     if not isinstance(basis, Basis) and (not isinstance(basis, str) or basis not in valid):
@@ -31,11 +31,22 @@ def _check_basis(owner: str, basis) -> None:
 
 class ActivationFactory:
     """Picklable ``(layer_index, n_features) -> nn.Module`` built by
-    :func:`make_activation_factory` (see there for the parameters)."""
+    :func:`make_activation_factory` (see there for the parameters).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from taafs_sk.nn.activations import make_activation_factory
+    >>> factory = make_activation_factory("legendre", sharing="neuron")
+    >>> pickle.loads(pickle.dumps(factory))(0, 4).weight.shape
+    torch.Size([4, 9])
+    """
 
     __module__ = "taafs_sk.nn.activations"  # its public home, as pickles and docs name it
 
-    def __init__(self, basis, *, n_basis, sharing, normalization, basis_kwargs, init, fused):
+    def __init__(self, basis: str | Basis, *, n_basis: int, sharing: str, normalization: str,
+                 basis_kwargs: dict | None, init: str | Callable[[torch.Tensor], torch.Tensor],
+                 fused: bool) -> None:
         self.basis, self.n_basis, self.sharing = basis, n_basis, sharing
         self.normalization, self.basis_kwargs = normalization, basis_kwargs
         self.init, self.fused = init, fused

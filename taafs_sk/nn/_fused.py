@@ -62,7 +62,8 @@ def normalize(z: torch.Tensor, normalization: str) -> torch.Tensor:
     return (z * (1.0 / _CLIP_SCALES[normalization])).clamp(-1.0, 1.0)
 
 
-def _chain(z: torch.Tensor, u: torch.Tensor, normalization: str, second: bool = False):
+def _chain(z: torch.Tensor, u: torch.Tensor, normalization: str,
+           second: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``norm'(z)`` and, if ``second``, ``norm''(z)`` (None when it is zero), from ``u``."""
     if normalization == "tanh":
         n1 = 1.0 - u * u
@@ -80,7 +81,7 @@ class _Plan(tuple):
     (``_Plan.__new__(_Plan, *fields)``) before ``Basis.__setstate__`` drops it. Used by
     nothing else; remove it when 0.1 pickles need no longer load (``tests/test_legacy.py``)."""
 
-    def __new__(cls, *fields):
+    def __new__(cls, *fields: object) -> _Plan:
         return super().__new__(cls, fields)
 
 
@@ -110,7 +111,9 @@ def _project(S: torch.Tensor, g: torch.Tensor, rows: torch.Tensor, shared: bool)
     return torch.mm(gS.T, rows.T)  # (F, K + 1)
 
 
-def _first_order(g, S, dz, weight, plan: FusedPlan, need_z: bool, need_w: bool):
+def _first_order(g: torch.Tensor, S: torch.Tensor | None, dz: torch.Tensor | None,
+                 weight: torch.Tensor, plan: FusedPlan, need_z: bool,
+                 need_w: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """``(dL/dz, dL/dweight)`` of :class:`_TAAFFunction` for the output gradient ``g``."""
     grad_z = g * dz if need_z else None
     grad_w = None
@@ -122,7 +125,8 @@ def _first_order(g, S, dz, weight, plan: FusedPlan, need_z: bool, need_w: bool):
     return grad_z, grad_w
 
 
-def _forward_rows(plan: FusedPlan, normalization: str, need_z: bool):
+def _forward_rows(plan: FusedPlan, normalization: str,
+                  need_z: bool) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """``(rows, rows.T, chained)``: the rows of the forward product and whether its second
     half is already :math:`df/dz` (``tanh_both``) rather than :math:`df/du`."""
     if not need_z:
@@ -132,7 +136,8 @@ def _forward_rows(plan: FusedPlan, normalization: str, need_z: bool):
     return plan.both, plan.both_t, False
 
 
-def _evaluate(z, u, w, S, plan: FusedPlan, normalization: str, need_z: bool):
+def _evaluate(z: torch.Tensor, u: torch.Tensor, w: torch.Tensor, S: torch.Tensor, plan: FusedPlan,
+              normalization: str, need_z: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``(y, dy/dz)`` (``dy/dz`` None unless ``need_z``) in the working dtype."""
     rows, rows_t, chained = _forward_rows(plan, normalization, need_z)
     if w.dim() == 1:  # shared weight: a matrix-vector product, then one matrix product
@@ -183,7 +188,8 @@ class _TAAFFunction(torch.autograd.Function):
         return grads[0], grads[1], None, None
 
 
-def _slope_and_curvature(w, S, u, basis: Basis, plan: FusedPlan):
+def _slope_and_curvature(w: torch.Tensor, S: torch.Tensor, u: torch.Tensor, basis: Basis,
+                         plan: FusedPlan) -> tuple[torch.Tensor, torch.Tensor]:
     """:math:`f'(u)` and :math:`f''(u)` for the weight ``w`` (working dtype)."""
     if plan.joint is not None:
         f1, f2 = _combine(w, plan.joint, S)

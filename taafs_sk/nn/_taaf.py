@@ -3,7 +3,7 @@ r"""The trainable adaptive activation :class:`TAAF` (public home:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -26,16 +26,16 @@ _INIT_TARGETS = {"tanh": torch.tanh, "silu": F.silu, "identity": lambda z: z}
 _INIT_GRID = (-3.0, 3.0, 601)
 
 
-def _check_choice(owner: str, name: str, value, options) -> None:
+def _check_choice(owner: str, name: str, value: object, options: Sequence[str]) -> None:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} of {owner} must be one of {list(options)}, got {value!r}.")
 
 
-def _is_fixed(basis) -> bool:
+def _is_fixed(basis: object) -> bool:
     return isinstance(basis, str) and basis in FIXED_ACTIVATIONS
 
 
-def _taaf_sharing(sharing) -> str:
+def _taaf_sharing(sharing: object) -> str:
     """``sharing`` of TAAF checked; the deprecated ``'layer'`` becomes ``'shared'``."""
     if isinstance(sharing, str) and sharing in _DEPRECATED_SHARING:
         new = _DEPRECATED_SHARING[sharing]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from .._validation import check_finite_array
@@ -61,7 +62,7 @@ __all__ = [
 ]
 
 
-def activation_grid(module: nn.Module, z, width: int | None = None) -> np.ndarray:
+def activation_grid(module: nn.Module, z: ArrayLike, width: int | None = None) -> np.ndarray:
     """Evaluate an activation module on a grid of pre-activations, for plots.
 
     Parameters

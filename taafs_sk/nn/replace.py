@@ -49,7 +49,7 @@ from torch import nn
 
 from ._checks import check_torch_module
 from ._taaf import TAAF, _check_choice
-from .bases import resolve_basis
+from .bases import Basis, resolve_basis
 
 __all__ = ["DEFAULT_TYPES", "REPLACE_SHARING", "replace_activations"]
 
@@ -81,7 +81,7 @@ class _Site:
     network: str
 
 
-def _check_types(types) -> tuple[type[nn.Module], ...]:
+def _check_types(types: object) -> tuple[type[nn.Module], ...]:
     if isinstance(types, type):
         types = (types,)
     if not isinstance(types, Sequence) or isinstance(types, str):
@@ -100,7 +100,9 @@ def _check_types(types) -> tuple[type[nn.Module], ...]:
     return types
 
 
-def _check_arguments(module, basis, n_basis, sharing, types, inplace, taaf_kwargs):
+def _check_arguments(module: nn.Module, basis: str | Basis, n_basis: int, sharing: str,
+                     types: object, inplace: bool,
+                     taaf_kwargs: dict) -> tuple[type[nn.Module], ...]:
     check_torch_module("module", module, _OWNER)  # names what to pass for an estimator
     if isinstance(module, torch.jit.ScriptModule):
         raise TypeError(f"module of {_OWNER} must be a plain (eager) torch.nn.Module, got a "
@@ -142,7 +144,7 @@ def _find_sites(root: nn.Module, types: tuple[type[nn.Module], ...]) -> list[_Si
     return sites
 
 
-def _no_match_message(root: nn.Module, types) -> str:
+def _no_match_message(root: nn.Module, types: tuple[type[nn.Module], ...]) -> str:
     leaves = [f"{name!r} ({type(m).__module__}.{type(m).__qualname__})"
               for name, m in root.named_modules()
               if name and not m._modules and not any(True for _ in m.parameters())]
@@ -201,7 +203,7 @@ def _reference(site: _Site, root: nn.Module) -> torch.Tensor | None:
     return None
 
 
-def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis, n_basis: int,
+def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis: str | Basis, n_basis: int,
               taaf_kwargs: dict) -> TAAF:
     """A residual TAAF copying the activation of ``site``: per neuron when ``width`` is
     given, else one set of coefficients shared by every neuron."""
@@ -216,7 +218,8 @@ def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis, n_basis: i
     return act.train(site.act.training)
 
 
-def _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs) -> list[TAAF]:
+def _assign_taafs(root: nn.Module, sites: list[_Site], basis: str | Basis, n_basis: int,
+                  sharing: str, taaf_kwargs: dict) -> list[TAAF]:
     """The TAAF for each site (the same object for the sites of one shared group)."""
     if sharing in ("layer", "neuron"):
         return [_new_taaf(s, root, _infer_width(s) if sharing == "neuron" else None, basis,
@@ -242,7 +245,7 @@ def _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs) -> list[TAA
 
 def replace_activations(
     module: nn.Module,
-    basis="bspline",
+    basis: str | Basis = "bspline",
     *,
     n_basis: int = 8,
     sharing: str = "layer",

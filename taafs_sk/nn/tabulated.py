@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from .._validation import check_finite_array
@@ -11,7 +12,9 @@ from .._validation import check_finite_array
 __all__ = ["TabulatedActivation"]
 
 
-def _check_tables(grid, values, derivatives):
+def _check_tables(
+    grid: ArrayLike, values: ArrayLike, derivatives: ArrayLike | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """``(grid, values, derivatives)`` as contiguous tensors of shape ``(N, G)`` (derivatives
     may be None), or a ValueError saying which table is wrong."""
     for name, table in (("grid", grid), ("values", values), ("derivatives", derivatives)):

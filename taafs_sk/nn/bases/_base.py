@@ -3,6 +3,7 @@ r"""The :class:`Basis` base class: the contract every basis family implements.""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -19,13 +20,14 @@ _FUSED_BUFFERS = ("maps", "curvature_maps", "tanh_slopes")
 _OLD_REPRESENTATIONS = {"monomial": "powers", "chebyshev": "powers", "recurrence": "direct"}
 
 
-def _check_int(owner: str, name: str, value, minimum: int) -> int:
+def _check_int(owner: str, name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} of {owner} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
 
 
-def _check_real(owner: str, name: str, value, lower: float, strict: bool = True) -> float:
+def _check_real(owner: str, name: str, value: object, lower: float,
+                strict: bool = True) -> float:
     ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
     ok = ok and math.isfinite(value) and (value > lower if strict else value >= lower)
     if not ok:
@@ -182,7 +184,7 @@ class Basis(nn.Module):
         self._plans: dict[tuple, FusedPlan] = {}
         self._casts: dict[tuple, torch.Tensor] = {}
 
-    def _apply(self, fn, recurse: bool = True):
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> Basis:
         """Move the tables with the module, but never round them: a cast of the network
         (``.float()``, ``.half()``) keeps every float64 buffer in float64 (each use casts it to
         the input's dtype), and forgets the derived tables built for the old device."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:
     from ._base import Basis
@@ -127,7 +128,7 @@ def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return float(((got - want).abs() / scale).max())
 
 
-def _rows(basis: Basis, name: str, rows, width: int) -> torch.Tensor:
+def _rows(basis: Basis, name: str, rows: ArrayLike, width: int) -> torch.Tensor:
     """``rows`` as a float64 ``(n_basis, width)`` tensor, or a ValueError naming ``name``."""
     table = np.asarray(rows, float)
     if table.shape != (basis.n_basis, width):
@@ -137,7 +138,8 @@ def _rows(basis: Basis, name: str, rows, width: int) -> torch.Tensor:
     return torch.as_tensor(table, dtype=torch.float64)
 
 
-def _value_maps(basis: Basis, values, slopes, grid, feats) -> tuple[torch.Tensor, float]:
+def _value_maps(basis: Basis, values: ArrayLike, slopes: ArrayLike, grid: torch.Tensor,
+                feats: torch.Tensor) -> tuple[torch.Tensor, float]:
     """``[values, slopes]`` (float64) checked against ``feats`` ``(m, G)`` and
     ``basis.values`` on ``grid``, and the amplification of the value rows."""
     owner = type(basis).__name__
@@ -163,7 +165,10 @@ def _value_maps(basis: Basis, values, slopes, grid, feats) -> tuple[torch.Tensor
     return maps, amplification
 
 
-def check_fused_maps(basis: Basis, values, slopes, curvatures=None, tanh_slopes=None):
+def check_fused_maps(
+    basis: Basis, values: ArrayLike, slopes: ArrayLike, curvatures: ArrayLike | None = None,
+    tanh_slopes: ArrayLike | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, float]:
     """The arguments of :meth:`Basis.set_fused_maps` checked on a grid of [-1, 1].
 
     Returns

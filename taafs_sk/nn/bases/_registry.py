@@ -167,7 +167,7 @@ def make_basis(name: str, n_basis: int, **kwargs) -> Basis:
     return cls(n_basis, **kwargs)
 
 
-def resolve_basis(basis, n_basis: int, basis_kwargs: dict | None = None,
+def resolve_basis(basis: str | Basis, n_basis: int, basis_kwargs: dict | None = None,
                   owner: str = "TAAF") -> Basis:
     """A new basis module from a registered name or a :class:`Basis` instance.
 

@@ -82,7 +82,7 @@ class _PolynomialBasis(Basis):
     def _scales(self) -> np.ndarray:
         return np.ones(self.n_basis)
 
-    def _sequence(self, x):
+    def _sequence(self, x: float | np.ndarray | Polynomial) -> list:
         """Unscaled :math:`P_0, ..., P_{K-1}` at ``x`` (a number, an array or a ``Polynomial``)."""
         a, b = self._first()
         out = [x * 0.0 + 1.0, a * x + b][: self.n_basis]
@@ -152,7 +152,7 @@ class LegendreBasis(_PolynomialBasis):
 
     name = "legendre"
 
-    def _step(self, n):
+    def _step(self, n: int) -> tuple[float, float, float]:
         return (2 * n + 1) / (n + 1), 0.0, n / (n + 1)
 
 
@@ -169,7 +169,7 @@ class Chebyshev1Basis(_PolynomialBasis):
 
     name = "chebyshev1"
 
-    def _step(self, n):
+    def _step(self, n: int) -> tuple[float, float, float]:
         return 2.0, 0.0, 1.0
 
 
@@ -188,7 +188,7 @@ class Chebyshev2Basis(Chebyshev1Basis):
 
     name = "chebyshev2"
 
-    def _first(self):
+    def _first(self) -> tuple[float, float]:
         return 2.0, 0.0
 
 
@@ -209,10 +209,10 @@ class HermiteBasis(_PolynomialBasis):
 
     name = "hermite"
 
-    def _step(self, n):
+    def _step(self, n: int) -> tuple[float, float, float]:
         return 1.0, 0.0, float(n)
 
-    def _scales(self):
+    def _scales(self) -> np.ndarray:
         return np.exp(0.5 * np.array([math.lgamma(n + 1.0) for n in range(self.n_basis)]))
 
 
@@ -232,13 +232,13 @@ class BesselBasis(_PolynomialBasis):
 
     name = "bessel"
 
-    def _first(self):
+    def _first(self) -> tuple[float, float]:
         return 1.0, 1.0
 
-    def _step(self, n):
+    def _step(self, n: int) -> tuple[float, float, float]:
         return 2.0 * n + 1.0, 0.0, -1.0
 
-    def _scales(self):
+    def _scales(self) -> np.ndarray:
         return np.array(self._sequence(1.0), dtype=np.float64)  # y_n(1) > 0, no cancellation
 
 
@@ -268,11 +268,11 @@ class JacobiBasis(_PolynomialBasis):
         self.beta = _check_real("basis 'jacobi'", "beta", beta, -1.0)
         super().__init__(n_basis)
 
-    def _first(self):
+    def _first(self) -> tuple[float, float]:
         a, b = self.alpha, self.beta
         return (a + b + 2) / 2, (a - b) / 2
 
-    def _step(self, n):
+    def _step(self, n: int) -> tuple[float, float, float]:
         a, b = self.alpha, self.beta
         s = 2 * n + a + b
         den = 2 * (n + 1) * (n + a + b + 1) * s
@@ -281,7 +281,7 @@ class JacobiBasis(_PolynomialBasis):
         C = 2 * (n + a) * (n + b) * (s + 2) / den
         return A, B, C
 
-    def _scales(self):
+    def _scales(self) -> np.ndarray:
         r""":math:`\max_{[-1,1]} |P_n^{(\alpha,\beta)}|`. For :math:`q = \max(\alpha,\beta)
         \ge -1/2` it is :math:`\binom{n+q}{n}`, the value at an end point (Szegő, *Orthogonal
         Polynomials*, Thm. 7.32.1); otherwise the maximum is interior and is taken from the
