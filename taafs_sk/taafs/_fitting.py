@@ -12,10 +12,11 @@ import torch
 from sklearn.utils.validation import validate_data
 
 from .._validation import repeat_weighted_rows, warn_user
+from .._validation._weights import check_sample_weight
 from ..exceptions import ConvergenceWarning
 from ..nn._checks import check_device
 from ..nn.network import MLP
-from ._params import check_optimizer_options, check_weights, refuse_unrepeated_weights
+from ._params import check_optimizer_options, refuse_unrepeated_weights
 from ._recipe import recipe_net_params
 from ._weights import WeightedLoss, mean_one_weights
 from .architecture import activation_factory, check_architecture
@@ -43,7 +44,7 @@ def check_fit_data(est, X, y, sample_weight, reset: bool):
     check_device("device", est.device)
     hidden = check_architecture(est)
     check_optimizer_options(est)
-    sample_weight = check_weights(est, sample_weight, X)
+    sample_weight = check_sample_weight(type(est).__name__, sample_weight, X)
     X, y, sample_weight = repeat_weighted_rows(X, y, sample_weight, max_factor=MAX_REPEAT)
     if sample_weight is not None and np.all(sample_weight == sample_weight[0]):
         sample_weight = None

@@ -9,7 +9,7 @@ import numpy as np
 from ._weights import weighted_moments
 
 __all__ = [
-    "check_optimizer_options", "check_weights", "refuse_unrepeated_weights", "target_scaling",
+    "check_optimizer_options", "refuse_unrepeated_weights", "target_scaling",
 ]
 
 
@@ -30,23 +30,6 @@ def check_optimizer_options(estimator) -> None:
             "and its covariance would absorb the dropout noise as signal; use dropout=0.0 "
             "or a gradient optimizer such as 'adam'."
         )
-
-
-def check_weights(estimator, sample_weight, X: np.ndarray) -> np.ndarray | None:
-    """``sample_weight`` as float64 ``(n_samples,)`` (non-negative, finite, not all zero),
-    or None."""
-    if sample_weight is None:
-        return None
-    from sklearn.utils.validation import _check_sample_weight
-
-    try:
-        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    except ValueError as exc:
-        raise ValueError(f"sample_weight of {type(estimator).__name__}: {exc}") from None
-    if not w.sum() > 0:
-        raise ValueError(f"sample_weight of {type(estimator).__name__} must have a positive "
-                         "sum, got all zeros.")
-    return w
 
 
 def refuse_unrepeated_weights(estimator, sample_weight, max_repeat: int) -> None:

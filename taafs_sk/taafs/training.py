@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
-from numbers import Integral
 
 import numpy as np
 import torch
@@ -300,8 +299,8 @@ def fit_net(
     (:func:`taafs_sk.nn._denormals.flush_denormals`): Adam's moment estimates otherwise
     underflow into them and slow epochs down up to fifty-fold.
     """
-    if epochs is not None and (not isinstance(epochs, Integral) or epochs < 1):
-        raise ValueError(f"epochs must be a positive int or None, got {epochs!r}.")
+    if epochs is not None:
+        epochs = check_count("epochs", epochs)
     if not isinstance(net, NeuralNetRegressor):
         raise TypeError(f"net must be a skorch NeuralNetRegressor (from build_net), got "
                         f"{net!r:.80} ({type(net).__name__}).")
