@@ -86,7 +86,7 @@ class PlainLoop:
             def factory(i, n):
                 return FloorActivation(n_basis)
         else:
-            factory = make_activation_factory(basis, n_basis, sharing, fused=fused)
+            factory = make_activation_factory(basis, n_basis=n_basis, sharing=sharing, fused=fused)
         self.model = MLP(30, (width, width), 1, factory)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.X, self.y = data

@@ -34,7 +34,7 @@ class ForceStep:
 
     def __init__(self, basis: str, fused: bool, frames: int, atoms: int) -> None:
         torch.manual_seed(0)
-        factory = make_activation_factory(basis, 8, "layer", fused=fused)
+        factory = make_activation_factory(basis, n_basis=8, sharing="layer", fused=fused)
         self.model = MLP(N_DESCRIPTORS, HIDDEN, 1, factory)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         gen = torch.Generator().manual_seed(1)

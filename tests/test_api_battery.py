@@ -284,6 +284,13 @@ def _nn_cases() -> list[Case]:
              lambda: _lazy(nn + "activation_grid")("tanh", [0.0, 1.0]), "module", "tanh"),
         Case("activation_grid", "nan-z",
              lambda: _lazy(nn + "activation_grid")(torch.nn.Tanh(), [0.0, NAN]), "z", "nan"),
+        Case("FusedPlan", "not-a-basis",
+             lambda: _lazy("taafs_sk.nn.bases.FusedPlan").build("bspline", torch.float32),
+             "basis", "bspline"),
+        Case("FusedPlan", "string-dtype",
+             lambda: _lazy("taafs_sk.nn.bases.FusedPlan").build(
+                 _lazy("taafs_sk.nn.bases.make_basis")("legendre", 3), "float32"),
+             "dtype", "float32"),
         Case("RLEKF", "zero-block", lambda: _lazy(nn + "RLEKF")(
             torch.nn.Linear(2, 1).parameters(), block_size=0), "block_size", "0"),
         Case("RLEKF", "lambda1-above-one", lambda: _lazy(nn + "RLEKF")(

@@ -102,6 +102,7 @@ class FusedPlan:
     @classmethod
     def build(cls, basis: Basis, dtype: torch.dtype) -> FusedPlan:
         """The plan of ``basis`` (which must have fused maps) for inputs of ``dtype``."""
+        _check_build_args(basis, dtype)
         wd = dtype
         if dtype != torch.float64 and basis.amplification > AMPLIFICATION_LIMIT:
             wd = torch.float64
@@ -197,3 +198,15 @@ def check_fused_maps(
                              f"differs from (1 - u^2) slopes @ features(u) by {error:.3g} "
                              "(relative); fix the rows or pass tanh_slopes=None.")
     return maps, curv, tanh, amplification
+
+
+def _check_build_args(basis, dtype) -> None:
+    if not (hasattr(basis, "maps") and hasattr(basis, "amplification")):
+        raise TypeError(f"basis of FusedPlan.build must be a taafs_sk.nn.Basis, got "
+                        f"{basis!r:.60} ({type(basis).__name__}).")
+    if basis.maps is None:
+        raise ValueError(f"basis of FusedPlan.build ({type(basis).__name__}) has no fused "
+                         "maps; call its set_fused_maps first (supports_fused is False).")
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype of FusedPlan.build must be a floating torch.dtype, got "
+                        f"{dtype!r}.")
