@@ -93,7 +93,8 @@ def test_non_positive_n_basis_raises_naming_the_parameter(name, n_basis):
 
 @pytest.mark.parametrize("n_basis", [4.0, True, "4", None])
 def test_non_integer_n_basis_raises(n_basis):
-    with pytest.raises(ValueError, match="n_basis"):
+    # a wrong type is a TypeError, as for every check of the library (taafs_sk._validation)
+    with pytest.raises(TypeError, match="n_basis of basis 'legendre' must be an integer"):
         make_basis("legendre", n_basis)
 
 
@@ -110,7 +111,9 @@ def test_bspline_n_basis_must_exceed_order(order):
     ("fourier", "period", math.inf), ("grbf", "width", -0.5), ("grbf", "width", 0),
 ])
 def test_invalid_family_option_raises_naming_it(name, option, value):
-    with pytest.raises(ValueError, match=rf"{option} of basis '{name}'"):
+    wrong_type = isinstance(value, float) and option == "order"
+    with pytest.raises(TypeError if wrong_type else ValueError,
+                       match=rf"{option} of basis '{name}'"):
         make_basis(name, 6, **{option: value})
 
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_count
+from .._validation import check_count, check_real
 
 Hook = Callable[[str, int, torch.Tensor], torch.Tensor]
 ActivationFactory = Callable[[int, int], nn.Module]
@@ -99,8 +99,8 @@ class MLP(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        dropout = check_real("dropout", dropout, minimum=0.0, maximum=1.0,
+                             include_maximum=False)
         self.dropout = float(dropout)
         if not callable(activation_factory):
             raise TypeError("activation_factory must be callable(layer_index, width) -> "

@@ -72,8 +72,7 @@ def block_sizes(param_sizes: Sequence[int], block_size: int) -> list[int]:
     >>> block_sizes([30, 5, 100, 8, 1], block_size=40)
     [35, 40, 40, 29]
     """
-    if block_size < 1:
-        raise ValueError(f"block_size of RLEKF must be a positive int, got {block_size!r}.")
+    block_size = check_count("block_size of RLEKF", block_size)
     sizes: list[int] = []
     current = 0
     for n in param_sizes:

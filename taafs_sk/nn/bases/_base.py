@@ -2,7 +2,6 @@ r"""The :class:`Basis` base class: the contract every basis family implements.""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..._validation import check_count, check_real
 from ._plan import FusedPlan, check_fused_maps
 
 __all__ = ["Basis"]
@@ -21,20 +21,12 @@ _OLD_REPRESENTATIONS = {"monomial": "powers", "chebyshev": "powers", "recurrence
 
 
 def _check_int(owner: str, name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} of {owner} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    return check_count(f"{name} of {owner}", value, minimum=minimum)
 
 
 def _check_real(owner: str, name: str, value: object, lower: float,
                 strict: bool = True) -> float:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > lower if strict else value >= lower)
-    if not ok:
-        relation = ">" if strict else ">="
-        raise ValueError(f"{name} of {owner} must be a finite number {relation} {lower}, "
-                         f"got {value!r}.")
-    return float(value)
+    return check_real(f"{name} of {owner}", value, minimum=lower, include_minimum=not strict)
 
 
 def _power_rows(x: torch.Tensor, n: int) -> list[torch.Tensor]:
