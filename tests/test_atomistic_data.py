@@ -1,5 +1,6 @@
 """load_pwmlff: the three PWMLFF DFT trajectories, their documented splits, checksums and the
-missing-file message."""
+missing-file message; the structures as minibatches of the training loop (Frames.subset, the
+batch iterator, the last-block validation split)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 
 from taafs_sk.datasets import FILES, load_pwmlff
 
@@ -63,3 +65,56 @@ def test_missing_file_names_the_file_and_how_to_get_it(tmp_path):
 def test_bad_options_name_the_parameter(data_home, kwargs, name):
     with pytest.raises(ValueError, match=name):
         load_pwmlff(**kwargs, data_home=data_home)
+
+
+# ------------------------------------------------------------------ minibatches of structures
+FIELDS = ("species", "struct", "n_atoms", "pair_i", "pair_j", "pair_struct", "G", "J", "energy",
+          "forces")
+
+
+@pytest.fixture(scope="module")
+def ec_dataset(data_home):
+    from taafs_sk.atomistic._batches import StructureDataset
+    from taafs_sk.atomistic._frames import build_frames
+    from taafs_sk.atomistic.descriptors import ANIDescriptor
+
+    frames = load_pwmlff("ec", data_home=data_home)[:7]
+    flat = build_frames(frames, ["C", "H", "O"], ANIDescriptor(), torch.float64)
+    flat.energy = torch.tensor([a.get_potential_energy() for a in frames])
+    flat.forces = torch.tensor(np.concatenate([a.get_forces() for a in frames]))
+    return StructureDataset(flat)
+
+
+def test_a_block_of_structures_is_a_view_equal_to_the_gathered_copy(ec_dataset):
+    frames = ec_dataset.frames
+    block = frames.subset([2, 3, 4])
+    gathered = frames.subset([4, 2, 3]).subset([1, 2, 0])  # same structures, by gathering
+    for name in FIELDS:
+        assert torch.equal(getattr(block, name), getattr(gathered, name)), name
+    assert block.J.untyped_storage().data_ptr() == frames.J.untyped_storage().data_ptr()
+    assert gathered.J.untyped_storage().data_ptr() != frames.J.untyped_storage().data_ptr()
+
+
+def test_the_validation_block_is_the_last_structures(ec_dataset):
+    from taafs_sk.atomistic._batches import LastBlockSplit
+
+    train, valid = LastBlockSplit(0.3)(ec_dataset)  # floor(0.3 * 7) = 2 held out
+    assert list(train.indices) == [0, 1, 2, 3, 4] and list(valid.indices) == [5, 6]
+
+
+def test_shuffled_batches_cover_the_training_block_once_and_follow_the_seed(ec_dataset):
+    from taafs_sk.atomistic._batches import LastBlockSplit, StructureBatchIterator
+
+    train, _ = LastBlockSplit(0.3)(ec_dataset)
+    energy = ec_dataset.frames.energy
+
+    def order(seed):
+        torch.manual_seed(seed)
+        batches = list(StructureBatchIterator(train, batch_size=2, shuffle=True))
+        assert [len(frames) for frames, _ in batches] == [2, 2, 1]
+        picked = torch.cat([targets[0] for _, targets in batches])
+        return [int((energy == e).nonzero()) for e in picked]
+
+    assert sorted(order(0)) == [0, 1, 2, 3, 4]
+    assert order(0) == order(0)
+    assert any(order(0) != order(seed) for seed in range(1, 4))

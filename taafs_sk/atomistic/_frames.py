@@ -146,7 +146,8 @@ class Frames:
         return self
 
     def subset(self, idx) -> Frames:
-        """The structures ``idx`` (in that order) as a new Frames."""
+        """The structures ``idx`` (in that order) as a new Frames (views of ``G`` and ``J``
+        when ``idx`` is a block of consecutive structures, copies otherwise)."""
         device = self.n_atoms.device
         idx = torch.as_tensor(idx, dtype=torch.long, device=device)
         if self._offsets is None:  # computed once: minibatches are cut from one Frames
@@ -154,6 +155,8 @@ class Frames:
             self._offsets = (torch.cumsum(self.n_atoms, 0) - self.n_atoms,
                              n_pairs, torch.cumsum(n_pairs, 0) - n_pairs)
         atom_start, n_pairs, pair_start = self._offsets
+        if idx.numel() and bool((idx.diff() == 1).all()):
+            return self._block(int(idx[0]), int(idx[-1]) + 1)
         atoms = _ranges(atom_start[idx], self.n_atoms[idx])
         pairs = _ranges(pair_start[idx], n_pairs[idx])
         new_start = torch.cumsum(self.n_atoms[idx], 0) - self.n_atoms[idx]
@@ -168,6 +171,21 @@ class Frames:
             J=self.J[pairs],
             energy=None if self.energy is None else self.energy[idx],
             forces=None if self.forces is None else self.forces[atoms])
+
+    def _block(self, first: int, end: int) -> Frames:
+        """Structures ``first .. end - 1``: slices (structures and their pairs are stored in
+        order, each contiguous)."""
+        atom_start, n_pairs, pair_start = self._offsets
+        a0 = int(atom_start[first])
+        a1 = int(atom_start[end - 1] + self.n_atoms[end - 1])
+        p0, p1 = int(pair_start[first]), int(pair_start[end - 1] + n_pairs[end - 1])
+        return Frames(
+            species=self.species[a0:a1], struct=self.struct[a0:a1] - first,
+            n_atoms=self.n_atoms[first:end], pair_i=self.pair_i[p0:p1] - a0,
+            pair_j=self.pair_j[p0:p1] - a0, pair_struct=self.pair_struct[p0:p1] - first,
+            G=self.G[a0:a1], J=self.J[p0:p1],
+            energy=None if self.energy is None else self.energy[first:end],
+            forces=None if self.forces is None else self.forces[a0:a1])
 
 
 def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
