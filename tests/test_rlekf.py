@@ -266,7 +266,7 @@ def _cu_frames(n=6):
 
 def test_potential_trains_on_energy_and_force_measurements():
     from taafs_sk.atomistic import TAAFSPotential
-    from taafs_sk.atomistic._rlekf_step import RLEKFStep
+    from taafs_sk.atomistic.training import EnergyForceLoss
 
     frames = _cu_frames()
 
@@ -280,10 +280,12 @@ def test_potential_trains_on_energy_and_force_measurements():
     assert losses[-1] < 0.5 * losses[0]
     assert losses[-1] < 0.5 * adam.history_[-1]["train_loss"]
     np.testing.assert_array_equal(pot.predict(frames), again.predict(frames))
-    step = RLEKFStep(pot.module_, {"random_state": 0, "optimizer_kwargs": {"force_groups": 2}})
-    assert sum(step.optimizer.sizes) == pot.n_params_
+    assert isinstance(pot.net_.optimizer_, RLEKF)
+    assert sum(pot.net_.optimizer_.sizes) == pot.n_params_
     with pytest.raises(ValueError, match="atoms_per_group"):
-        RLEKFStep(pot.module_, {"optimizer_kwargs": {"atoms_per_group": 0}})
+        EnergyForceLoss(atoms_per_group=0)
+    grouped = clone(pot).set_params(optimizer_kwargs={"force_groups": 2}).fit(frames)
+    assert grouped.net_.criterion_.force_groups == 2  # routed from optimizer_kwargs
     # the estimator routes the filter's options (a tiny block budget is refused by name)
     tight = clone(pot).set_params(optimizer_kwargs={"block_size": 64, "max_memory_mb": 1e-3})
     with pytest.raises(ValueError, match="max_memory_mb"):
