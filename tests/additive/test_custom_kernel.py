@@ -104,10 +104,8 @@ def test_kernel_meets_the_contract():
 
 
 # -- in the estimator ----------------------------------------------------------------------
-@parametrize_with_checks(
-    [AdditiveKernelNN(kernel=Matern32_1D(), **SMALL), AdditiveKernelNN(kernel=NAME, **SMALL)]
-)
-def test_sklearn_compatible(estimator, check):
+@parametrize_with_checks([AdditiveKernelNN(kernel=NAME, **SMALL)])  # the object: test_common
+def test_sklearn_compatible_by_registered_name(estimator, check):
     check(estimator)
 
 

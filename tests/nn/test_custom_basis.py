@@ -12,7 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+from sklearn.utils.estimator_checks import check_estimator
 
 from taafs_sk import TAAFSRegressor
 from taafs_sk.nn import TAAF, Basis, register_basis, unregister_basis
@@ -277,12 +277,6 @@ def test_grid_search_workers_know_registered_names_and_instances(registered, toy
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     refit = pickle.loads(pickle.dumps(search.best_estimator_))
     np.testing.assert_array_equal(refit.predict(X), search.predict(X))
-
-
-@parametrize_with_checks([TAAFSRegressor((8,), basis=Cosines(5), max_epochs=60, lr=1e-2,
-                                         random_state=0)])
-def test_sklearn_checks_with_a_basis_instance(estimator, check):
-    check(estimator)
 
 
 def test_sklearn_checks_with_a_registered_fused_name(registered):

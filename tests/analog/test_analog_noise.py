@@ -15,11 +15,8 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk.analog import (
-    HardwareNAFRegressor,
-    NAFDispersion,
     NoiseInjectedRegressor,
     NoiseModel,
     as_torch_model,
@@ -328,17 +325,3 @@ def test_noise_sweep_on_real_data_degrades(data_home):
                        random_state=0).fit(X[:400], y[:400])
     table = noise_sweep(est, X[400:], y[400:], [0, 0.1], n_draws=16, X_calib=X[:400])
     assert table["rmse_ratio"].iloc[1] > 1.05
-
-
-# ------------------------------------------------------------------ sklearn contract
-@parametrize_with_checks([
-    NoiseInjectedRegressor(MLPRegressor(hidden_layer_sizes=(4,), max_iter=30, random_state=0),
-                           NoiseModel(0.01), random_state=0),
-    HardwareNAFRegressor(MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", max_iter=30,
-                                      random_state=0),
-                         NAFDispersion("tanh", 0.05), retrain_epochs=2, random_state=0),
-])
-def test_sklearn_compatible_wrappers(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        check(estimator)

@@ -12,7 +12,6 @@ from sklearn.kernel_ridge import KernelRidge
 from sklearn.model_selection import GridSearchCV, GroupShuffleSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk.additive import _solvers, estimator
 from taafs_sk.additive._directions import gradient_metric, refine_directions, sobol_directions
@@ -51,11 +50,6 @@ def perovskites(data_home):
     splitter = GroupShuffleSplit(1, test_size=0.2, random_state=0)
     train, test = next(splitter.split(data, groups=groups))
     return data[:, :31], data[:, 31], data[:, 32], train, test
-
-
-@parametrize_with_checks([AdditiveKernelNN(**FAST), AdditiveKernelNN(solver="inducing", **FAST)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 # -- 1-D kernels ------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import pytest
 import torch
 from sklearn.neural_network import MLPRegressor
 from sklearn.utils import get_tags
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from taafs_sk import TAAFSRegressor
 from taafs_sk.additive import AdditiveKernelNN
@@ -280,20 +279,6 @@ def test_base_none_needs_training_inputs(mlp):
         disperse_network(as_torch_model(mlp), NAFDispersion(None, 0.1))
     with pytest.raises(ValueError, match="disperse_network"):
         NAFDispersion(None, 0.1).realize(4)
-
-
-def _small_mlp():
-    return MLPRegressor(hidden_layer_sizes=(4,), activation="tanh", max_iter=20, random_state=0)
-
-
-@parametrize_with_checks([
-    DispersionAwareRegressor(_small_mlp(), NAFDispersion("tanh", 0.1), train_epochs=1,
-                             random_state=0),
-    HardwareNAFRegressor(_small_mlp(), NAFDispersion("tanh", 0.1), retrain_epochs=1,
-                         random_state=0),
-])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_chip_study_and_its_plot(toy):

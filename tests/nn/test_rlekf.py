@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
 from taafs_sk import TAAFSRegressor
@@ -240,11 +239,6 @@ def test_rlekf_net_kept_for_old_pickles_refuses_a_gradient_optimizer():
     net = RLEKFNet(torch.nn.Linear(2, 1), optimizer=torch.optim.SGD, lr=0.1, verbose=0)
     with pytest.raises(TypeError, match="measurement optimiser"):
         net.initialize()
-
-
-@parametrize_with_checks([TAAFSRegressor((8,), optimizer="rlekf", max_epochs=40, patience=5)])
-def test_sklearn_compatible_with_rlekf(estimator, check):
-    check(estimator)
 
 
 # ------------------------------------------------------------------ the potential

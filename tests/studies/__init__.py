@@ -1,0 +1,1 @@
+"""Tests of taafs_sk.studies."""
