@@ -32,7 +32,7 @@ from .training import GROUP_OPTIONS, EnergyForceLoss, EnergyForceModule, Validat
 __all__ = ["TAAFSPotential"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_PREDICT_CHUNK = 64  # structures per descriptor evaluation in predict
+_PREDICT_CHUNK = 64  # structures per evaluation in predict and per validation batch in fit
 
 
 class TAAFSPotential(RegressorMixin, BaseEstimator):

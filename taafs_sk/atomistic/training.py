@@ -181,7 +181,7 @@ class ValidationRMSE(Callback):
 def register_training_step(name: str, factory, overwrite: bool = False) -> type:
     """Deprecated: register a torch optimiser class for ``TAAFSPotential(optimizer=name)``.
 
-    .. deprecated:: 0.3
+    .. deprecated:: 0.2
         Use :func:`taafs_sk.nn.optimizers.register_optimizer`, which this calls: the potential
         trains in the library's skorch loop, so an optimiser is a ``torch.optim.Optimizer``
         subclass (one with ``measure(prediction, target, scale=None, weight=None)`` is trained
