@@ -161,12 +161,8 @@ def run_potential(optimizer, basis, epochs, seed, train, test, args):
 def bench_cu(args):
     try:
         import taafs_sk.atomistic  # noqa: F401
-        from taafs_sk.atomistic.training import TRAINING_STEPS
     except ImportError as exc:
         print(f"\nCu energies + forces: skipped, TAAFSPotential not available ({exc}).")
-        return
-    if "rlekf" not in TRAINING_STEPS:
-        print("\nCu energies + forces: skipped, no 'rlekf' training step registered.")
         return
     train, test = cu_splits(args.cu_frames)
     epochs = args.cu_adam_epochs

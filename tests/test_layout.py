@@ -104,3 +104,51 @@ def test_featurizers_import_without_torch():
             "heavy = {'torch', 'skorch'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# Subpackages whose private modules every layer may use (the shared checks and the registry).
+SHARED_PRIVATE = {"_validation", "_registry"}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_module_of_another_subpackage_is_imported(path):
+    layer = _layer(path)
+    bad = []
+    for line, name in _imports(path):
+        parts = name.split(".")
+        if parts[0] != "taafs_sk" or len(parts) < 3 or parts[1] in (layer, *SHARED_PRIVATE):
+            continue
+        if any(part.startswith("_") for part in parts[2:]):
+            bad.append(f"line {line}: {name}")
+    assert not bad, (f"{path.relative_to(PACKAGE)} imports private modules of another "
+                     f"subpackage (use its public module): {bad}")
+
+
+def _code_lines(node: ast.AST, lines: list[str]) -> int:
+    """Lines of ``node`` that are neither blank, comments, nor its docstring."""
+    doc = node.body[0] if ast.get_docstring(node) is not None else None
+    skip = range(doc.lineno, doc.end_lineno + 1) if doc is not None else range(0)
+    return sum(1 for n in range(node.lineno, node.end_lineno + 1)
+               if n not in skip and lines[n - 1].strip()
+               and not lines[n - 1].strip().startswith("#"))
+
+
+def _only_stores_arguments(node: ast.FunctionDef) -> bool:
+    """An estimator's ``__init__``: ``self.<name> = <name>`` for each argument, nothing else."""
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    return node.name == "__init__" and all(
+        isinstance(s, ast.Assign) and isinstance(s.value, ast.Name)
+        and len(s.targets) == 1 and isinstance(s.targets[0], ast.Attribute)
+        and s.targets[0].attr == s.value.id for s in body)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_functions_are_short(path):
+    # STYLE.md: functions <= ~40 code lines; an estimator's __init__ that only stores its
+    # parameters (scikit-learn's rule) is as long as its parameter list
+    lines = path.read_text().splitlines()
+    long = [f"{node.name} (line {node.lineno}): {_code_lines(node, lines)}"
+            for node in ast.walk(ast.parse("\n".join(lines)))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and _code_lines(node, lines) > 40 and not _only_stores_arguments(node)]
+    assert not long, f"{path.relative_to(PACKAGE)} has long functions: {long}"

@@ -1,4 +1,4 @@
-"""Input checks shared by the whole library (no torch here: see ``taafs_sk.nn._checks``).
+"""Input checks shared by the whole library (no torch here: see ``taafs_sk.nn.checks``).
 
 Two kinds of checks live here:
 
@@ -12,7 +12,7 @@ Two kinds of checks live here:
   in a canonical form, so a call site reads ``n = check_count("n_draws", n_draws)``.
 
 The torch-dependent checks (``check_device``, ``check_torch_module``) are in
-``taafs_sk.nn._checks``: this module is imported by the layers that must not import torch.
+``taafs_sk.nn.checks``: this module is imported by the layers that must not import torch.
 The scalar, array and warning helpers import neither scikit-learn nor torch (the
 scikit-learn-based ones load lazily), so every layer, ``nn`` included, may use them.
 """

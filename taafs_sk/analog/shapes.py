@@ -17,9 +17,9 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
-from ..nn._checks import check_torch_module
+from ..nn.checks import check_torch_module
 from ._adapters import TorchModel
-from ._checks import check_shape_params, check_torch_model
+from .checks import check_shape_params, check_torch_model
 from .naf import BASES, MeasuredNAF, NAFDispersion, pchip_slopes
 
 __all__ = ["DispersedModule", "RandomShapes", "activation_spans", "disperse_network"]

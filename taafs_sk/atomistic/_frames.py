@@ -117,9 +117,8 @@ class Frames:
     """Structures as one flat graph (all tensors on one device, ``G``/``J`` in one dtype).
 
     ``len(frames)`` is the number of structures. A Frames is also a minibatch of the
-    library's skorch loop (see :mod:`taafs_sk.atomistic._batches`): skorch's ``to_tensor``
-    hands an object with a ``convert_to_tensors`` method to the module as that method returns
-    it, and here the tensors are already in place.
+    library's skorch loop (see :mod:`taafs_sk.atomistic._batches`), which hands it to the
+    module as it is (:class:`~taafs_sk.taafs.net.TrainingNet` converts only tensor-likes).
     """
 
     species: torch.Tensor  # (N,) element index
@@ -140,10 +139,6 @@ class Frames:
 
     def __len__(self) -> int:
         return self.n_structures
-
-    def convert_to_tensors(self, tensor_type: str = "pt") -> Frames:
-        """The batch itself (skorch's ``to_tensor`` hook; its tensors are torch's already)."""
-        return self
 
     def subset(self, idx) -> Frames:
         """The structures ``idx`` (in that order) as a new Frames (views of ``G`` and ``J``

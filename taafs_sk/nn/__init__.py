@@ -9,7 +9,9 @@
 - the fixed activations by name (:data:`FIXED_ACTIVATIONS`, :func:`fixed_activation`);
 - :class:`MLP`, the network with hook sites for the analog studies, and
   :class:`TabulatedActivation`, an activation given as a lookup table;
-- :class:`RLEKF`, the reorganised-layer extended Kalman filter optimiser.
+- :class:`RLEKF`, the reorganised-layer extended Kalman filter optimiser, and the optimisers
+  by name (:func:`register_optimizer`, :func:`available_optimizers`; the registry in
+  :mod:`taafs_sk.nn.optimizers`).
 """
 
 from .activations import TAAF, activation_grid, count_activation_params, make_activation_factory
@@ -32,6 +34,7 @@ from .bases import (
 )
 from .fixed import FIXED_ACTIVATIONS, fixed_activation
 from .network import MLP
+from .optimizers import available_optimizers, register_optimizer
 from .replace import replace_activations
 from .rlekf import RLEKF
 from .tabulated import TabulatedActivation
@@ -55,11 +58,13 @@ __all__ = [
     "TabulatedActivation",
     "activation_grid",
     "available_bases",
+    "available_optimizers",
     "count_activation_params",
     "fixed_activation",
     "make_activation_factory",
     "make_basis",
     "register_basis",
+    "register_optimizer",
     "replace_activations",
     "unregister_basis",
 ]

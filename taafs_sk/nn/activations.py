@@ -40,7 +40,6 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from .._validation import check_finite_array
-from ._checks import check_torch_module
 from ._factory import (
     SHARING_SCHEMES,
     ActivationFactory,
@@ -54,6 +53,7 @@ from ._taaf import (
     TAAF_SHARING,
     _Function,  # noqa: F401  (pickles of residual TAAFs name it here)
 )
+from .checks import check_torch_module
 from .fixed import FIXED_ACTIVATIONS
 
 __all__ = [

@@ -47,9 +47,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import check_torch_module
 from ._taaf import TAAF, _check_choice
 from .bases import Basis, resolve_basis
+from .checks import check_torch_module
 
 __all__ = ["DEFAULT_TYPES", "REPLACE_SHARING", "replace_activations"]
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 from .._validation import repeat_weighted_rows, warn_user
 from .._validation._weights import check_sample_weight
 from ..exceptions import ConvergenceWarning
-from ..nn._checks import check_device
+from ..nn.checks import check_device
 from ..nn.network import MLP
 from ._params import check_optimizer_options, refuse_unrepeated_weights
 from ._recipe import recipe_net_params

@@ -3,6 +3,9 @@
 skorch's loop, history, validation split, callbacks, ``partial_fit`` and pickling are used as
 they are; the net changes the training *step* only, in two ways that cannot be callbacks:
 
+- **batches of any kind.** Tensors, arrays and dicts are converted by skorch as usual; any
+  other batch object (a custom iterator's batch of ragged structures) goes to the module
+  as it is.
 - **sample weights by name.** ``X`` may be a dict ``{"X": inputs, "sample_weight": w}``
   (skorch's way of carrying more than one input). The weights travel with the rows through
   the validation split and the batch iterator; :meth:`TrainingNet.infer` calls the module on
@@ -38,10 +41,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+import numpy as np
 import torch
 from skorch import NeuralNetRegressor
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
+from torch.nn.utils.rnn import PackedSequence
 
 from ..nn.optimizers import is_measurement_optimizer
 
@@ -49,6 +54,9 @@ __all__ = ["SAMPLE_WEIGHT", "TrainingNet", "default_measurements", "sample_weigh
 
 #: Key of the sample weights in a dict ``X``.
 SAMPLE_WEIGHT = "sample_weight"
+# What skorch converts to tensors before the module sees it; any other batch object (a batch
+# of structures from a custom iterator) goes to the module as the iterator made it.
+_TENSOR_LIKE = (torch.Tensor, np.ndarray, Mapping, list, tuple, PackedSequence)
 
 
 def sample_weight_of(X, device="cpu") -> torch.Tensor | None:
@@ -96,6 +104,8 @@ class TrainingNet(NeuralNetRegressor):
             x = {k: v for k, v in x.items() if k != SAMPLE_WEIGHT}
             if set(x) == {"X"}:
                 x = x["X"]
+        if not isinstance(x, _TENSOR_LIKE):  # a batch object (e.g. ragged structures)
+            return self.module_(x, **fit_params)
         return super().infer(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

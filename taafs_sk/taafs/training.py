@@ -49,8 +49,8 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 from .._validation import check_count, check_finite_array
-from ..nn._checks import check_device, check_torch_module
-from ..nn._denormals import flush_denormals
+from ..nn.checks import check_device, check_torch_module
+from ..nn.denormals import flush_denormals
 from ..nn.optimizers import OPTIMIZER_REGISTRY, is_measurement_optimizer, optimizer_class
 from ._iterators import TensorBatchIterator
 from .callbacks import EpochProgressBar, FiniteLossGuard
@@ -210,14 +210,15 @@ class, default='adam'
                                      validation_fraction)
     if monitor == "valid_loss" and split is None:
         split = ValidSplit(validation_fraction, random_state=random_state)
-    opt_cls = optimizer_class(optimizer)
     params = {"iterator_train": TensorBatchIterator, "iterator_valid": TensorBatchIterator,
               "iterator_train__shuffle": True, "optimizer__weight_decay": weight_decay,
+              # skorch builds its epoch table even when silent: only verbose=1 prints it
+              **({} if verbose == 1 else {"callbacks__print_log": None}),
               **net_params}
     return TrainingNet(
-        module=module, criterion=criterion, optimizer=opt_cls,
+        module=module, criterion=criterion, optimizer=optimizer_class(optimizer),
         # a Kalman step is its gain (optimizer__lr scales it)
-        lr=1.0 if is_measurement_optimizer(opt_cls) else lr,
+        lr=1.0 if is_measurement_optimizer(optimizer_class(optimizer)) else lr,
         max_epochs=max_epochs, batch_size=batch_size,
         train_split=split if monitor == "valid_loss" else None,
         callbacks=_callbacks(monitor, patience, verbose, divergence_hint, callbacks),
@@ -296,7 +297,7 @@ def fit_net(
     Notes
     -----
     Training runs with subnormal floats flushed to zero on the CPU
-    (:func:`taafs_sk.nn._denormals.flush_denormals`): Adam's moment estimates otherwise
+    (:func:`taafs_sk.nn.denormals.flush_denormals`): Adam's moment estimates otherwise
     underflow into them and slow epochs down up to fifty-fold.
     """
     if epochs is not None:

@@ -8,7 +8,7 @@ import torch
 from skorch.callbacks import Callback
 
 from taafs_sk import TAAFSRegressor
-from taafs_sk.nn._denormals import flush_denormals, flushing_denormals
+from taafs_sk.nn.denormals import flush_denormals, flushing_denormals
 
 pytestmark = pytest.mark.skipif(not torch.set_flush_denormal(False),
                                 reason="this CPU cannot flush subnormal numbers")

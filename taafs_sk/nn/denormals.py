@@ -25,7 +25,7 @@ def flushing_denormals() -> bool:
 
     Examples
     --------
-    >>> from taafs_sk.nn._denormals import flush_denormals, flushing_denormals
+    >>> from taafs_sk.nn.denormals import flush_denormals, flushing_denormals
     >>> before = flushing_denormals()
     >>> with flush_denormals():
     ...     inside = flushing_denormals()

@@ -33,7 +33,7 @@ def check_device(name: str, device: Any) -> torch.device:
 
     Examples
     --------
-    >>> from taafs_sk.nn._checks import check_device
+    >>> from taafs_sk.nn.checks import check_device
     >>> check_device("device", "cpu")
     device(type='cpu')
     >>> check_device("device", "gpu0")
@@ -103,7 +103,7 @@ def check_torch_module(name: str, obj: Any, owner: str | None = None) -> torch.n
     Examples
     --------
     >>> import torch
-    >>> from taafs_sk.nn._checks import check_torch_module
+    >>> from taafs_sk.nn.checks import check_torch_module
     >>> check_torch_module("module", torch.nn.Linear(2, 1))
     Linear(in_features=2, out_features=1, bias=True)
     >>> check_torch_module("module", 3)
