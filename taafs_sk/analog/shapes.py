@@ -19,7 +19,7 @@ from torch import nn
 
 from ..nn.checks import check_torch_module
 from ._adapters import TorchModel
-from .checks import check_shape_params, check_torch_model
+from ._checks import check_shape_params, check_torch_model
 from .naf import BASES, MeasuredNAF, NAFDispersion, pchip_slopes
 
 __all__ = ["DispersedModule", "RandomShapes", "activation_spans", "disperse_network"]

@@ -131,8 +131,9 @@ def make_activation_factory(
     _check_choice("make_activation_factory", "normalization", normalization, NORMALIZATIONS)
     if not callable(init):
         _check_choice("make_activation_factory", "init", init, INITS)
-    if not _is_fixed(basis):  # validates n_basis and options
-        resolve_basis(basis, n_basis, basis_kwargs, owner="make_activation_factory")
+    if not _is_fixed(basis):  # built (and so checked) once; every activation copies it
+        basis = resolve_basis(basis, n_basis, basis_kwargs, owner="make_activation_factory")
+        n_basis, basis_kwargs = basis.n_basis, None
     return ActivationFactory(basis, n_basis=n_basis, sharing=sharing,
                              normalization=normalization, basis_kwargs=basis_kwargs,
                              init=init, fused=fused)
