@@ -236,6 +236,13 @@ def _nn_cases() -> list[Case]:
              "cls", "int"),
         Case("register_basis", "name-int",
              lambda: _lazy(nn + "register_basis")(3, _lazy(nn + "LegendreBasis")), "name", "3"),
+        Case("register_optimizer", "not-an-optimizer",
+             lambda: _lazy(nn + "register_optimizer")("x", int), "cls", "int"),
+        Case("register_optimizer", "name-int",
+             lambda: _lazy(nn + "register_optimizer")(3, torch.optim.Adam), "name", "3"),
+        Case("register_optimizer", "instance",
+             lambda: _lazy(nn + "register_optimizer")(
+                 "x", torch.optim.Adam(torch.nn.Linear(2, 1).parameters())), "cls", "instance"),
         Case("unregister_basis", "unknown", lambda: _lazy(nn + "unregister_basis")("nope"),
              "nope"),
         Case("resolve_basis", "unknown",
