@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from .._validation._text import short
+
 __all__ = ["check_device", "check_torch_module"]
 
 
@@ -120,7 +122,5 @@ def check_torch_module(name: str, obj: Any, owner: str | None = None) -> torch.n
             hint = f" For a {kind}, pass estimator.to_module()."
         else:
             hint = f" For a fitted {kind}, pass its module: estimator.module_."
-    text = repr(obj)
-    text = text if len(text) <= 80 else f"{text[:77]}..."
     where = f"{name} of {owner}" if owner else name
-    raise TypeError(f"{where} must be a torch.nn.Module, got {text} ({kind}).{hint}")
+    raise TypeError(f"{where} must be a torch.nn.Module, got {short(obj)} ({kind}).{hint}")
