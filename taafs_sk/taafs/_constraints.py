@@ -52,5 +52,3 @@ PARAMETER_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "callbacks": [list, None],
 }
-
-ACTIVATION_CONSTRAINTS = ARCHITECTURE_CONSTRAINTS  # TEMP: until atomistic/ uses architecture.py

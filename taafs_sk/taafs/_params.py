@@ -62,31 +62,3 @@ def target_scaling(y2: np.ndarray, sample_weight: np.ndarray | None,
         return np.zeros(y2.shape[1]), np.ones(y2.shape[1])
     mean, scale = weighted_moments(y2, sample_weight)
     return mean, np.where(scale > 0, scale, 1.0)
-
-
-# TEMP: until atomistic/ uses taafs_sk.taafs.architecture
-def check_basis(estimator) -> None:  # noqa: D103
-    from .architecture import check_architecture
-
-    check_architecture(estimator)
-
-
-def check_hidden_layer_sizes(sizes, owner="TAAFSRegressor"):  # noqa: D103
-    from .architecture import check_architecture
-
-    class _E:
-        hidden_layer_sizes, basis, basis_kwargs = sizes, "tanh", None
-        n_basis, sharing = 8, "layer"
-    return check_architecture(_E())
-
-
-def registered_basis_state(state):  # noqa: D103
-    from .architecture import add_registrations
-
-    return add_registrations(state)
-
-
-def pop_registered_basis(state):  # noqa: D103
-    from .architecture import restore_registrations
-
-    return restore_registrations(state, "TAAFSPotential")
