@@ -82,8 +82,6 @@ def train_network(est, hidden, X, targets, sample_weight, *, incremental: bool, 
             if net.train_split is not None or "early_stopping" in dict(net.callbacks_):
                 net.set_params(train_split=None, callbacks__early_stopping=None)
                 net.initialize_callbacks()  # partial_fit after fit: every row, no stopping
-        if not net.initialized_:
-            net.initialize()
         return fit_net(net, inputs, targets, epochs=1 if incremental else None)
 
 
