@@ -245,6 +245,10 @@ def _nn_cases() -> list[Case]:
                  "x", torch.optim.Adam(torch.nn.Linear(2, 1).parameters())), "cls", "instance"),
         Case("unregister_basis", "unknown", lambda: _lazy(nn + "unregister_basis")("nope"),
              "nope"),
+        Case("check_basis_kwargs", "options-with-an-instance",
+             lambda: _lazy("taafs_sk.nn.bases.check_basis_kwargs")(
+                 _lazy("taafs_sk.nn.bases.make_basis")("legendre", 3), {"alpha": 1}, "TAAF"),
+             "basis_kwargs", "alpha"),
         Case("resolve_basis", "unknown",
              lambda: _lazy("taafs_sk.nn.bases.resolve_basis")("nope", 8), "basis", "nope"),
         Case("resolve_basis", "zero-n_basis",

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._validation import RegisteredNames, warn_user
 from ..nn.activations import NORMALIZATIONS, SHARING_SCHEMES, make_activation_factory
-from ..nn.bases import BASIS_REGISTRY, Basis, available_bases
+from ..nn.bases import BASIS_REGISTRY, Basis, available_bases, check_basis_kwargs
 from ..nn.fixed import FIXED_ACTIVATIONS
 from ..nn.optimizers import OPTIMIZER_REGISTRY, available_optimizers
 
@@ -78,12 +78,7 @@ def check_architecture(estimator) -> tuple[int, ...]:
         raise ValueError(f"hidden_layer_sizes of {owner} must be positive integers, got "
                          f"{sizes!r}.")
     basis = estimator.basis
-    if isinstance(basis, Basis) and estimator.basis_kwargs:
-        raise ValueError(
-            f"basis_kwargs of {owner} must be None when basis is a Basis instance "
-            f"({type(basis).__name__}), got {estimator.basis_kwargs!r}; pass the options "
-            "to the instance instead."
-        )
+    check_basis_kwargs(basis, estimator.basis_kwargs, owner)
     if isinstance(basis, str) and basis in FIXED_ACTIVATIONS:
         unused = {name: getattr(estimator, name) for name, default in _BASIS_ONLY.items()
                   if getattr(estimator, name) not in (default, {})}

@@ -45,6 +45,7 @@ from ._registry import (
     BASIS_REGISTRY,
     BUILTIN_BASES,
     available_bases,
+    check_basis_kwargs,
     make_basis,
     register_basis,
     resolve_basis,
@@ -65,6 +66,6 @@ __all__ = [
     "Basis", "BSplineBasis", "FourierBasis", "GaussianRBFBasis", "LegendreBasis",
     "HermiteBasis", "Chebyshev1Basis", "Chebyshev2Basis", "BesselBasis", "JacobiBasis",
     "BASES", "BASIS_REGISTRY", "BUILTIN_BASES", "make_basis", "available_bases",
-    "register_basis", "resolve_basis", "unregister_basis", "user_bases", "FusedPlan",
-    "AMPLIFICATION_LIMIT",
+    "check_basis_kwargs", "register_basis", "resolve_basis", "unregister_basis", "user_bases",
+    "FusedPlan", "AMPLIFICATION_LIMIT",
 ]

@@ -167,6 +167,27 @@ def make_basis(name: str, n_basis: int, **kwargs) -> Basis:
     return cls(n_basis, **kwargs)
 
 
+def check_basis_kwargs(basis: object, basis_kwargs: dict | None, owner: str) -> None:
+    """Refuse ``basis_kwargs`` given together with a :class:`Basis` instance, whose options are
+    its own (a ValueError naming ``owner``).
+
+    Examples
+    --------
+    >>> from taafs_sk.nn.bases import LegendreBasis, check_basis_kwargs
+    >>> check_basis_kwargs("legendre", {"x": 1}, "TAAF")  # a name takes options: fine
+    >>> check_basis_kwargs(LegendreBasis(4), {"x": 1}, "TAAF")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: basis_kwargs of TAAF must be None when basis is a Basis instance ...
+    """
+    if isinstance(basis, Basis) and basis_kwargs:
+        raise ValueError(
+            f"basis_kwargs of {owner} must be None when basis is a Basis instance "
+            f"({type(basis).__name__}), got {basis_kwargs!r}; pass the options to the "
+            "instance instead."
+        )
+
+
 def resolve_basis(basis: str | Basis, n_basis: int, basis_kwargs: dict | None = None,
                   owner: str = "TAAF") -> Basis:
     """A new basis module from a registered name or a :class:`Basis` instance.
@@ -183,12 +204,7 @@ def resolve_basis(basis: str | Basis, n_basis: int, basis_kwargs: dict | None = 
         For anything else than a str or a Basis.
     """
     if isinstance(basis, Basis):
-        if basis_kwargs:
-            raise ValueError(
-                f"basis_kwargs of {owner} must be None when basis is a Basis instance "
-                f"({type(basis).__name__}), got {basis_kwargs!r}; pass the options to the "
-                "instance instead."
-            )
+        check_basis_kwargs(basis, basis_kwargs, owner)
         return copy.deepcopy(basis)
     if isinstance(basis, str):
         return make_basis(basis, n_basis, **(basis_kwargs or {}))
