@@ -4,6 +4,7 @@ and the parameters added after 0.1."""
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -11,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._recipe import LR_SCHEDULES
 from ._weights import LOSSES
 from .architecture import ARCHITECTURE_CONSTRAINTS, optimizer_names
+from .checkpoint import TrainingCheckpoint
 
 __all__ = ["ADDED_PARAMS", "PARAMETER_CONSTRAINTS"]
 
@@ -24,6 +26,7 @@ ADDED_PARAMS = {
     "lr_schedule": "constant",
     "loss": "squared_error",
     "dropout": 0.0,
+    "checkpoint": None,
 }
 
 #: scikit-learn's parameter constraints of TAAFSRegressor.
@@ -51,4 +54,5 @@ PARAMETER_CONSTRAINTS: dict = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "callbacks": [list, None],
+    "checkpoint": [None, str, os.PathLike, TrainingCheckpoint],
 }

@@ -20,10 +20,11 @@ from ._params import check_optimizer_options, refuse_unrepeated_weights
 from ._recipe import recipe_net_params
 from ._weights import WeightedLoss, mean_one_weights
 from .architecture import activation_factory, check_architecture
+from .checkpoint import TrainingCheckpoint, as_checkpoint, data_fingerprint
 from .net import SAMPLE_WEIGHT, TrainingNet
 from .training import build_net, early_stopping_monitor, fit_net, optimizer_params
 
-__all__ = ["MAX_REPEAT", "build_module", "check_fit_data", "train_network",
+__all__ = ["MAX_REPEAT", "build_module", "check_fit_data", "fit_checkpoint", "train_network",
            "warn_if_not_converged"]
 
 #: Integer sample weights become repeated rows while that at most multiplies the rows by this
@@ -58,14 +59,27 @@ def build_module(est, hidden: tuple[int, ...]) -> MLP:
                skip_connection=bool(est.skip_connection), dropout=est.dropout)
 
 
+def fit_checkpoint(est, X, y, sample_weight, warm: bool) -> TrainingCheckpoint | None:
+    """``est.checkpoint`` bound to this fit's data and parameters (None without one)."""
+    if est.checkpoint is None:
+        return None
+    if warm:
+        raise ValueError(f"checkpoint={est.checkpoint!r} resumes fits from scratch; with "
+                         "warm_start=True a fit continues a fitted model: set one of them.")
+    params = {k: v for k, v in est.get_params(deep=False).items()
+              if k not in ("checkpoint", "verbose")}
+    return as_checkpoint(est.checkpoint, data_fingerprint(params, X, y, sample_weight))
+
+
 def train_network(est, hidden, X, targets, sample_weight, *, incremental: bool, warm: bool,
-                  seed: int) -> TrainingNet:
+                  seed: int, checkpoint: TrainingCheckpoint | None = None) -> TrainingNet:
     """Train ``est``'s network on ``targets`` (network units) and return its skorch net.
 
     A new network unless ``warm``; ``warm`` and not ``incremental`` (a warm start): a new
     training run around the trained module; ``incremental`` (``partial_fit``): one more epoch
     of the existing net on every row, without early stopping. ``seed`` seeds torch's
-    generator for the run. ``sample_weight`` reaches the loss by name (``X`` becomes
+    generator for the run; ``checkpoint`` (from :func:`fit_checkpoint`) saves the run and
+    resumes it. ``sample_weight`` reaches the loss by name (``X`` becomes
     ``{"X": X, "sample_weight": w}``).
     """
     inputs = X if sample_weight is None else {
@@ -82,7 +96,8 @@ def train_network(est, hidden, X, targets, sample_weight, *, incremental: bool, 
             if net.train_split is not None or "early_stopping" in dict(net.callbacks_):
                 net.set_params(train_split=None, callbacks__early_stopping=None)
                 net.initialize_callbacks()  # partial_fit after fit: every row, no stopping
-        return fit_net(net, inputs, targets, epochs=1 if incremental else None)
+        return fit_net(net, inputs, targets, epochs=1 if incremental else None,
+                       checkpoint=checkpoint)
 
 
 def _estimator_net(est, module, n_samples: int, incremental: bool) -> TrainingNet:

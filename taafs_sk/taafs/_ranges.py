@@ -1,11 +1,14 @@
-"""The pre-activation range of every hidden neuron over the training rows (for plots)."""
+"""The pre-activation range of every hidden neuron over the training rows, and the learned
+activation shapes of a layer on a grid (for plots)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-__all__ = ["pre_activation_ranges"]
+from ..nn.activations import activation_grid
+
+__all__ = ["layer_activations", "pre_activation_ranges"]
 
 _CHUNK = 16384  # rows per forward pass
 
@@ -30,3 +33,13 @@ def pre_activation_ranges(module, X, previous=None) -> list[np.ndarray]:
         ranges = [np.stack([np.minimum(p[:, 0], r[:, 0]), np.maximum(p[:, 1], r[:, 1])], 1)
                   for p, r in zip(previous, ranges, strict=True)]
     return ranges
+
+
+def layer_activations(module, layer: int, z=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(z, values)``: the activations of hidden ``layer`` of ``module`` on the grid ``z``
+    (default: 201 points on ``[-3, 3]``), one column per distinct shape."""
+    n_layers = len(module.activations)
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(f"layer must be in [0, {n_layers}), got {layer!r}.")
+    z = np.linspace(-3.0, 3.0, 201) if z is None else np.asarray(z, dtype=float).ravel()
+    return z, activation_grid(module.activations[layer], z)

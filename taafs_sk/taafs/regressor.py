@@ -12,12 +12,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..nn.activations import activation_grid
 from ..nn.network import evaluate
 from ._constraints import ADDED_PARAMS, PARAMETER_CONSTRAINTS
-from ._fitting import check_fit_data, train_network, warn_if_not_converged
+from ._fitting import check_fit_data, fit_checkpoint, train_network, warn_if_not_converged
 from ._params import target_scaling
-from ._ranges import pre_activation_ranges
+from ._ranges import layer_activations, pre_activation_ranges
 from .architecture import (
     add_registrations,
     architecture,
@@ -136,6 +135,12 @@ default='adam'
         2: one progress bar over the epochs on stderr, losses in its postfix, nothing else.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Extra skorch callbacks (e.g. ``skorch.callbacks.LRScheduler``).
+    checkpoint : str, os.PathLike or TrainingCheckpoint, default=None
+        A directory where ``fit`` saves its training run every epoch (or a
+        :class:`~taafs_sk.taafs.checkpoint.TrainingCheckpoint` for every N epochs); a
+        ``fit`` killed midway and called again with the same directory, data and parameters
+        resumes and ends with the same weights as an uninterrupted fit. A directory holding
+        another fit is refused. Not with ``warm_start``; ``partial_fit`` writes none.
 
     Attributes
     ----------
@@ -224,6 +229,7 @@ default='adam'
         random_state=None,
         verbose=0,
         callbacks=None,
+        checkpoint=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.basis = basis
@@ -253,6 +259,7 @@ default='adam'
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint = checkpoint
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -319,8 +326,9 @@ default='adam'
         seed = (self._seed + (self._n_partial if incremental else 0)
                 + _WARM_SEED_STRIDE * self._n_warm)
         targets = ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
-        self.net_ = train_network(self, hidden, X, targets, sample_weight,
-                                  incremental=incremental, warm=warm, seed=seed)
+        checkpoint = None if incremental else fit_checkpoint(self, X, y, sample_weight, warm)
+        self.net_ = train_network(self, hidden, X, targets, sample_weight, incremental=incremental,
+                                  warm=warm, seed=seed, checkpoint=checkpoint)
         self._n_partial += int(incremental)
         self._set_fitted_state(X)
         return self
@@ -391,11 +399,7 @@ default='adam'
             their coefficients, the layer width for ``sharing='neuron'``).
         """
         check_is_fitted(self)
-        n_layers = len(self.module_.activations)
-        if not -n_layers <= layer < n_layers:
-            raise ValueError(f"layer must be in [0, {n_layers}), got {layer!r}.")
-        z = np.linspace(-3.0, 3.0, 201) if z is None else np.asarray(z, dtype=float).ravel()
-        return z, activation_grid(self.module_.activations[layer], z)
+        return layer_activations(self.module_, layer, z)
 
     def __getstate__(self):
         # registered bases and optimisers travel with the estimator (to GridSearchCV workers)

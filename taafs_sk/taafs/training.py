@@ -54,6 +54,7 @@ from ..nn.denormals import flush_denormals
 from ..nn.optimizers import OPTIMIZER_REGISTRY, is_measurement_optimizer, optimizer_class
 from ._iterators import TensorBatchIterator
 from .callbacks import EpochProgressBar, FiniteLossGuard
+from .checkpoint import TrainingCheckpoint, resume
 from .net import TrainingNet
 
 __all__ = [
@@ -267,7 +268,8 @@ def _checked_data(name: str, data):
 
 
 def fit_net(
-    net: NeuralNetRegressor, X, y, *, seed: int | None = None, epochs: int | None = None
+    net: NeuralNetRegressor, X, y, *, seed: int | None = None, epochs: int | None = None,
+    checkpoint: TrainingCheckpoint | None = None,
 ) -> NeuralNetRegressor:
     """Initialise (if needed) and train ``net`` on float32 copies of ``X`` and ``y``.
 
@@ -288,6 +290,11 @@ def fit_net(
     epochs : int, default=None
         ``None``: ``net.fit`` (up to ``max_epochs``, early stopping applies). An int: continue
         training for that many epochs with ``net.partial_fit``.
+    checkpoint : TrainingCheckpoint, default=None
+        Bound to this fit (:meth:`TrainingCheckpoint.for_fit
+        <taafs_sk.taafs.checkpoint.TrainingCheckpoint.for_fit>`): the run is written to it
+        as it trains and, when it already holds this fit, resumed from it instead (the
+        returned net is then the resumed one, not ``net``). Only with ``epochs=None``.
 
     Returns
     -------
@@ -305,10 +312,15 @@ def fit_net(
     if not isinstance(net, NeuralNetRegressor):
         raise TypeError(f"net must be a skorch NeuralNetRegressor (from build_net), got "
                         f"{net!r:.80} ({type(net).__name__}).")
+    if checkpoint is not None:
+        _add_checkpoint(net, checkpoint, epochs)
     Xt, yt = _checked_data("X", X), _checked_data("y", y)
     with torch.random.fork_rng(devices=[]), flush_denormals():
         if seed is not None:
             torch.manual_seed(int(seed))
+        resumed = resume(checkpoint, Xt, yt)
+        if resumed is not None:
+            return resumed
         if epochs is None and not net.initialized_:
             net.fit(Xt, yt)  # initialises once (a second initialize would re-create it all)
         else:
@@ -316,6 +328,21 @@ def fit_net(
                 net.initialize()
             net.partial_fit(Xt, yt, epochs=None if epochs is None else int(epochs))
     return net
+
+
+def _add_checkpoint(net, checkpoint: TrainingCheckpoint, epochs) -> None:
+    """Make ``checkpoint`` the net's last callback (it must see the other callbacks' state
+    at the end of each epoch, and the best weights restored at the end of training)."""
+    if epochs is not None:
+        raise ValueError("checkpoint resumes whole fits (epochs=None); partial_fit epochs are "
+                         f"not checkpointed, got epochs={epochs!r}.")
+    if not isinstance(checkpoint, TrainingCheckpoint):
+        raise TypeError(f"checkpoint must be a TrainingCheckpoint, got {checkpoint!r:.80}.")
+    callbacks = [*(net.callbacks or []), ("checkpoint", checkpoint)]
+    if net.initialized_:
+        net.set_params(callbacks=callbacks)
+    else:
+        net.callbacks = callbacks
 
 
 def loss_curves(net: NeuralNetRegressor) -> tuple[list[float], list[float] | None]:
