@@ -39,7 +39,8 @@ from torch.utils.data import Dataset, Subset
 
 from ._frames import Frames
 
-__all__ = ["LastBlockSplit", "StructureBatchIterator", "StructureDataset", "targets_of"]
+__all__ = ["LastBlockSplit", "StructureBatchIterator", "StructureDataset", "targets_of",
+           "training_dataset"]
 
 
 def targets_of(frames: Frames) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -67,6 +68,21 @@ class StructureDataset(Dataset):
     def __getitem__(self, i) -> tuple[Frames, tuple]:
         batch = self.frames.subset([int(i)])
         return batch, targets_of(batch)
+
+
+def training_dataset(frames: Frames, energies: np.ndarray, forces: list[np.ndarray],
+                     networks, n_train: int) -> StructureDataset:
+    """``frames`` with their targets (residual energies ``(B,)``, forces ``(n_atoms, 3)``
+    each) as a dataset; sets the feature and energy scaling of ``networks`` (an
+    :class:`~taafs_sk.atomistic.network.ElementNetworks`) from the first ``n_train``
+    structures, the training block (the held-out ones come last)."""
+    dtype, device = frames.G.dtype, frames.G.device
+    frames.energy = torch.as_tensor(energies, dtype=dtype, device=device)
+    frames.forces = torch.as_tensor(np.concatenate(forces), dtype=dtype, device=device)
+    k = int(frames.n_atoms[:n_train].sum())  # atoms of the training block come first
+    scale = float(frames.forces[:k].pow(2).mean().sqrt()) or 1.0
+    networks.set_scaling(frames.G[:k], frames.species[:k], scale)
+    return StructureDataset(frames)
 
 
 def _frames_and_indices(dataset) -> tuple[Frames, torch.Tensor]:

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._validation._text import short
 from ._deps import require
 from .descriptors import AtomicDescriptor
 
-__all__ = ["Frames", "as_atoms_list", "build_frames", "read_targets"]
+__all__ = ["Frames", "as_atoms_list", "build_frames", "check_finite_descriptors",
+           "check_min_distance", "read_targets"]
 
 _CHUNK_PAIRS = 400_000  # pairs per descriptor call (bounds the memory of the Jacobians)
 
@@ -42,30 +44,50 @@ def as_atoms_list(atoms_list, name: str = "atoms_list") -> list:
 
 
 def check_structures(atoms_list: list, elements: Sequence[str] | None, cutoff: float) -> None:
-    """Refuse NaN positions, unknown elements and periodic cells thinner than ``cutoff``."""
+    """Refuse empty structures, non-finite positions, unknown elements and bad periodic cells
+    (see :func:`check_cell`), naming the structure."""
     for k, atoms in enumerate(atoms_list):
         if len(atoms) == 0:
             raise ValueError(f"structure {k} has no atoms.")
-        if not np.isfinite(atoms.positions).all():
-            raise ValueError(f"structure {k} has non-finite (NaN or inf) positions.")
+        bad = np.flatnonzero(~np.isfinite(atoms.positions).all(axis=1))
+        if bad.size:
+            raise ValueError(f"structure {k} has non-finite (NaN or inf) positions: atom "
+                             f"{bad[0]} is at {atoms.positions[bad[0]].tolist()}.")
         if elements is not None:
             unseen = sorted(set(atoms.get_chemical_symbols()) - set(elements))
             if unseen:
                 raise ValueError(f"structure {k} contains element(s) {unseen} not seen in fit "
                                  f"(the potential knows {list(elements)}).")
-        pbc = atoms.pbc
-        if pbc.any():
-            cell = atoms.cell.array
-            if abs(np.linalg.det(cell)) < 1e-12:
-                raise ValueError(f"structure {k} is periodic but its cell has zero volume.")
-            heights = 1.0 / np.linalg.norm(np.linalg.inv(cell), axis=0)  # plane spacings
-            thin = [(ax, h) for ax, h in enumerate(heights) if pbc[ax] and h < cutoff]
-            if thin:
-                ax, h = thin[0]
-                raise ValueError(
-                    f"structure {k}: the periodic cell is {h:.3f} Å thick along cell vector "
-                    f"{ax}, smaller than the descriptor cutoff {cutoff} Å, so an atom would "
-                    "see its own periodic image; use a supercell (atoms.repeat).")
+        check_cell(atoms, k, cutoff)
+
+
+def check_cell(atoms, k: int, cutoff: float) -> None:
+    """Refuse a non-finite cell, linearly dependent periodic cell vectors, and a periodic
+    cell thinner than ``cutoff`` along a periodic direction (an atom would see its own
+    image). Thickness is measured in the lattice of the periodic vectors alone, so a
+    non-periodic vector may be zero (as in ASE's slabs)."""
+    cell = atoms.cell.array
+    if not np.isfinite(cell).all():
+        raise ValueError(f"structure {k} has a non-finite cell {cell.tolist()}.")
+    axes = np.flatnonzero(atoms.pbc)
+    if not axes.size:
+        return
+    vectors = cell[axes]
+    gram = vectors @ vectors.T
+    norms2 = np.diag(gram)
+    if norms2.min() == 0 or np.linalg.det(gram) <= 1e-12 * np.prod(norms2):
+        raise ValueError(
+            f"structure {k} is periodic (pbc={atoms.pbc.tolist()}) but its periodic cell "
+            f"vectors are linearly dependent (zero volume): cell={np.round(cell, 6).tolist()}; "
+            "give independent cell vectors, or set pbc=False along the missing ones.")
+    heights = 1.0 / np.sqrt(np.diag(np.linalg.inv(gram)))  # lattice plane spacings
+    thin = np.flatnonzero(heights < cutoff)
+    if thin.size:
+        ax, h = int(axes[thin[0]]), float(heights[thin[0]])
+        raise ValueError(
+            f"structure {k}: the periodic cell is {h:.3f} Å thick along cell vector "
+            f"{ax}, smaller than the descriptor cutoff {cutoff} Å, so an atom would "
+            "see its own periodic image; use a supercell (atoms.repeat).")
 
 
 def read_targets(atoms_list: list, energies=None, forces=None):
@@ -73,7 +95,7 @@ def read_targets(atoms_list: list, energies=None, forces=None):
     or, where not given, from each structure's calculator (the ASE convention)."""
     n = len(atoms_list)
     if energies is not None:
-        energies = np.asarray(energies, dtype=float).ravel()
+        energies = _as_floats(energies, "energies").ravel()
         if len(energies) != n:
             raise ValueError(f"energies has {len(energies)} values for {n} structures.")
     else:
@@ -83,12 +105,15 @@ def read_targets(atoms_list: list, energies=None, forces=None):
     bad = np.flatnonzero(~np.isfinite(energies))
     if bad.size:
         raise ValueError(f"the energy of structure {bad[0]} is not finite ({energies[bad[0]]}).")
+    if forces is not None and not hasattr(forces, "__len__"):
+        raise TypeError(f"forces must be a list of {n} (n_atoms, 3) arrays, one per structure, "
+                        f"got {short(forces, 60)}.")
     if forces is not None and len(forces) != n:
         raise ValueError(f"forces has {len(forces)} entries for {n} structures.")
     out = []
     for k, atoms in enumerate(atoms_list):
-        f = np.asarray(forces[k] if forces is not None else _from_calc(atoms, k, "forces"),
-                       dtype=float)
+        f = _as_floats(forces[k] if forces is not None else _from_calc(atoms, k, "forces"),
+                       f"the forces of structure {k}")
         if f.shape != (len(atoms), 3):
             raise ValueError(f"the forces of structure {k} have shape {f.shape}, expected "
                              f"({len(atoms)}, 3).")
@@ -96,6 +121,15 @@ def read_targets(atoms_list: list, energies=None, forces=None):
             raise ValueError(f"the forces of structure {k} are not finite.")
         out.append(f)
     return energies, out
+
+
+def _as_floats(values, what: str) -> np.ndarray:
+    """``values`` as a float array; a ragged or non-numeric input is named by ``what``."""
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be numbers in a rectangular array, got "
+                         f"{short(values, 60)} ({exc}).") from exc
 
 
 def _from_calc(atoms, k: int, what: str):
@@ -190,18 +224,42 @@ def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return torch.arange(total, device=starts.device) + offsets
 
 
+def check_min_distance(i: np.ndarray, j: np.ndarray, vectors: np.ndarray, min_distance: float,
+                       k: int) -> None:
+    """Refuse structure ``k`` if a neighbour pair ``(i, j)`` (pair vectors ``vectors``) is
+    closer than ``min_distance`` Å (vectorised over the pairs; 0 checks nothing)."""
+    if min_distance <= 0 or not len(i):
+        return
+    dist = np.linalg.norm(vectors, axis=1)
+    p = int(np.argmin(dist))
+    if dist[p] < min_distance:
+        a, b = sorted((int(i[p]), int(j[p])))
+        what = "a periodic image of itself" if a == b else f"atom {b}"
+        raise ValueError(
+            f"structure {k}: atom {a} and {what} are {dist[p]:.4g} Å apart, closer than "
+            f"min_distance={min_distance} Å (duplicated atoms or positions in the wrong unit?). "
+            "Fix the structure, or lower min_distance (0 disables the check).")
+
+
 def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDescriptor,
-                 dtype: torch.dtype, device: str = "cpu") -> Frames:
-    """Neighbour lists and descriptors of checked structures (see :func:`check_structures`)."""
+                 dtype: torch.dtype, device: str = "cpu", *, min_distance: float = 0.0,
+                 first: int = 0) -> Frames:
+    """Neighbour lists and descriptors of checked structures (see :func:`check_structures`).
+
+    A structure with a pair closer than ``min_distance`` Å is refused, named by its index
+    in ``atoms_list`` plus ``first`` (the caller's numbering), before any descriptor is
+    computed.
+    """
     neighbor_list = require("ase.neighborlist").neighbor_list
     index = {el: e for e, el in enumerate(elements)}
     cutoff = float(descriptor.cutoff)
     species, pi, pj, vec, counts, pcounts = [], [], [], [], [], []
     offset = 0
-    for atoms in atoms_list:  # per structure; every step inside is vectorised
+    for k, atoms in enumerate(atoms_list):  # per structure; every step inside is vectorised
         i, j, shift = neighbor_list("ijS", atoms, cutoff)
         pos = atoms.positions
         vec.append(pos[j] - pos[i] + shift @ atoms.cell.array)
+        check_min_distance(i, j, vec[-1], min_distance, first + k)
         pi.append(i + offset)
         pj.append(j + offset)
         species.append([index[s] for s in atoms.get_chemical_symbols()])
@@ -215,6 +273,7 @@ def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDe
     vectors = torch.as_tensor(np.concatenate(vec), dtype=dtype)
     G, J = _descriptors(descriptor, species_t, n_atoms, torch.as_tensor(pcounts), pair_i,
                         pair_j, vectors, len(elements), dtype)
+    check_finite_descriptors(G, J, n_atoms, pair_i, first)
     return Frames(species=species_t.to(device),
                   struct=torch.repeat_interleave(torch.arange(len(counts)), n_atoms).to(device),
                   n_atoms=n_atoms.to(device), pair_i=pair_i.to(device),
@@ -222,6 +281,23 @@ def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDe
                   pair_struct=torch.repeat_interleave(torch.arange(len(counts)),
                                                       torch.as_tensor(pcounts)).to(device),
                   G=G.to(device), J=J.to(device))
+
+
+def check_finite_descriptors(G: torch.Tensor, J: torch.Tensor, n_atoms: torch.Tensor,
+                             pair_i: torch.Tensor, first: int = 0) -> None:
+    """Refuse a non-finite descriptor ``G`` (N, D) or pair Jacobian ``J`` (P, D, 3), naming
+    the structure (``first`` + its index) and the atom (one reduction per tensor)."""
+    bad = torch.cat([(~torch.isfinite(G.sum(1))).nonzero().flatten(),
+                     pair_i[~torch.isfinite(J.sum((1, 2)))]])
+    if not bad.numel():
+        return
+    atom = int(bad.min())
+    ends = torch.cumsum(n_atoms, 0)
+    k = int(torch.searchsorted(ends, torch.tensor(atom), right=True))
+    raise ValueError(
+        f"structure {first + k}: the descriptor of atom {atom - int(ends[k] - n_atoms[k])} or "
+        "its derivative is not finite (an atom at the same position as another, with "
+        "min_distance=0?); fix the structure, or keep min_distance > 0 to have it named.")
 
 
 def _descriptors(descriptor, species, n_atoms, n_pairs, pair_i, pair_j, vectors, n_species,

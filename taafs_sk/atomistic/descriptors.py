@@ -59,6 +59,7 @@ class AtomicDescriptor:
             Element index of each atom (0 .. n_species - 1).
         pair_i, pair_j : Tensor of shape (n_pairs,)
             Centre and neighbour of each directed pair (each unordered pair appears twice).
+            ``n_pairs`` may be 0, and an atom may be the centre of no pair (a free atom).
         vectors : Tensor of shape (n_pairs, 3)
             :math:`\\mathbf r_p`, all shorter than ``cutoff``.
         n_species : int
@@ -104,7 +105,8 @@ class ANIDescriptor(AtomicDescriptor):
 
     With :math:`n` elements the length is ``16 n + 32 n (n + 1) / 2`` (48 for one element,
     128 for two, 240 for three) at the default settings, which are those of
-    ``torchani.aev.AEVComputer.like_1x``.
+    ``torchani.aev.AEVComputer.like_1x``. An atom with no neighbour within the cutoff (a
+    free atom) has :math:`G_i = 0`.
 
     Parameters
     ----------
@@ -214,8 +216,11 @@ class ANIDescriptor(AtomicDescriptor):
             j_flat = j_ang.view(n_pairs * n_slots, n_ang * 3)
             j_flat.index_add_(0, p * n_slots + tslot, d_a.reshape(-1, n_ang * 3))
             j_flat.index_add_(0, q * n_slots + tslot, d_b.reshape(-1, n_ang * 3))
-        G = torch.cat([g_rad.view(n_atoms, -1), g_ang.view(n_atoms, -1)], dim=1)
-        J = torch.cat([j_rad.view(n_pairs, -1, 3), j_ang.view(n_pairs, -1, 3)], dim=1)
+        # sizes spelled out: a structure may have no pair at all (free atoms)
+        G = torch.cat([g_rad.view(n_atoms, n_species * n_rad),
+                       g_ang.view(n_atoms, n_slots * n_ang)], dim=1)
+        J = torch.cat([j_rad.view(n_pairs, n_species * n_rad, 3),
+                       j_ang.view(n_pairs, n_slots * n_ang, 3)], dim=1)
         return G, J
 
 

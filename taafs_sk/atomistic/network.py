@@ -72,6 +72,12 @@ class ElementNetworks(nn.Module):
                 self.feature_scale[e] = torch.where(std > floor, std, torch.ones_like(std))
         self.energy_scale.fill_(float(energy_scale))
 
+    def n_activation_params(self) -> int:
+        """Parameters of the activations, each shared one counted once."""
+        seen = {id(p): p for net in self.nets for act in net.activations
+                for p in act.parameters()}
+        return sum(p.numel() for p in seen.values())
+
     def atomic_energies(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
         """Energy of each atom, shape ``(n_atoms,)`` (one network call per element)."""
         out = G.new_zeros(G.shape[0])

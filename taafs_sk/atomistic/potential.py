@@ -13,7 +13,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..nn.optimizers import is_measurement_optimizer, optimizer_class
 from ..taafs.architecture import (
     ARCHITECTURE_CONSTRAINTS,
     activation_factory,
@@ -22,17 +21,17 @@ from ..taafs.architecture import (
     optimizer_names,
     restore_registrations,
 )
-from ..taafs.training import build_net, early_stopping_monitor, fit_net, optimizer_params
-from ._batches import LastBlockSplit, StructureBatchIterator, StructureDataset
+from ..taafs.training import early_stopping_monitor, fit_net
+from ._batches import LastBlockSplit, StructureDataset, training_dataset
+from ._evaluation import PREDICT_CHUNK, composition, evaluate
 from ._frames import as_atoms_list, build_frames, check_structures, read_targets
 from .descriptors import DESCRIPTORS, AtomicDescriptor, make_descriptor
-from .network import ElementNetworks, energies_and_forces
-from .training import GROUP_OPTIONS, EnergyForceLoss, EnergyForceModule, ValidationRMSE
+from .network import ElementNetworks
+from .training import check_loss_weights, potential_net, potential_net_params
 
 __all__ = ["TAAFSPotential"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-_PREDICT_CHUNK = 64  # structures per evaluation in predict and per validation batch in fit
 
 
 class TAAFSPotential(RegressorMixin, BaseEstimator):
@@ -71,8 +70,16 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     descriptor : str or AtomicDescriptor, default='ani1x'
         Atom-centred descriptor: ``'ani1x'`` (:class:`ANIDescriptor`, the ANI-1x AEV,
         cutoff 5.2 Å) or an :class:`~taafs_sk.atomistic.descriptors.AtomicDescriptor`.
+    min_distance : float, default=0.1
+        Shortest interatomic distance (Å) accepted in ``fit`` and in every prediction
+        (``predict*``, ``score``, the ASE calculator): a structure with a closer pair is
+        refused with its index, the two atoms and their distance. The default is a small
+        fraction of any chemical bond (the shortest, H₂, is 0.74 Å), so it only catches
+        duplicated atoms or positions in the wrong unit; 0 disables the check. Must be below
+        the descriptor cutoff.
     energy_weight, force_weight : float, default=1.0, 1.0
-        Weights of the per-atom energy and force mean squared errors in the loss.
+        Weights of the per-atom energy and force mean squared errors in the loss (not both
+        0).
     max_epochs : int, default=200
         Maximum passes over the training structures.
     batch_size : int, default=8
@@ -173,6 +180,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **ARCHITECTURE_CONSTRAINTS,
         "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor],
+        "min_distance": [Interval(Real, 0, None, closed="left")],
         "energy_weight": [Interval(Real, 0, None, closed="left")],
         "force_weight": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -192,9 +200,10 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, basis="bspline", n_basis=8,
                  sharing="layer", normalization="tanh", basis_kwargs=None, descriptor="ani1x",
-                 energy_weight=1.0, force_weight=1.0, max_epochs=200, batch_size=8, lr=1e-3,
-                 optimizer="adam", optimizer_kwargs=None, weight_decay=0.0, early_stopping=True,
-                 validation_fraction=0.1, patience=20, dtype="float32", device="cpu",
+                 min_distance=0.1, energy_weight=1.0, force_weight=1.0, max_epochs=200,
+                 batch_size=8, lr=1e-3, optimizer="adam", optimizer_kwargs=None,
+                 weight_decay=0.0, early_stopping=True, validation_fraction=0.1, patience=20,
+                 dtype="float32", device="cpu",
                  random_state=None, verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.basis = basis
@@ -203,6 +212,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.normalization = normalization
         self.basis_kwargs = basis_kwargs
         self.descriptor = descriptor
+        self.min_distance = min_distance
         self.energy_weight = energy_weight
         self.force_weight = force_weight
         self.max_epochs = max_epochs
@@ -239,10 +249,16 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self : TAAFSPotential
         """
         hidden = check_architecture(self)
-        net_params = self._optimizer_params()  # checked before the descriptors are computed
+        # the optimiser options are checked before the descriptors are computed
+        net_params = potential_net_params(self.optimizer, self.optimizer_kwargs)
         atoms_list = as_atoms_list(X, "X")
         self.descriptor_ = copy.deepcopy(make_descriptor(self.descriptor))
-        check_structures(atoms_list, None, float(self.descriptor_.cutoff))
+        cutoff = float(self.descriptor_.cutoff)
+        check_loss_weights(self.energy_weight, self.force_weight)
+        if self.min_distance >= cutoff:
+            raise ValueError(f"min_distance of TAAFSPotential must be smaller than the "
+                             f"descriptor cutoff {cutoff} Å, got {self.min_distance!r}.")
+        check_structures(atoms_list, None, cutoff)
         energies, force_list = read_targets(atoms_list, energies, forces)
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._initialize_module(atoms_list, energies, hidden)
@@ -253,7 +269,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
-        self.n_activation_params_ = self._unique_activation_params(self.module_)
+        self.n_activation_params_ = self.module_.n_activation_params()
         return self
 
     def _initialize_module(self, atoms_list, energies, hidden) -> None:
@@ -261,7 +277,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         untrained ``module_`` (weights seeded, on the CPU until the net is built)."""
         self.elements_ = sorted({s for a in atoms_list for s in a.get_chemical_symbols()})
         self.dtype_ = _DTYPES[self.dtype]
-        counts = self._composition(atoms_list)
+        counts = composition(atoms_list, self.elements_)
         self.reference_energies_ = np.linalg.lstsq(counts, energies, rcond=None)[0]
         self.n_features_in_ = self.descriptor_.n_features(len(self.elements_))
         with torch.random.fork_rng(devices=[]):
@@ -272,91 +288,44 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def _initialize_net(self, n_structures: int, net_params: dict) -> None:
         """``net_``: the library's skorch net around ``module_`` (not yet initialised)."""
-        self.net_ = build_net(
-            EnergyForceModule(self.module_, forces=self.force_weight > 0),
-            n_samples=n_structures, max_epochs=self.max_epochs, batch_size=self.batch_size,
-            lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
-            patience=self.patience, random_state=self._seed, verbose=self.verbose,
-            callbacks=[("valid_rmse", ValidationRMSE())], criterion=EnergyForceLoss,
-            device=self.device, divergence_hint="lower `lr`",
-            split=LastBlockSplit(self.validation_fraction),
-            iterator_train=StructureBatchIterator, iterator_valid=StructureBatchIterator,
-            iterator_valid__batch_size=_PREDICT_CHUNK,
-            criterion__energy_weight=self.energy_weight,
-            criterion__force_weight=self.force_weight, criterion__random_state=self._seed,
-            **net_params,
-        )
+        self.net_ = potential_net(self, self.module_, n_structures, self._seed, net_params,
+                                  valid_batch_size=PREDICT_CHUNK)
         self.module_.to(device=self.device)
-
-    def _optimizer_params(self) -> dict:
-        """``optimizer_kwargs`` as skorch arguments, names checked: a measurement
-        optimiser's force-group options go to the criterion, the rest to the optimiser."""
-        kwargs = dict(self.optimizer_kwargs or {})
-        params = {}
-        if is_measurement_optimizer(optimizer_class(self.optimizer)):
-            params = {f"criterion__{k}": kwargs.pop(k) for k in GROUP_OPTIONS if k in kwargs}
-        return {**params, **optimizer_params(self.optimizer, kwargs, "TAAFSPotential")}
 
     def _dataset(self, atoms_list, energies, force_list) -> StructureDataset:
         """The structures' descriptors and targets; sets ``module_``'s scaling from the
         training block."""
         frames = build_frames(atoms_list, self.elements_, self.descriptor_, self.dtype_,
-                              self.device)
-        residual = energies - self._composition(atoms_list) @ self.reference_energies_
-        frames.energy = torch.as_tensor(residual, dtype=self.dtype_, device=self.device)
-        frames.forces = torch.as_tensor(np.concatenate(force_list), dtype=self.dtype_,
-                                        device=self.device)
+                              self.device, min_distance=float(self.min_distance))
+        residual = energies - composition(atoms_list, self.elements_) @ self.reference_energies_
         n = len(atoms_list)
-        monitor = early_stopping_monitor(self.early_stopping, False, n,
-                                         self.validation_fraction)
-        held_out = LastBlockSplit(self.validation_fraction).n_valid(n)
-        n_train = n - held_out if monitor == "valid_loss" else n
-        k = int(frames.n_atoms[:n_train].sum())  # atoms of the training block come first
-        scale = float(frames.forces[:k].pow(2).mean().sqrt()) or 1.0
-        self.module_.set_scaling(frames.G[:k], frames.species[:k], scale)
-        return StructureDataset(frames)
-
-    @staticmethod
-    def _unique_activation_params(module) -> int:
-        seen = {id(p): p for net in module.nets for act in net.activations
-                for p in act.parameters()}
-        return sum(p.numel() for p in seen.values())
-
-    def _composition(self, atoms_list) -> np.ndarray:
-        symbols = [np.asarray(a.get_chemical_symbols()) for a in atoms_list]
-        return np.array([[np.count_nonzero(s == el) for el in self.elements_] for s in symbols],
-                        dtype=float)
+        held_out = early_stopping_monitor(self.early_stopping, False, n,
+                                          self.validation_fraction) == "valid_loss"
+        n_train = n - LastBlockSplit(self.validation_fraction).n_valid(n) if held_out else n
+        return training_dataset(frames, residual, force_list, self.module_, n_train)
 
     # ------------------------------------------------------------------ predict
-    def _evaluate(self, X, forces: bool):
-        check_is_fitted(self, "module_")
-        atoms_list = as_atoms_list(X, "X")
-        check_structures(atoms_list, self.elements_, float(self.descriptor_.cutoff))
-        energies, force_list = [], []
-        for b in range(0, len(atoms_list), _PREDICT_CHUNK):
-            chunk = atoms_list[b:b + _PREDICT_CHUNK]
-            frames = build_frames(chunk, self.elements_, self.descriptor_, self.dtype_,
-                                  self.device)
-            e, f = energies_and_forces(self.module_, frames, create_graph=False, forces=forces)
-            energies.append(e.double().cpu().numpy() + self._composition(chunk)
-                            @ self.reference_energies_)
-            if forces:
-                f = f.double().cpu().numpy()
-                force_list.extend(np.split(f, np.cumsum([len(a) for a in chunk])[:-1]))
-        return np.concatenate(energies), force_list
-
     def predict(self, X) -> np.ndarray:
-        """Total energies (eV) of the structures ``X``, shape ``(n_structures,)``."""
-        return self._evaluate(X, forces=False)[0]
+        """Total energies (eV) of the structures ``X``, shape ``(n_structures,)``.
+
+        An atom with no neighbour within the cutoff (a zero descriptor) has the energy
+        ``reference_energies_[e] + module_.atomic_energies(0, e)`` of its element ``e`` and
+        zero force. A structure that ``fit`` would refuse (unknown element, non-finite
+        position, a pair closer than ``min_distance``, ...) raises ``ValueError`` naming it,
+        as does a non-finite prediction.
+        """
+        check_is_fitted(self, "module_")
+        return evaluate(self, X, forces=False)[0]
 
     def predict_forces(self, X) -> list[np.ndarray]:
         """Forces (eV/Å) of the structures ``X``: a list of ``(n_atoms, 3)`` arrays."""
-        return self._evaluate(X, forces=True)[1]
+        check_is_fitted(self, "module_")
+        return evaluate(self, X, forces=True)[1]
 
     def predict_energies_and_forces(self, X) -> tuple[np.ndarray, list[np.ndarray]]:
         """Energies and forces in one pass (see :meth:`predict`, :meth:`predict_forces`)."""
-        return self._evaluate(X, forces=True)
+        check_is_fitted(self, "module_")
+        return evaluate(self, X, forces=True)
 
     def score(self, X, y=None, sample_weight=None) -> float:
         """R² of the total energies (``y``, or each structure's calculator energy)."""
@@ -385,6 +354,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return add_registrations(state)
 
     def __setstate__(self, state):
+        state = {"min_distance": 0.1, **state}  # pickled before min_distance existed
         super().__setstate__(restore_registrations(state, "TAAFSPotential"))
         net = self.__dict__.get("net_")
         if net is not None and "module_" not in self.__dict__:

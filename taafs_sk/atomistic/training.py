@@ -36,10 +36,13 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from .._validation import check_count
-from ..nn.optimizers import register_optimizer
+from ..nn.optimizers import is_measurement_optimizer, optimizer_class, register_optimizer
+from ..taafs.training import build_net, optimizer_params
+from ._batches import LastBlockSplit, StructureBatchIterator
 from .network import energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
+           "check_loss_weights", "potential_net", "potential_net_params",
            "register_training_step"]
 
 #: Options of the force measurements (``optimizer_kwargs`` of a measurement optimiser) and
@@ -176,6 +179,66 @@ class ValidationRMSE(Callback):
         se_e, n_e, se_f, n_f = self.sums_
         net.history.record("valid_energy_rmse", 1e3 * math.sqrt(se_e / max(n_e, 1)))
         net.history.record("valid_force_rmse", math.sqrt(se_f / max(n_f, 1)))
+
+
+def check_loss_weights(energy_weight: float, force_weight: float) -> None:
+    """Refuse a loss whose two weights are 0 (nothing to fit), naming both.
+
+    Examples
+    --------
+    >>> from taafs_sk.atomistic.training import check_loss_weights
+    >>> check_loss_weights(0.0, 1.0)
+    >>> try:
+    ...     check_loss_weights(0, 0)
+    ... except ValueError as exc:
+    ...     print(str(exc).split(":")[0])
+    energy_weight and force_weight of TAAFSPotential are both 0
+    """
+    if energy_weight == 0 and force_weight == 0:
+        raise ValueError("energy_weight and force_weight of TAAFSPotential are both 0: the "
+                         "loss would be 0 and there is nothing to fit; make one of them "
+                         "positive.")
+
+
+def potential_net_params(optimizer, optimizer_kwargs: dict | None) -> dict:
+    """``optimizer_kwargs`` of a potential as skorch arguments, names checked: a measurement
+    optimiser's force-group options (:data:`GROUP_OPTIONS`) go to the criterion, the rest to
+    the optimiser.
+
+    Examples
+    --------
+    >>> from taafs_sk.atomistic.training import potential_net_params
+    >>> potential_net_params("rlekf", {"force_groups": 2, "block_size": 64})
+    {'criterion__force_groups': 2, 'optimizer__block_size': 64}
+    """
+    kwargs = dict(optimizer_kwargs or {})
+    params = {}
+    if is_measurement_optimizer(optimizer_class(optimizer)):
+        params = {f"criterion__{k}": kwargs.pop(k) for k in GROUP_OPTIONS if k in kwargs}
+    return {**params, **optimizer_params(optimizer, kwargs, "TAAFSPotential")}
+
+
+def potential_net(potential, networks: nn.Module, n_structures: int, seed: int,
+                  net_params: dict, valid_batch_size: int):
+    """The library's skorch net (not yet initialised) that trains ``networks`` with the
+    training parameters of ``potential`` (a :class:`~taafs_sk.atomistic.TAAFSPotential`):
+    :class:`EnergyForceModule`, :class:`EnergyForceLoss`, :class:`ValidationRMSE`, the
+    structure batches and the last-block split; ``net_params`` from
+    :func:`potential_net_params`."""
+    p = potential
+    return build_net(
+        EnergyForceModule(networks, forces=p.force_weight > 0),
+        n_samples=n_structures, max_epochs=p.max_epochs, batch_size=p.batch_size, lr=p.lr,
+        optimizer=p.optimizer, weight_decay=p.weight_decay, early_stopping=p.early_stopping,
+        validation_fraction=p.validation_fraction, patience=p.patience, random_state=seed,
+        verbose=p.verbose, callbacks=[("valid_rmse", ValidationRMSE())],
+        criterion=EnergyForceLoss, device=p.device, divergence_hint="lower `lr`",
+        split=LastBlockSplit(p.validation_fraction),
+        iterator_train=StructureBatchIterator, iterator_valid=StructureBatchIterator,
+        iterator_valid__batch_size=valid_batch_size,
+        criterion__energy_weight=p.energy_weight, criterion__force_weight=p.force_weight,
+        criterion__random_state=seed, **net_params,
+    )
 
 
 def register_training_step(name: str, factory, overwrite: bool = False) -> type:
