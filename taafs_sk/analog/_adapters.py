@@ -244,8 +244,8 @@ def _convert(estimator) -> TorchModel:
         mlp = estimator.to_module()
         return TorchModel(mlp, [0.0], [1.0], next(mlp.parameters()).dtype)
     raise TypeError(
-        f"as_torch_model does not support {type(estimator).__name__}; supported estimators are "
-        f"{', '.join(SUPPORTED_ESTIMATORS)}."
+        f"as_torch_model: estimator must be one of {', '.join(SUPPORTED_ESTIMATORS)} (fitted); "
+        f"got {short(estimator)} ({type(estimator).__name__}), which it does not support."
     )
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_finite_array
+from .._validation import check_count, check_finite_array, check_real
 
-__all__ = ["check_shape_params", "check_torch_model"]
+__all__ = ["check_shape_params", "check_torch_model", "check_training"]
 
 
 def check_torch_model(model, name: str, where: str):
@@ -51,4 +51,32 @@ def check_shape_params(where: str, **params) -> dict[str, np.ndarray]:
         if len(arr) != len(out[first]):
             raise ValueError(f"{where}: {name} has {len(arr)} value(s) but {first} has "
                              f"{len(out[first])}: one per neuron is needed.")
+    return out
+
+
+def check_training(where: str, *, epochs, lr, batch_size, validation_fraction=None,
+                   patience=None) -> dict:
+    """The training options of a retraining function, checked under their own names
+    (``retrain_weights: epochs``, not the ``max_epochs`` of the net they end up in).
+
+    Examples
+    --------
+    >>> from taafs_sk.analog._checks import check_training
+    >>> check_training("f", epochs=2, lr=0.1, batch_size=8)["epochs"]
+    2
+    >>> check_training("f", epochs=2, lr=0.1, batch_size=8, validation_fraction=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: f: validation_fraction must be < 1.0, got 1.5.
+    """
+    out = {"epochs": check_count(f"{where}: epochs", epochs),
+           "lr": check_real(f"{where}: lr", lr, minimum=0.0, include_minimum=False),
+           "batch_size": check_count(f"{where}: batch_size", batch_size),
+           "validation_fraction": validation_fraction, "patience": patience}
+    if validation_fraction is not None:
+        out["validation_fraction"] = check_real(
+            f"{where}: validation_fraction", validation_fraction, minimum=0.0, maximum=1.0,
+            include_minimum=False, include_maximum=False)
+    if patience is not None:
+        out["patience"] = check_count(f"{where}: patience", patience)
     return out

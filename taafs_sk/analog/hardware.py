@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..nn.fixed import SKLEARN_ACTIVATIONS
 from ._adapters import TorchModel, as_torch_model, final_estimator, is_taafs
 from ._base import InnerEstimatorMixin
-from ._checks import check_torch_model
+from ._checks import check_torch_model, check_training
 from ._training import train_model, weight_parameters
 from .naf import NAFDispersion
 from .shapes import disperse_network
@@ -111,9 +111,10 @@ def retrain_weights(
         If the loss or the weights become non-finite (the message suggests a lower ``lr``).
     """
     check_torch_model(model, "model", "retrain_weights")
+    options = check_training("retrain_weights", epochs=epochs, lr=lr, batch_size=batch_size,
+                             validation_fraction=validation_fraction, patience=patience)
     return train_model(
-        model, X, y, params=weight_parameters(model.mlp), epochs=epochs, lr=lr,
-        batch_size=batch_size, validation_fraction=validation_fraction, patience=patience,
+        model, X, y, params=weight_parameters(model.mlp), **options,
         random_state=random_state, verbose=verbose, callbacks=callbacks,
         divergence_hint="lower learning rate (`lr`, or `retrain_lr` of HardwareNAFRegressor)",
     )

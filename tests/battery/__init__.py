@@ -1,0 +1,22 @@
+"""The case tables of ``tests/test_api_battery.py``, one module per part of the package.
+
+``common`` holds the :class:`~tests.battery.common.Case` record and the tiny fitted models,
+``discovery`` what must be covered; each ``cases_*`` module returns its list of cases.
+"""
+
+from __future__ import annotations
+
+from .cases_analog import analog_cases, shapes_cases
+from .cases_atomistic import atomistic_cases
+from .cases_estimators import additive_cases, featurizer_cases, taafs_cases, taafs_glue_cases
+from .cases_nn import nn_cases
+from .cases_studies import dataset_cases, plotting_cases, study_cases
+from .common import Case
+
+__all__ = ["Case", "all_cases"]
+
+
+def all_cases() -> list[Case]:
+    return [*taafs_cases(), *additive_cases(), *nn_cases(), *taafs_glue_cases(),
+            *featurizer_cases(), *plotting_cases(), *dataset_cases(""), *study_cases(),
+            *analog_cases(), *shapes_cases(), *atomistic_cases()]
