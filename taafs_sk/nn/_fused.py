@@ -142,7 +142,8 @@ def _evaluate(z: torch.Tensor, u: torch.Tensor, w: torch.Tensor, S: torch.Tensor
     rows, rows_t, chained = _forward_rows(plan, normalization, need_z)
     if w.dim() == 1:  # shared weight: a matrix-vector product, then one matrix product
         m = S.shape[0]
-        out = torch.mm(torch.mv(rows_t, w).view(-1, m), S.reshape(m, -1)).view(-1, *z.shape)
+        A = torch.mv(rows_t, w).view(-1, m)  # (r, m)
+        out = torch.mm(A, S.reshape(m, -1)).view(A.shape[0], *z.shape)  # r counted: z may be empty
     else:
         out = _combine(w, rows, S)
     if not need_z:

@@ -10,9 +10,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import warn_user
+from .._validation import check_count, warn_user
+from .._validation._text import short
 from ._fused import NORMALIZATIONS, fused_taaf, normalize
 from .bases import Basis, resolve_basis
+from .checks import InvalidTypeError
 from .fixed import FIXED_ACTIVATIONS
 
 __all__ = ["TAAF", "TAAF_SHARING", "INITS"]
@@ -27,8 +29,33 @@ _INIT_GRID = (-3.0, 3.0, 601)
 
 
 def _check_choice(owner: str, name: str, value: object, options: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in options:
+    """``InvalidTypeError`` (a TypeError) for a non-string, ``ValueError`` for an unknown one."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"{name} of {owner} must be one of {list(options)}, got "
+                               f"{short(value)} ({type(value).__name__}).")
+    if value not in options:
         raise ValueError(f"{name} of {owner} must be one of {list(options)}, got {value!r}.")
+
+
+def _check_flag(owner: str, name: str, value: object) -> bool:
+    """A bool (numpy's included), else a TypeError naming ``name`` and the value."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} of {owner} must be True or False, got {short(value)} "
+                        f"({type(value).__name__}).")
+    return bool(value)
+
+
+def _check_num_features(num_features: object, sharing: str) -> int | None:
+    """``num_features`` of TAAF: None (only for a shared TAAF) or a positive integer."""
+    if num_features is None:
+        if sharing == "neuron":
+            raise ValueError("num_features of TAAF must be a positive integer when "
+                             "sharing='neuron', got None.")
+        return None
+    try:
+        return check_count("num_features of TAAF", num_features)
+    except TypeError as exc:  # a ValueError too, as before 0.3 (see InvalidTypeError)
+        raise InvalidTypeError(str(exc)) from None
 
 
 def _is_fixed(basis: object) -> bool:
@@ -112,8 +139,8 @@ class TAAF(nn.Module):
         and second derivatives) when the basis supplies them (``basis.supports_fused``; every
         built-in family does). ``False``, or a basis without them, evaluates with plain torch
         operations (the reference). Both are twice differentiable (forces).
-        ``uses_fused`` tells which path runs; under :func:`torch.export.export` the plain
-        path is always traced.
+        ``uses_fused`` tells which path runs in eager mode; under :func:`torch.compile` and
+        :func:`torch.export.export` the plain path is always traced.
 
     Attributes
     ----------
@@ -168,14 +195,10 @@ class TAAF(nn.Module):
         sharing = _taaf_sharing(sharing)
         if not callable(init):
             _check_choice("TAAF", "init", init, INITS)
-        if sharing == "neuron" and (isinstance(num_features, bool) or not isinstance(
-                num_features, (int, np.integer)) or num_features < 1):
-            raise ValueError("num_features of TAAF must be a positive integer when "
-                             f"sharing='neuron', got {num_features!r}.")
-        self.num_features = None if num_features is None else int(num_features)
+        self.num_features = _check_num_features(num_features, sharing)
         self.normalization = normalization
         self.sharing = sharing
-        self.fused = bool(fused)
+        self.fused = _check_flag("TAAF", "fused", fused)
         self.basis = resolve_basis(basis, n_basis, basis_kwargs, owner="TAAF")
         if callable(init):
             self._init = None
@@ -252,16 +275,37 @@ class TAAF(nn.Module):
         coef = torch.linalg.lstsq(phi, target[:, None], driver="gelsd").solution[:, 0]
         return coef.to(torch.get_default_dtype())
 
+    def _check_input(self, z: object) -> None:
+        """Refuse what the activation cannot take (shape and dtype only: O(1), traceable)."""
+        if not isinstance(z, torch.Tensor):
+            raise TypeError(f"input of TAAF must be a torch.Tensor, got {type(z).__name__}.")
+        if not z.is_floating_point():
+            raise TypeError(f"input of TAAF must be a floating-point tensor, got dtype "
+                            f"{z.dtype}; convert it first (e.g. z.float()).")
+        if self.sharing == "neuron" and (z.dim() == 0 or z.shape[-1] != self.num_features):
+            raise ValueError(f"input of TAAF has shape {tuple(z.shape)}, but with "
+                             f"sharing='neuron' its last axis must have num_features="
+                             f"{self.num_features} entries.")
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Apply the activation elementwise; ``z`` has shape ``(..., num_features)``."""
-        if self.uses_fused and not torch.compiler.is_exporting():
+        """Apply the activation elementwise; ``z`` has shape ``(..., num_features)``.
+
+        Any floating dtype is accepted and returned (the weights are cast to it); a batch
+        of zero rows gives an empty output. Raises ``TypeError`` for a non-floating input,
+        ``ValueError`` for a per-neuron TAAF given another width.
+        """
+        self._check_input(z)
+        if self.uses_fused and not torch.compiler.is_compiling():  # compile, export: plain ops
             y = fused_taaf(z, self.weight, self.basis, self.normalization)
         else:
             phi = self.basis(normalize(z, self.normalization))  # (..., F, K)
+            w = self.weight if self.weight.dtype == phi.dtype else self.weight.to(phi.dtype)
             if self.sharing == "neuron":
-                y = (phi * self.coefficients).sum(-1) + self.bias
+                y = (phi * w[..., :-1]).sum(-1) + w[..., -1]
             else:
-                y = phi @ self.coefficients + self.bias
+                y = phi @ w[:-1] + w[-1]
+            if y.dtype != z.dtype:
+                y = y.to(z.dtype)
         return y if self.base is None else self.base(z) + y
 
     def extra_repr(self) -> str:

@@ -8,7 +8,25 @@ import torch
 
 from .._validation._text import short
 
-__all__ = ["check_device", "check_torch_module"]
+__all__ = ["InvalidTypeError", "check_device", "check_finite_tensor", "check_torch_module"]
+
+
+class InvalidTypeError(TypeError, ValueError):
+    """An argument of the wrong type.
+
+    A ``TypeError``, as every wrong type in the library is; also a ``ValueError`` because
+    these checks of :mod:`taafs_sk.nn` raised ``ValueError`` before taafs-sk 0.3, so code that
+    catches that keeps working (scikit-learn's ``InvalidParameterError`` does the same).
+
+    Examples
+    --------
+    >>> from taafs_sk.nn import TAAF
+    >>> try:
+    ...     TAAF(sharing=True)
+    ... except TypeError as exc:
+    ...     print(exc)
+    sharing of TAAF must be one of ['shared', 'neuron'], got True (bool).
+    """
 
 
 def check_device(name: str, device: Any) -> torch.device:
@@ -124,3 +142,53 @@ def check_torch_module(name: str, obj: Any, owner: str | None = None) -> torch.n
             hint = f" For a fitted {kind}, pass its module: estimator.module_."
     where = f"{name} of {owner}" if owner else name
     raise TypeError(f"{where} must be a torch.nn.Module, got {short(obj)} ({kind}).{hint}")
+
+
+def _first_where(name: str, tensor: torch.Tensor, bad: torch.Tensor, what: str) -> None:
+    if bool(bad.any()):  # the index is looked for only on the way to the error
+        index = tuple(torch.nonzero(bad)[0].tolist())
+        value = tensor[index].item() if tensor.dim() else tensor.item()
+        where = f" at index {index[0] if len(index) == 1 else index}" if index else ""
+        raise ValueError(f"{name} must be {what}, got {value}{where}.")
+
+
+def check_finite_tensor(name: str, tensor: torch.Tensor,
+                        nonnegative: bool = False) -> torch.Tensor:
+    """Check that every entry of ``tensor`` is finite (and ``>= 0`` if ``nonnegative``).
+
+    One scan of the values (two with ``nonnegative``); the first bad entry and its index are
+    looked for only when there is one. The tensor is read without its autograd graph.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name (used in the message).
+    tensor : torch.Tensor
+        The values.
+    nonnegative : bool, default=False
+        Refuse negative entries too.
+
+    Returns
+    -------
+    torch.Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``, the first bad value and its index.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.nn.checks import check_finite_tensor
+    >>> check_finite_tensor("target", torch.tensor([[1.0], [float("nan")]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: target must be finite, got nan at index (1, 0).
+    """
+    values = tensor.detach()
+    _first_where(name, values, ~torch.isfinite(values), "finite")
+    if nonnegative:
+        _first_where(name, values, values < 0, "non-negative")
+    return tensor

@@ -36,11 +36,13 @@ step that feeds it minibatch errors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import torch
 
 from .._validation import check_count, check_real
+from .checks import check_finite_tensor
 
 __all__ = ["RLEKF", "SYMMETRIZE_EVERY", "block_sizes", "covariance_bytes"]
 
@@ -99,6 +101,46 @@ def covariance_bytes(sizes: Iterable[int], dtype: torch.dtype = torch.float32) -
     """
     itemsize = torch.empty((), dtype=dtype).element_size()
     return int(sum(n * n for n in sizes)) * itemsize
+
+
+def _as_like(name: str, value, prediction: torch.Tensor, nonnegative: bool = False) -> torch.Tensor:
+    """``value`` as a tensor of ``prediction``'s dtype and device that broadcasts to its shape
+    without enlarging it, with finite entries (a ValueError naming ``name`` otherwise)."""
+    value = torch.as_tensor(value, dtype=prediction.dtype, device=prediction.device)
+    try:
+        fits = torch.broadcast_shapes(value.shape, prediction.shape) == prediction.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name} of shape {tuple(value.shape)} does not broadcast to the "
+                         f"prediction's shape {tuple(prediction.shape)}.")
+    return check_finite_tensor(name, value, nonnegative)
+
+
+def _checked_measurement(prediction, target, scale, weight) -> tuple:
+    """``(target, scale, weight)`` of :meth:`RLEKF.measure` as tensors, or a TypeError or
+    ValueError naming the argument: shapes that differ, non-finite values, negative weights,
+    a prediction without its autograd graph. One finiteness scan of each tensor given."""
+    if not isinstance(prediction, torch.Tensor) or not prediction.is_floating_point():
+        kind = getattr(prediction, "dtype", type(prediction).__name__)
+        raise TypeError("prediction of RLEKF.measure must be a floating-point torch.Tensor, "
+                        f"got {kind}.")
+    if not prediction.requires_grad:
+        raise ValueError("prediction of RLEKF.measure must carry its autograd graph (the "
+                         "model's output computed with gradients enabled, not under "
+                         "torch.no_grad() and not detached).")
+    target = torch.as_tensor(target, dtype=prediction.dtype, device=prediction.device)
+    if target.shape != prediction.shape:
+        raise ValueError(f"target of RLEKF.measure has shape {tuple(target.shape)} but "
+                         f"prediction has shape {tuple(prediction.shape)}; they must be the "
+                         "same (reshape one, e.g. target.reshape(prediction.shape)).")
+    check_finite_tensor("target of RLEKF.measure", target)
+    check_finite_tensor("prediction of RLEKF.measure", prediction)
+    if scale is not None:
+        scale = _as_like("scale of RLEKF.measure", scale, prediction)
+    if weight is not None:
+        weight = _as_like("weight of RLEKF.measure", weight, prediction, nonnegative=True)
+    return target, scale, weight
 
 
 def _check_options(lr, block_size, lambda1, nu, p0, noise, max_memory_mb, weight_decay) -> None:
@@ -248,6 +290,24 @@ class RLEKF(torch.optim.Optimizer):
             "(or update(grads, error)); TAAFSRegressor(optimizer='rlekf') does this for you."
         )
 
+    def _flat_gradient(self, grads) -> torch.Tensor:
+        """:math:`H` of :meth:`update` as one flat finite vector, or a ValueError."""
+        n_params = sum(self._numels)
+        if isinstance(grads, torch.Tensor):
+            h = grads.reshape(-1)
+            if h.numel() != n_params:
+                raise ValueError(f"grads of RLEKF.update has {h.numel()} entries, but the "
+                                 f"optimiser trains {n_params} numbers.")
+        else:
+            grads = list(grads)
+            if len(grads) != len(self._params):
+                raise ValueError(f"grads of RLEKF.update holds {len(grads)} tensors, one per "
+                                 f"trainable parameter expected ({len(self._params)}).")
+            h = torch.cat([torch.zeros_like(p).reshape(-1) if g is None else g.reshape(-1)
+                           for p, g in zip(self._params, grads, strict=True)])
+        check_finite_tensor("grads of RLEKF.update", h)
+        return h
+
     @torch.no_grad()
     def update(self, grads: Sequence[torch.Tensor | None] | torch.Tensor, error) -> None:
         """One Kalman update from the gradient ``H`` of a scalar measurement and its error.
@@ -259,12 +319,21 @@ a flat tensor of shape (n_params,)
             :math:`H`, the gradient of the measurement with respect to the parameters.
         error : float or 0-d tensor
             :math:`\\varepsilon`, target minus prediction.
+
+        Raises
+        ------
+        ValueError
+            If ``grads`` does not match the trainable parameters or holds a non-finite value,
+            or ``error`` is not one finite number; nothing is updated.
         """
-        if isinstance(grads, torch.Tensor):
-            h = grads.reshape(-1)
-        else:
-            h = torch.cat([torch.zeros_like(p).reshape(-1) if g is None else g.reshape(-1)
-                           for p, g in zip(self._params, grads, strict=True)])
+        h = self._flat_gradient(grads)
+        try:
+            error = float(error)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"error of RLEKF.update must be one number, got "
+                            f"{type(error).__name__}.") from None
+        if not math.isfinite(error):
+            raise ValueError(f"error of RLEKF.update must be finite, got {error}.")
         state, group = self.state["rlekf"], self.param_groups[0]
         lam = state["memory_factor"]
         noise = len(self.sizes) if group["noise"] is None else group["noise"]
@@ -292,32 +361,43 @@ a flat tensor of shape (n_params,)
         ----------
         prediction : tensor
             Predictions with their autograd graph (any shape; each element a measurement).
-        target : tensor
-            Labels, broadcastable to ``prediction``.
+        target : tensor or array-like
+            Labels, of the shape of ``prediction`` (a shape that only broadcasts to it is
+            refused: ``(4, 1)`` against ``(3,)`` is a mistake, not 12 measurements).
         scale : float or tensor, default=None
-            Multiplies predictions and errors, broadcast like ``prediction`` (a change of
-            units, e.g. ``1 / n_atoms`` per structure for energies per atom).
+            Multiplies predictions and errors, broadcast to ``prediction``'s shape (a change
+            of units, e.g. ``1 / n_atoms`` per structure for energies per atom).
         weight : tensor, default=None
-            Non-negative weight of each measurement, broadcast like ``prediction``: the fold
-            becomes the weighted mean, so an integer weight ``k`` counts as ``k`` copies.
+            Non-negative weight of each measurement, broadcast to ``prediction``'s shape: the
+            fold becomes the weighted mean, so an integer weight ``k`` counts as ``k`` copies.
 
         Returns
         -------
         error : float
             The folded error :math:`\sum_i w_i |e_i| / \sum_i w_i` used for the update (0,
-            and no update, when every weight is 0).
+            and no update, when every weight is 0 or ``prediction`` is empty).
+
+        Raises
+        ------
+        TypeError
+            If ``prediction`` is not a floating tensor.
+        ValueError
+            If ``prediction`` has no autograd graph, ``target`` has another shape, ``scale``
+            or ``weight`` would enlarge it, or any of them holds a non-finite value (or
+            ``weight`` a negative one), named with its first bad index. Nothing is updated.
         """
-        target = torch.as_tensor(target, dtype=prediction.dtype, device=prediction.device)
+        target, scale, weight = _checked_measurement(prediction, target, scale, weight)
+        if prediction.numel() == 0:  # nothing measured: no update (P would only grow)
+            return 0.0
         err = (target - prediction).detach()
         if scale is not None:
             err = err * scale
             prediction = prediction * scale
         sign = torch.where(err < 0, -1.0, 1.0).to(prediction.dtype)
         if weight is None:
-            w = torch.full_like(err, 1.0 / max(err.numel(), 1))
+            w = torch.full_like(err, 1.0 / err.numel())
         else:
-            w = torch.broadcast_to(torch.as_tensor(weight, dtype=err.dtype,
-                                                   device=err.device), err.shape)
+            w = torch.broadcast_to(weight, err.shape)
             total = w.sum()
             if not total > 0:
                 return 0.0

@@ -1,0 +1,190 @@
+"""The torch building blocks refuse bad input where it enters (issue 29), and take the unusual
+input that is valid (empty batches, any floating dtype, NaN passed through)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from taafs_sk.nn import TAAF
+from taafs_sk.nn.bases import available_bases
+from taafs_sk.nn.rlekf import RLEKF
+
+NAN, INF = float("nan"), float("inf")
+
+
+# ------------------------------------------------------------------------------ RLEKF.measure
+@pytest.fixture
+def model_and_filter():
+    torch.manual_seed(0)
+    model = nn.Linear(2, 1)
+    return model, RLEKF(model.parameters(), p0=10.0)
+
+
+def _unchanged(model, before):
+    return all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+
+
+@pytest.mark.parametrize(("target_shape", "shown"), [((3,), r"\(3,\)"), ((4,), r"\(4,\)"),
+                                                      ((1, 4), r"\(1, 4\)")])
+def test_measure_refuses_a_target_of_another_shape(model_and_filter, target_shape, shown):
+    model, opt = model_and_filter
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=rf"target of RLEKF.measure has shape {shown}.*"
+                                         r"prediction has shape \(4, 1\)"):
+        opt.measure(model(torch.randn(4, 2)), torch.zeros(target_shape))
+    assert _unchanged(model, before) and opt.n_updates == 0
+
+
+@pytest.mark.parametrize("bad", [NAN, INF, -INF])
+def test_measure_refuses_a_non_finite_target_naming_the_first_bad_index(model_and_filter, bad):
+    model, opt = model_and_filter
+    before = [p.detach().clone() for p in model.parameters()]
+    target = torch.zeros(4, 1)
+    target[2, 0] = bad
+    target[3, 0] = bad
+    with pytest.raises(ValueError, match=rf"target of RLEKF.measure must be finite, got "
+                                         rf"{bad} at index \(2, 0\)"):
+        opt.measure(model(torch.randn(4, 2)), target)
+    assert _unchanged(model, before) and opt.n_updates == 0
+
+
+def test_measure_refuses_a_non_finite_prediction(model_and_filter):
+    model, opt = model_and_filter
+    x = torch.randn(3, 2)
+    x[1, 0] = NAN
+    with pytest.raises(ValueError, match=r"prediction of RLEKF.measure must be finite, got nan "
+                                         r"at index \(1, 0\)"):
+        opt.measure(model(x), torch.zeros(3, 1))
+    assert all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"weight": torch.tensor([[1.0], [-2.0], [1.0]])}, r"weight .* non-negative, got -2.0 at"),
+    ({"weight": torch.tensor([1.0, NAN, 1.0])[:, None]}, r"weight .* finite, got nan at"),
+    ({"weight": torch.ones(4)}, r"weight .* shape \(4,\) does not broadcast .* \(3, 1\)"),
+    ({"scale": torch.ones(3, 5)}, r"scale .* shape \(3, 5\) does not broadcast .* \(3, 1\)"),
+    ({"scale": NAN}, r"scale of RLEKF.measure must be finite, got nan"),
+])
+def test_measure_refuses_bad_scale_and_weight(model_and_filter, kwargs, match):
+    model, opt = model_and_filter
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=match):
+        opt.measure(model(torch.randn(3, 2)), torch.ones(3, 1), **kwargs)
+    assert _unchanged(model, before) and opt.n_updates == 0
+
+
+def test_measure_refuses_a_prediction_without_its_graph_or_of_integers(model_and_filter):
+    model, opt = model_and_filter
+    with torch.no_grad():
+        detached = model(torch.randn(3, 2))
+    with pytest.raises(ValueError, match="prediction of RLEKF.measure must carry its autograd"):
+        opt.measure(detached, torch.zeros(3, 1))
+    with pytest.raises(TypeError, match=r"prediction of RLEKF.measure .* got torch.int64"):
+        opt.measure(torch.ones(3, 1, dtype=torch.int64), torch.zeros(3, 1))
+
+
+def test_measure_of_nothing_makes_no_update(model_and_filter):
+    model, opt = model_and_filter
+    P = [b.clone() for b in opt.P]
+    assert opt.measure(model(torch.zeros(0, 2)), torch.zeros(0, 1)) == 0.0
+    assert opt.n_updates == 0 and all(torch.equal(a, b) for a, b in zip(opt.P, P, strict=True))
+
+
+def test_update_refuses_gradients_that_do_not_fit_or_are_not_finite(model_and_filter):
+    model, opt = model_and_filter
+    with pytest.raises(ValueError, match="grads of RLEKF.update has 5 entries.* 3 numbers"):
+        opt.update(torch.zeros(5), 1.0)
+    with pytest.raises(ValueError, match=r"grads of RLEKF.update holds 1 tensors.*\(2\)"):
+        opt.update([torch.zeros(1, 2)], 1.0)
+    with pytest.raises(ValueError, match=r"grads of RLEKF.update must be finite, got inf at "
+                                         r"index 2"):
+        opt.update(torch.tensor([0.0, 1.0, INF]), 1.0)
+    with pytest.raises(ValueError, match="error of RLEKF.update must be finite, got nan"):
+        opt.update(torch.ones(3), NAN)
+    with pytest.raises(TypeError, match="error of RLEKF.update must be one number"):
+        opt.update(torch.ones(3), torch.ones(2))
+    assert opt.n_updates == 0 and all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+# -------------------------------------------------------------------------- TAAF arguments
+@pytest.mark.parametrize(("num_features", "exc", "shown"), [
+    (-4, ValueError, "-4"), (0, ValueError, "0"), (2.5, TypeError, "2.5"),
+    (True, TypeError, "True"), ("4", TypeError, "'4'"),
+])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
+def test_taaf_refuses_a_bad_num_features(num_features, exc, shown, sharing):
+    with pytest.raises(exc, match=rf"num_features of TAAF .* got {shown}"):
+        TAAF(num_features, sharing=sharing)
+
+
+@pytest.mark.parametrize(("kwargs", "param"), [
+    ({"sharing": True}, "sharing"), ({"normalization": 3}, "normalization"),
+    ({"init": 3}, "init"), ({"fused": "no"}, "fused"), ({"fused": 1}, "fused"),
+])
+def test_taaf_refuses_options_of_the_wrong_type_with_a_type_error(kwargs, param):
+    with pytest.raises(TypeError, match=rf"{param} of TAAF must be .* got "):
+        TAAF(**kwargs)
+
+
+# ----------------------------------------------------------------------------- TAAF input
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.bool, torch.complex64])
+def test_taaf_refuses_a_non_floating_input_naming_its_dtype(fused, sharing, dtype):
+    with pytest.raises(TypeError, match=rf"input of TAAF must be a floating-point tensor, got "
+                                        rf"dtype {dtype}"):
+        TAAF(4, sharing=sharing, fused=fused)(torch.zeros(3, 4, dtype=dtype))
+
+
+def test_taaf_refuses_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match="input of TAAF must be a torch.Tensor, got list"):
+        TAAF()([[0.0, 1.0]])
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("shape", [(3, 5), (3, 1), (5, 0), ()])
+def test_per_neuron_taaf_refuses_another_width(fused, shape):
+    shown = re.escape(str(tuple(shape)))
+    with pytest.raises(ValueError, match=rf"input of TAAF has shape {shown}.*num_features=4"):
+        TAAF(4, sharing="neuron", fused=fused)(torch.zeros(shape))
+
+
+def test_shared_taaf_takes_any_width():
+    act = TAAF(4)
+    assert act(torch.zeros(3, 7)).shape == (3, 7) and act(torch.tensor(0.5)).shape == ()
+
+
+# ------------------------------------------------------------------------------ empty batch
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
+@pytest.mark.parametrize("basis", available_bases())
+def test_taaf_on_an_empty_batch_gives_zero_gradients(basis, sharing, fused, dtype):
+    act = TAAF(3, basis, n_basis=5, sharing=sharing, fused=fused).to(dtype)
+    z = torch.zeros(0, 3, dtype=dtype, requires_grad=True)
+    y = act(z)
+    assert y.shape == (0, 3) and y.dtype == dtype
+    (grad_z,) = torch.autograd.grad(y.sum(), z, create_graph=True)  # forces: double backward
+    assert grad_z.shape == (0, 3)
+    (grad_z.sum() + y.sum()).backward()
+    assert act.weight.grad is not None and act.weight.grad.shape == act.weight.shape
+    assert not act.weight.grad.any()
+
+
+# ------------------------------------------------------------------------- torch.compile
+def test_compiled_network_with_taafs_matches_eager_and_keeps_the_checks():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), TAAF(4, "legendre", n_basis=4, sharing="neuron"),
+                        nn.Linear(4, 4), TAAF(basis="bspline", n_basis=5), nn.Linear(4, 1))
+    compiled = torch.compile(net, backend="aot_eager", fullgraph=True)
+    x = torch.randn(5, 3, requires_grad=True)
+    got, want = compiled(x), net(x)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(torch.autograd.grad(got.sum(), x)[0],
+                               torch.autograd.grad(want.sum(), x)[0])
+    with pytest.raises(ValueError, match="num_features=4"):
+        torch.compile(net[1], backend="aot_eager")(torch.randn(2, 5))
