@@ -8,6 +8,8 @@ The estimators are importable from the top level. The families live in subpackag
 - :mod:`taafs_sk.additive`: :class:`AdditiveKernelNN` and its 1-D kernels;
 - :mod:`taafs_sk.analog`: circuit noise and hardware activation shapes;
 - :mod:`taafs_sk.atomistic`: :class:`TAAFSPotential`, interatomic potentials for ASE;
+- :mod:`taafs_sk.ensemble`: :class:`EnsembleRegressor`, a calibrated predictive std for any
+  regressor and committees of potentials;
 - :mod:`taafs_sk.featurizers`: chemistry to features (no torch);
 - :mod:`taafs_sk.datasets`, :mod:`taafs_sk.studies`, :mod:`taafs_sk.plotting`.
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real names
     from .additive import AdditiveKernelNN
     from .atomistic import TAAFSPotential
     from .datasets import load_double_perovskites, load_hydrocarbons, load_pwmlff, load_qm9
+    from .ensemble import EnsembleRegressor
     from .exceptions import TrainingDivergedError
     from .nn import available_bases
     from .taafs import TAAFSRegressor
@@ -33,6 +36,7 @@ _LAZY = {
     "TAAFSRegressor": "taafs_sk.taafs",
     "AdditiveKernelNN": "taafs_sk.additive",
     "TAAFSPotential": "taafs_sk.atomistic",
+    "EnsembleRegressor": "taafs_sk.ensemble",
     "TrainingDivergedError": "taafs_sk.exceptions",
     "available_bases": "taafs_sk.nn",
     "load_hydrocarbons": "taafs_sk.datasets",
@@ -43,6 +47,7 @@ _LAZY = {
 
 __all__ = [
     "AdditiveKernelNN",
+    "EnsembleRegressor",
     "TAAFSPotential",
     "TAAFSRegressor",
     "TrainingDivergedError",

@@ -1,0 +1,137 @@
+"""The members of an ensemble: their seeds, the rows each trains on, and their fit.
+
+Where rows are drawn at random (a calibration split, bootstrap samples), the training data is
+first reduced to *units*: for tabular data the distinct rows ``(x, y)`` in sorted order, each
+with its total weight (integer weights count as repeated rows, zero weights drop a row); for
+structures (estimators whose tags say ``two_d_array=False``) each structure in its order.
+So a weighted fit and a fit on the repeated rows draw the same split and the same bootstrap,
+and copies of one row never land on both sides of the calibration split.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import _safe_indexing, check_array
+from sklearn.utils.validation import has_fit_parameter
+
+__all__ = ["MemberPlan", "fit_member", "n_rows", "plan_members", "seed_params"]
+
+MAX_SEED = np.iinfo(np.int32).max
+
+
+def seed_params(estimator) -> list[str]:
+    """Names of every ``random_state`` parameter of ``estimator``, nested ones included."""
+    return sorted(k for k in estimator.get_params(deep=True)
+                  if k == "random_state" or k.endswith("__random_state"))
+
+
+def n_rows(X: Any) -> int:
+    """Number of samples (rows of an array, structures of a list)."""
+    return int(X.shape[0]) if hasattr(X, "shape") and len(X.shape) else len(X)
+
+
+@dataclass
+class MemberPlan:
+    """What one member trains on: ``rows`` of ``X`` (None: all, as given) with ``weights``
+    (None: the caller's ``sample_weight``), and its seeds."""
+
+    rows: np.ndarray | None
+    weights: np.ndarray | None
+    seeds: dict
+
+
+def _units(X, y, sample_weight, tabular: bool):
+    """(representative row of each unit, its weight, the unit of each row or -1), units in
+    canonical order."""
+    n = n_rows(X)
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    keep = np.flatnonzero(w > 0)
+    unit_of_row = np.full(n, -1)
+    if not tabular or sparse.issparse(X):
+        unit_of_row[keep] = np.arange(len(keep))
+        return keep, w[keep], unit_of_row
+    Xa = check_array(X, dtype="numeric", ensure_all_finite=False, ensure_min_samples=1)
+    keys = Xa[keep].reshape(len(keep), -1)
+    if y is not None:
+        keys = np.column_stack([keys, np.asarray(y, dtype=np.float64).reshape(n, -1)[keep]])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    unit_of_row[keep] = inverse.ravel()
+    return keep[first], np.bincount(inverse.ravel(), weights=w[keep]), unit_of_row
+
+
+def _calibration_split(n_units: int, fraction: float, tabular: bool, rng, calibrate: str):
+    """(member units, calibration units): a seeded random split of tabular units, the
+    last contiguous block of structures (consecutive MD frames are correlated)."""
+    n_cal = math.ceil(fraction * n_units)
+    if n_cal < 2 or n_units - n_cal < 1:
+        raise ValueError(
+            f"calibrate={calibrate!r} holds out calibration_fraction={fraction} of the "
+            f"{n_units} distinct training samples (n_samples={n_units}): {n_cal} for "
+            f"calibration and {n_units - n_cal} for the members, but at least 2 and 1 are "
+            "needed; give more samples, a larger calibration_fraction, or calibrate=None.")
+    order = rng.permutation(n_units) if tabular else np.arange(n_units)
+    return np.sort(order[:n_units - n_cal]), np.sort(order[n_units - n_cal:])
+
+
+def plan_members(X, y, sample_weight, *, n_members: int, names: list[str], bootstrap: bool,
+                 calibrate: str | None, fraction: float, tabular: bool, rng):
+    """One :class:`MemberPlan` per member, and the calibration or None: (representative
+    rows, their weights, every row of ``X`` held out)."""
+    seeds = [{k: int(s) for k, s in zip(names, rng.randint(MAX_SEED, size=len(names)),
+                                        strict=True)} for _ in range(n_members)]
+    boot_seeds = rng.randint(MAX_SEED, size=n_members)
+    if not bootstrap and calibrate is None:
+        return [MemberPlan(None, None, s) for s in seeds], None
+    rows, weights, unit_of_row = _units(X, y, sample_weight, tabular)
+    calibration = None
+    if calibrate is not None:
+        train, cal = _calibration_split(len(rows), fraction, tabular, rng, calibrate)
+        calibration = (rows[cal], weights[cal], np.flatnonzero(np.isin(unit_of_row, cal)))
+        rows, weights = rows[train], weights[train]
+    if not bootstrap:
+        return [MemberPlan(rows, weights, s) for s in seeds], calibration
+    plans = []
+    integral = np.all(weights == np.round(weights))
+    total = int(round(weights.sum())) if integral else len(weights)
+    for s, b in zip(seeds, boot_seeds, strict=True):
+        counts = np.random.RandomState(b).multinomial(total, weights / weights.sum())
+        drawn = np.flatnonzero(counts)
+        plans.append(MemberPlan(rows[drawn], counts[drawn].astype(np.float64), s))
+    return plans, calibration
+
+
+def _index_params(fit_params: dict, rows: np.ndarray, n: int) -> dict:
+    """Per-sample fit parameters (length ``n``) indexed by ``rows``; others as given."""
+    out = {}
+    for key, value in fit_params.items():
+        per_sample = (hasattr(value, "__len__") and not isinstance(value, (str, bytes, dict))
+                      and n_rows(value) == n)
+        out[key] = _safe_indexing(value, rows) if per_sample else value
+    return out
+
+
+def fit_member(estimator, X, y, sample_weight, fit_params: dict, plan: MemberPlan):
+    """``estimator`` (an unfitted clone) with its seeds set, fitted on its plan's rows."""
+    estimator.set_params(**plan.seeds)
+    if plan.rows is None:
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return estimator.fit(X, y, **weights, **fit_params)
+    rows, weights = plan.rows, plan.weights
+    unit_weights = np.all(weights == 1) and sample_weight is None
+    if not unit_weights and not has_fit_parameter(estimator, "sample_weight"):
+        if not np.all(weights == np.round(weights)):
+            raise TypeError(
+                f"sample_weight: {type(estimator).__name__}.fit takes no sample_weight and "
+                "the weights are fractional (they cannot become repeated rows); give "
+                "integer weights or an estimator whose fit takes sample_weight.")
+        rows, unit_weights = np.repeat(rows, weights.astype(np.int64)), True
+    params = _index_params(fit_params, rows, n_rows(X))
+    if not unit_weights:
+        params["sample_weight"] = weights
+    y_rows = None if y is None else _safe_indexing(y, rows)
+    return estimator.fit(_safe_indexing(X, rows), y_rows, **params)
