@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..taafs.architecture import (
     optimizer_names,
     restore_registrations,
 )
+from ..taafs.checkpoint import TrainingCheckpoint, as_checkpoint, data_fingerprint
 from ..taafs.training import early_stopping_monitor, fit_net
 from ._batches import LastBlockSplit, StructureDataset, training_dataset
 from ._evaluation import PREDICT_CHUNK, composition, evaluate
@@ -120,6 +122,12 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         Seeds the weights, the minibatch order and the atom groups of 'rlekf'.
     verbose : int, default=0
         0: silent; 1: one line per epoch (skorch's table); 2: a progress bar over the epochs.
+    checkpoint : str, os.PathLike or TrainingCheckpoint, default=None
+        A directory where ``fit`` saves its training run every epoch (or a
+        :class:`~taafs_sk.taafs.checkpoint.TrainingCheckpoint` for every N epochs); a
+        ``fit`` killed midway and called again with the same directory, structures and
+        parameters resumes and ends with the same weights as an uninterrupted fit. A
+        directory holding another fit is refused.
 
     Attributes
     ----------
@@ -196,6 +204,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "checkpoint": [None, str, os.PathLike, TrainingCheckpoint],
     }
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, basis="bspline", n_basis=8,
@@ -204,7 +213,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
                  batch_size=8, lr=1e-3, optimizer="adam", optimizer_kwargs=None,
                  weight_decay=0.0, early_stopping=True, validation_fraction=0.1, patience=20,
                  dtype="float32", device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, checkpoint=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.basis = basis
         self.n_basis = n_basis
@@ -228,6 +237,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint = checkpoint
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -264,13 +274,25 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self._initialize_module(atoms_list, energies, hidden)
         self._initialize_net(len(atoms_list), net_params)  # checks the device
         dataset = self._dataset(atoms_list, energies, force_list)
-        fit_net(self.net_, dataset, None, seed=self._seed)
+        self.net_ = fit_net(self.net_, dataset, None, seed=self._seed,
+                            checkpoint=self._checkpoint(atoms_list, energies, force_list))
+        self.module_ = self.net_.module_.networks  # a resumed run's own copy
         self.module_.eval()
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
         self.n_activation_params_ = self.module_.n_activation_params()
         return self
+
+    def _checkpoint(self, atoms_list, energies, force_list) -> TrainingCheckpoint | None:
+        """``checkpoint`` bound to this fit's structures, targets and parameters."""
+        if self.checkpoint is None:
+            return None
+        data = [[a.numbers, a.positions, a.cell.array, a.pbc] for a in atoms_list]
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k not in ("checkpoint", "verbose")}
+        return as_checkpoint(self.checkpoint,
+                             data_fingerprint(params, data, energies, list(force_list)))
 
     def _initialize_module(self, atoms_list, energies, hidden) -> None:
         """``elements_``, ``dtype_``, ``reference_energies_``, ``n_features_in_`` and the
@@ -354,7 +376,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return add_registrations(state)
 
     def __setstate__(self, state):
-        state = {"min_distance": 0.1, **state}  # pickled before min_distance existed
+        state = {"min_distance": 0.1, "checkpoint": None, **state}  # pickled before these
         super().__setstate__(restore_registrations(state, "TAAFSPotential"))
         net = self.__dict__.get("net_")
         if net is not None and "module_" not in self.__dict__:
