@@ -70,6 +70,24 @@ _WIDTH_KEEPING = (nn.Dropout, nn.AlphaDropout, nn.FeatureAlphaDropout, nn.Identi
                   nn.LayerNorm)
 
 
+# Torch classes that are never elementwise activations, refused in ``types`` before any module
+# is looked at: containers, layers with weights, normalisations, reductions over an axis and
+# random masks. Anything else found is probed once (_not_elementwise).
+_NOT_ACTIVATIONS: tuple[tuple[tuple[type[nn.Module], ...], str], ...] = (
+    ((nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict),
+     "a container of modules"),
+    ((nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.Embedding, nn.EmbeddingBag,
+      nn.RNNBase, nn.RNNCellBase, nn.MultiheadAttention, nn.Transformer,
+      nn.TransformerEncoder, nn.TransformerDecoder, nn.TransformerEncoderLayer,
+      nn.TransformerDecoderLayer), "a layer with weights that mixes its inputs"),
+    ((nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm,
+      nn.LocalResponseNorm), "a normalisation over several entries"),
+    ((nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d), "a normalisation over an axis"),
+    ((nn.modules.dropout._DropoutNd,), "a random mask, not an activation"),
+)
+_PROBE_WIDTH = 3  # width of the probe input where the width before a site cannot be inferred
+
+
 @dataclass
 class _Site:
     """One place where a matching activation is registered: ``parent.<name>``."""
@@ -97,6 +115,11 @@ def _check_types(types: object) -> tuple[type[nn.Module], ...]:
         if issubclass(t, TAAF):
             raise ValueError(f"types of {_OWNER} must hold fixed activations, got {t.__name__}"
                              " (a TAAF is never replaced).")
+        for family, why in _NOT_ACTIVATIONS:
+            if issubclass(t, family):
+                raise ValueError(f"types of {_OWNER} must hold elementwise activation classes "
+                                 f"(e.g. nn.Tanh), got {t.__name__}: {why}, which a TAAF "
+                                 "cannot replace.")
     return types
 
 
@@ -156,6 +179,53 @@ def _no_match_message(root: nn.Module, types: tuple[type[nn.Module], ...]) -> st
     return (f"module of {_OWNER} ({type(root).__name__}) holds no activation module of types "
             f"{[t.__name__ for t in types]}.{hint} Activations called as functions inside "
             "forward (torch.tanh(x), F.celu(x)) are not modules and cannot be replaced.")
+
+
+def _not_elementwise(site: _Site, root: nn.Module) -> str | None:
+    """Why the activation of ``site`` is not elementwise, from one probe in eval mode on a
+    ``(2, width)`` input: another shape out, or other outputs moving when one input entry
+    does. None when it passes, or when it cannot run on the probe (then nothing is known)."""
+    try:
+        width = _infer_width(site)
+    except ValueError:
+        width = _PROBE_WIDTH
+    ref = _reference(site, root)
+    x = torch.linspace(-2.0, 2.0, 2 * width, dtype=None if ref is None else ref.dtype,
+                       device=None if ref is None else ref.device).view(2, width)
+    moved = x.clone()
+    moved[0, 0] = 0.75  # one entry changed
+    act, training = site.act, site.act.training
+    try:
+        with torch.no_grad():
+            act.eval()
+            y, y_moved = act(x.clone()), act(moved.clone())  # clones: inplace activations
+    except Exception:  # noqa: BLE001 - any failure on the probe: the probe says nothing
+        return None
+    finally:
+        act.train(training)
+    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        return f"it maps an input of shape {tuple(x.shape)} to {shape}"
+    others = torch.ones_like(x, dtype=torch.bool)
+    others[0, 0] = False
+    if not torch.allclose(y[others], y_moved[others], rtol=0.0, atol=0.0, equal_nan=True):
+        return "changing one entry of its input changes other entries of its output"
+    return None
+
+
+def _check_elementwise(sites: list[_Site], root: nn.Module) -> None:
+    """Refuse a found activation that is not elementwise, naming ``types`` and its class."""
+    probed: set[int] = set()
+    for site in sites:
+        if id(site.act) in probed:
+            continue
+        probed.add(id(site.act))
+        why = _not_elementwise(site, root)
+        if why is not None:
+            raise ValueError(
+                f"types of {_OWNER} holds {type(site.act).__name__}, but the module found at "
+                f"{site.path!r} ({site.act!r}) is not an elementwise activation: {why}. A TAAF "
+                f"acts on each entry alone; remove {type(site.act).__name__} from types.")
 
 
 def _infer_width(site: _Site) -> int:
@@ -277,7 +347,11 @@ def replace_activations(
         compute the same function), or one for everything.
     types : sequence of nn.Module subclasses, default=DEFAULT_TYPES
         Activation classes to replace (subclasses match). Add a library's own, e.g.
-        ``torchani.nn.TightCELU``.
+        ``torchani.nn.TightCELU``. They must be elementwise: containers, layers with weights
+        (``nn.Linear``, convolutions, attention), normalisations (``nn.LayerNorm``,
+        ``nn.Softmax``) and dropout are refused, and each module found is probed once (in
+        eval mode, on a small tensor of the network's dtype): one that changes the shape or
+        mixes entries is refused. A module that cannot run on the probe is not judged.
     inplace : bool, default=False
         By default ``module`` is deep-copied first and left unchanged (the scikit-learn
         ``clone`` habit); ``True`` modifies ``module`` itself and returns it. Nothing is
@@ -297,7 +371,8 @@ def replace_activations(
         If ``module`` is not an eager ``nn.Module``, ``types`` holds a non-module class, or
         ``taaf_kwargs`` holds an unknown or reserved option.
     ValueError
-        For an unknown ``sharing`` or basis, no activation of ``types`` in ``module``, a
+        For an unknown ``sharing`` or basis, a ``types`` entry that is not an elementwise
+        activation, no activation of ``types`` in ``module``, a
         width that ``sharing='neuron'`` cannot infer, or different activation functions
         within one shared group.
 
@@ -330,6 +405,7 @@ def replace_activations(
     sites = _find_sites(root, types)
     if not sites:
         raise ValueError(_no_match_message(root, types))
+    _check_elementwise(sites, root)
     taafs = _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs)
     for site, act in zip(sites, taafs, strict=True):
         setattr(site.parent, site.name, act)

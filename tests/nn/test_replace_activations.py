@@ -238,6 +238,56 @@ def test_bad_arguments_are_named(kwargs, exc, match):
         replace_activations(_mlp(), **kwargs)
 
 
+@pytest.mark.parametrize("kind", [nn.Linear, nn.Conv1d, nn.LayerNorm, nn.BatchNorm1d,
+                                  nn.Sequential, nn.ModuleList, nn.Softmax, nn.Dropout,
+                                  nn.MultiheadAttention, nn.Embedding], ids=lambda t: t.__name__)
+def test_types_that_are_not_activations_are_refused_before_any_module_is_touched(kind):
+    net = _mlp()
+    with pytest.raises(ValueError, match=rf"types of replace_activations must hold elementwise "
+                                         rf"activation classes .*got {kind.__name__}: "):
+        replace_activations(net, types=(nn.Tanh, kind), inplace=True)
+    assert isinstance(net[1], nn.Tanh)
+
+
+class _Centred(nn.Module):  # mixes the entries of a row: not elementwise
+    def forward(self, x):
+        return x - x.mean(-1, keepdim=True)
+
+
+class _Summed(nn.Module):  # changes the shape
+    def forward(self, x):
+        return torch.tanh(x).sum(-1)
+
+
+class _Picky(nn.Module):  # runs only on 7 columns, elementwise there: not judged by the probe
+    def forward(self, x):
+        if x.shape[-1] != 7:
+            raise RuntimeError("needs 7 columns")
+        return torch.tanh(x)
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    (_Centred, "changing one entry of its input changes other entries of its output"),
+    (_Summed, r"it maps an input of shape \(2, 4\) to \(2,\)"),
+], ids=["mixes", "reshapes"])
+def test_a_found_module_that_is_not_elementwise_is_refused(kind, why):
+    net = nn.Sequential(nn.Linear(3, 4), kind(), nn.Linear(4, 1)).train()
+    with pytest.raises(ValueError, match=rf"types of replace_activations holds {kind.__name__}, "
+                                         rf"but the module found at '1' .*{why}"):
+        replace_activations(net, types=(kind,), inplace=True)
+    assert isinstance(net[1], kind) and net[1].training
+
+
+@pytest.mark.parametrize("act", [nn.PReLU(4), nn.RReLU(), _Picky(), nn.Identity()],
+                         ids=repr)
+def test_elementwise_modules_of_any_kind_are_accepted(act):
+    net = nn.Sequential(nn.Linear(3, 4), act, nn.Linear(4, 1)).eval()
+    new = replace_activations(net, types=(type(act),))
+    assert isinstance(new[1], TAAF) and isinstance(new[1].base, type(act))
+    if not isinstance(act, _Picky):
+        assert (new(X) - net(X)).abs().max() <= ATOL
+
+
 def test_a_bare_activation_is_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"is itself an activation.*TAAF\(init=CELU"):
         replace_activations(nn.CELU(alpha=0.1))
