@@ -3,16 +3,19 @@ r"""The per-layer activation factory of an MLP and the count of the parameters i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
-from .._validation import check_count
+from .._validation import check_count, warn_user
 from ._fused import NORMALIZATIONS
-from ._taaf import INITS, TAAF, _check_choice, _is_fixed
+from ._taaf import INITS, TAAF, _check_choice, _check_flag, _is_fixed
 from .bases import Basis, available_bases, resolve_basis
+from .checks import InvalidTypeError
 from .fixed import FIXED_ACTIVATIONS
+from .network import _layer_sizes
 
 __all__ = ["SHARING_SCHEMES", "ActivationFactory", "make_activation_factory",
            "count_activation_params"]
@@ -22,11 +25,40 @@ SHARING_SCHEMES = ("global", "network", "layer", "neuron")
 
 
 def _check_basis(owner: str, basis: object) -> None:
-    """A registered family, a fixed activation or a Basis instance, else a ValueError."""
+    """A registered family, a fixed activation or a Basis instance, else a TypeError (wrong
+    type) or ValueError (unknown name)."""
     valid = [*available_bases(), *FIXED_ACTIVATIONS]
-    if not isinstance(basis, Basis) and (not isinstance(basis, str) or basis not in valid):
+    if not isinstance(basis, (Basis, str)):
+        raise InvalidTypeError(f"basis of {owner} must be one of {valid} or a "
+                               f"taafs_sk.nn.Basis instance, got {basis!r} "
+                               f"({type(basis).__name__}).")
+    if not isinstance(basis, Basis) and basis not in valid:
         raise ValueError(f"basis of {owner} must be one of {valid} or a taafs_sk.nn.Basis "
                          f"instance, got {basis!r}.")
+
+
+def _keyword_only_after_first(*names: str) -> Callable:
+    """Let the keyword-only ``names`` still come by position after the first argument, with
+    a FutureWarning (they were positional up to taafs-sk 0.2)."""
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(first, *args, **kwargs):
+            if args:
+                if len(args) > len(names):
+                    raise TypeError(f"{fn.__name__} takes 1 positional argument (then "
+                                    f"{', '.join(names)} by keyword), got {1 + len(args)}.")
+                given = dict(zip(names, args, strict=False))
+                twice = sorted(set(given) & set(kwargs))
+                if twice:
+                    raise TypeError(f"{fn.__name__} got {twice} by position and by keyword.")
+                spelled = ", ".join(f"{k}={v!r}" for k, v in given.items())
+                warn_user(f"passing {', '.join(given)} of {fn.__name__} by position is "
+                          f"deprecated and will raise a TypeError in taafs-sk 0.4; pass them by "
+                          f"keyword: {fn.__name__}({first!r}, {spelled}).", FutureWarning)
+                kwargs.update(given)
+            return fn(first, **kwargs)
+        return wrapper
+    return decorate
 
 
 class ActivationFactory:
@@ -131,6 +163,7 @@ def make_activation_factory(
     _check_choice("make_activation_factory", "normalization", normalization, NORMALIZATIONS)
     if not callable(init):
         _check_choice("make_activation_factory", "init", init, INITS)
+    fused = _check_flag("make_activation_factory", "fused", fused)
     if not _is_fixed(basis):  # built (and so checked) once; every activation copies it
         basis = resolve_basis(basis, n_basis, basis_kwargs, owner="make_activation_factory")
         n_basis, basis_kwargs = basis.n_basis, None
@@ -139,8 +172,10 @@ def make_activation_factory(
                              init=init, fused=fused)
 
 
+@_keyword_only_after_first("n_basis", "sharing", "hidden_layer_sizes")
 def count_activation_params(
-    basis: str | Basis, n_basis: int, sharing: str, hidden_layer_sizes: Sequence[int]
+    basis: str | Basis, *, n_basis: int = 8, sharing: str = "layer",
+    hidden_layer_sizes: Sequence[int],
 ) -> int:
     r"""Trainable parameters that the activations add to an MLP.
 
@@ -156,12 +191,16 @@ def count_activation_params(
     ----------
     basis : str or Basis
         As for :func:`make_activation_factory` (an instance's own ``n_basis`` is used).
-    n_basis : int
+    n_basis : int, default=8
         Basis functions per activation.
-    sharing : {'global', 'network', 'layer', 'neuron'}
+    sharing : {'global', 'network', 'layer', 'neuron'}, default='layer'
         The sharing scheme of :func:`make_activation_factory`.
     hidden_layer_sizes : sequence of int
         Widths of the hidden layers.
+
+    Every option after ``basis`` is keyword-only, with the defaults of
+    :func:`make_activation_factory`; passing them by position (as up to taafs-sk 0.2) still
+    works, with a FutureWarning.
 
     Returns
     -------
@@ -170,7 +209,7 @@ def count_activation_params(
     Examples
     --------
     >>> from taafs_sk.nn.activations import count_activation_params
-    >>> count_activation_params("bspline", 8, "layer", (64, 64))
+    >>> count_activation_params("bspline", n_basis=8, sharing="layer", hidden_layer_sizes=(64, 64))
     18
     """
     if isinstance(basis, Basis):
@@ -179,7 +218,7 @@ def count_activation_params(
         _check_choice("count_activation_params", "basis", basis,
                       [*available_bases(), *FIXED_ACTIVATIONS])
     _check_choice("count_activation_params", "sharing", sharing, SHARING_SCHEMES)
-    sizes = [check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes]
+    sizes = _layer_sizes(hidden_layer_sizes)
     if _is_fixed(basis) or not sizes:
         return 0
     per_shape = check_count("n_basis", n_basis) + 1

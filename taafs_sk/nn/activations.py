@@ -39,7 +39,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from .._validation import check_finite_array
+from .._validation import check_count, check_finite_array
 from ._factory import (
     SHARING_SCHEMES,
     ActivationFactory,
@@ -86,14 +86,16 @@ def activation_grid(module: nn.Module, z: ArrayLike, width: int | None = None) -
     >>> activation_grid(TAAF(3, "grbf", sharing="neuron"), np.linspace(-1, 1, 5)).shape
     (5, 3)
     """
+    check_torch_module("module", module)
     if width is None:
         width = module.num_features if getattr(module, "sharing", None) == "neuron" else 1
-    ref = next(iter(check_torch_module("module", module).parameters()), None)
+    width = check_count("width of activation_grid", width)
+    ref = next(iter(module.parameters()), None)
     if ref is None:
         ref = next(iter(module.buffers()), torch.empty(0))
     grid = torch.as_tensor(check_finite_array("z", z).ravel(), device=ref.device)
     dtype = ref.dtype if ref.is_floating_point() else torch.get_default_dtype()
-    grid = grid.to(dtype)[:, None].expand(-1, int(width)).contiguous()
+    grid = grid.to(dtype)[:, None].expand(-1, width).contiguous()
     was_training = module.training
     module.eval()
     try:

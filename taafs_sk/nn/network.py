@@ -19,7 +19,7 @@ evaluates all noise draws of a batch in one vectorised pass.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +34,26 @@ ActivationFactory = Callable[[int, int], nn.Module]
 __all__ = ["MLP", "Hook", "ActivationFactory", "evaluate"]
 
 
+def _layer_sizes(hidden_layer_sizes: object) -> list[int]:
+    """``hidden_layer_sizes`` as a list of positive ints, or a TypeError / ValueError naming it.
+
+    Examples
+    --------
+    >>> from taafs_sk.nn.network import _layer_sizes
+    >>> _layer_sizes((64, 32))
+    [64, 32]
+    >>> _layer_sizes(64)
+    Traceback (most recent call last):
+    ...
+    TypeError: hidden_layer_sizes must be a sequence of integers such as (64, 64), got 64 (int).
+    """
+    if isinstance(hidden_layer_sizes, (str, bytes)) or not isinstance(hidden_layer_sizes,
+                                                                      Iterable):
+        raise TypeError("hidden_layer_sizes must be a sequence of integers such as (64, 64), "
+                        f"got {hidden_layer_sizes!r} ({type(hidden_layer_sizes).__name__}).")
+    return [check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes]
+
+
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``x @ weight.T + bias`` where ``weight`` may carry a leading draws dimension."""
     if weight.dim() == 2:
@@ -43,6 +63,16 @@ def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) ->
     if bias is not None:
         out = out + (bias.unsqueeze(-2) if bias.dim() == 2 else bias)
     return out
+
+
+def _activation(factory: ActivationFactory, layer: int, width: int) -> nn.Module:
+    """The factory's activation of hidden layer ``layer``, or a TypeError saying what it gave."""
+    act = factory(layer, width)
+    if not isinstance(act, nn.Module):
+        raise TypeError(f"activation_factory of MLP must return an nn.Module, got {act!r} "
+                        f"({type(act).__name__}) for layer {layer} (width {width}); return a "
+                        "module (nn.Tanh() rather than torch.tanh).")
+    return act
 
 
 class MLP(nn.Module):
@@ -105,8 +135,7 @@ class MLP(nn.Module):
         if not callable(activation_factory):
             raise TypeError("activation_factory must be callable(layer_index, width) -> "
                             f"nn.Module, got {activation_factory!r}.")
-        sizes = [check_count("in_features", in_features),
-                 *(check_count("hidden_layer_sizes", h) for h in hidden_layer_sizes)]
+        sizes = [check_count("in_features", in_features), *_layer_sizes(hidden_layer_sizes)]
         self.in_features = sizes[0]
         self.out_features = check_count("out_features", out_features)
         self.hidden_layer_sizes = tuple(sizes[1:])
@@ -114,7 +143,7 @@ class MLP(nn.Module):
             nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.activations = nn.ModuleList(
-            activation_factory(i, width) for i, width in enumerate(sizes[1:])
+            _activation(activation_factory, i, width) for i, width in enumerate(sizes[1:])
         )
         self.output = nn.Linear(sizes[-1], self.out_features)
         self.skip = nn.Linear(sizes[0], self.out_features, bias=False) if skip_connection else None

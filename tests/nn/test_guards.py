@@ -9,7 +9,12 @@ import pytest
 import torch
 from torch import nn
 
-from taafs_sk.nn import TAAF
+from taafs_sk.nn import MLP, TAAF
+from taafs_sk.nn.activations import (
+    activation_grid,
+    count_activation_params,
+    make_activation_factory,
+)
 from taafs_sk.nn.bases import available_bases
 from taafs_sk.nn.rlekf import RLEKF
 
@@ -188,3 +193,80 @@ def test_compiled_network_with_taafs_matches_eager_and_keeps_the_checks():
                                torch.autograd.grad(want.sum(), x)[0])
     with pytest.raises(ValueError, match="num_features=4"):
         torch.compile(net[1], backend="aot_eager")(torch.randn(2, 5))
+
+
+# ------------------------------------------------------------- dtypes, NaN, strided input
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_both_paths_take_any_floating_dtype_and_return_it(sharing, dtype):
+    torch.manual_seed(0)
+    fused = TAAF(4, "legendre", n_basis=5, sharing=sharing)
+    eager = TAAF(4, "legendre", n_basis=5, sharing=sharing, fused=False)
+    z = torch.randn(6, 4).to(dtype)
+    y_fused, y_eager = fused(z), eager(z)  # float32 weights, input of another dtype
+    assert y_fused.dtype == y_eager.dtype == dtype
+    tol = 1e-9 if dtype == torch.float64 else 2e-2
+    torch.testing.assert_close(y_fused, y_eager, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("sharing", ["shared", "neuron"])
+def test_nan_input_gives_nan_only_where_it_is_and_strided_input_the_same_values(fused, sharing):
+    act = TAAF(4, "chebyshev1", n_basis=5, sharing=sharing, fused=fused)
+    z = torch.randn(4, 5, generator=torch.Generator().manual_seed(0)).T  # (5, 4), strided
+    assert not z.is_contiguous()
+    torch.testing.assert_close(act(z), act(z.contiguous()), rtol=0, atol=0)
+    z = z.contiguous()
+    z[1, 2] = NAN
+    nan = act(z).isnan()
+    assert nan[1, 2] and int(nan.sum()) == 1
+
+
+# --------------------------------------------------- factory, parameter count, MLP, grid
+def test_count_activation_params_takes_its_options_by_keyword():
+    kwargs = {"n_basis": 8, "sharing": "neuron", "hidden_layer_sizes": (4, 3)}
+    assert count_activation_params("bspline", **kwargs) == 9 * 7
+    with pytest.warns(FutureWarning, match=r"by position is deprecated.*"
+                                           r"count_activation_params\('bspline', n_basis=8"):
+        assert count_activation_params("bspline", 8, "neuron", (4, 3)) == 9 * 7
+    with pytest.raises(TypeError, match=r"got \['n_basis'\] by position and by keyword"):
+        count_activation_params("bspline", 8, n_basis=8, hidden_layer_sizes=(4,))
+    with pytest.raises(TypeError, match="hidden_layer_sizes must be a sequence .* got 4 \\(int"):
+        count_activation_params("bspline", hidden_layer_sizes=4)
+
+
+@pytest.mark.parametrize(("build", "param"), [
+    (lambda: make_activation_factory("legendre", fused="yes"), "fused"),
+    (lambda: make_activation_factory(None), "basis"),
+    (lambda: make_activation_factory("legendre", sharing=1), "sharing"),
+    (lambda: count_activation_params(3, hidden_layer_sizes=(4,)), "basis"),
+])
+def test_factory_options_of_the_wrong_type_raise_type_errors(build, param):
+    with pytest.raises(TypeError, match=rf"{param} of (make_activation_factory|"
+                                        rf"count_activation_params) must be .*got "):
+        build()
+
+
+def test_mlp_refuses_an_int_for_the_layer_sizes_and_a_factory_giving_no_module():
+    with pytest.raises(TypeError, match=r"hidden_layer_sizes must be a sequence .* got 4 \(int"):
+        MLP(3, 4, 1, lambda i, n: nn.Tanh())
+    with pytest.raises(TypeError, match=r"activation_factory of MLP must return an nn.Module, "
+                                        r"got None \(NoneType\) for layer 1"):
+        MLP(3, (4, 4), 1, lambda i, n: nn.Tanh() if i == 0 else None)
+
+
+def test_mlp_of_taafs_on_an_empty_batch():
+    net = MLP(3, (4, 4), 2, make_activation_factory("bspline", sharing="global"))
+    x = torch.zeros(0, 3, requires_grad=True)
+    out = net(x)
+    assert out.shape == (0, 2)
+    out.sum().backward()
+    assert not net.activations[0].weight.grad.any()
+
+
+@pytest.mark.parametrize(("width", "exc", "shown"), [(0, ValueError, "0"),
+                                                     (-1, ValueError, "-1"),
+                                                     (2.5, TypeError, "2.5")])
+def test_activation_grid_refuses_a_bad_width(width, exc, shown):
+    with pytest.raises(exc, match=rf"width of activation_grid must be an integer.*got {shown}"):
+        activation_grid(TAAF(), [0.0, 1.0], width=width)
