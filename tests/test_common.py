@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from taafs_sk import AdditiveKernelNN, TAAFSRegressor
+from taafs_sk import AdditiveKernelNN, EnsembleRegressor, TAAFSRegressor
 from taafs_sk.analog import (
     DispersionAwareRegressor,
     HardwareNAFRegressor,
@@ -52,6 +52,11 @@ ESTIMATORS = [
                              random_state=0),
     HardwareNAFRegressor(_mlp(20), NAFDispersion("tanh", 0.1), retrain_epochs=1,
                          random_state=0),
+    # ensemble (members good enough for check_regressors_train's score > 0.5)
+    EnsembleRegressor(MLPRegressor(hidden_layer_sizes=(8,), max_iter=30,
+                                   learning_rate_init=0.02, random_state=0), n_members=2),
+    EnsembleRegressor(TAAFSRegressor((8,), basis="chebyshev1", max_epochs=60, lr=1e-2),
+                      n_members=2, bootstrap=True, calibrate="scale"),
 ]
 
 

@@ -19,9 +19,13 @@ from scipy import sparse
 from sklearn.utils import _safe_indexing, check_array
 from sklearn.utils.validation import has_fit_parameter
 
-__all__ = ["MemberPlan", "fit_member", "n_rows", "plan_members", "seed_params"]
+from .._validation import warn_user
+
+__all__ = ["MemberPlan", "fit_member", "member_data", "n_rows", "plan_members",
+           "seed_params"]
 
 MAX_SEED = np.iinfo(np.int32).max
+_FEW_CALIBRATION_SAMPLES = 10  # fewer held-out samples than this: a warning
 
 
 def seed_params(estimator) -> list[str]:
@@ -45,20 +49,27 @@ class MemberPlan:
     seeds: dict
 
 
-def _units(X, y, sample_weight, tabular: bool):
+def member_data(X, y, accept_sparse: bool):
+    """Tabular ``X`` and ``y`` as the members get them when rows are drawn: a DataFrame as
+    given (its column names reach the members), anything else as a checked array."""
+    Xa = check_array(X, accept_sparse=["csr"] if accept_sparse else False, dtype="numeric",
+                     ensure_all_finite=False, ensure_min_samples=1)
+    ya = y if y is None or hasattr(y, "iloc") else np.asarray(y)
+    return (X if hasattr(X, "iloc") else Xa), ya, Xa
+
+
+def _units(Xa, y, w: np.ndarray, tabular: bool):
     """(representative row of each unit, its weight, the unit of each row or -1), units in
-    canonical order."""
-    n = n_rows(X)
-    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    canonical order; ``Xa`` is the checked array of tabular data."""
     keep = np.flatnonzero(w > 0)
-    unit_of_row = np.full(n, -1)
-    if not tabular or sparse.issparse(X):
+    unit_of_row = np.full(len(w), -1)
+    if not tabular or sparse.issparse(Xa):
         unit_of_row[keep] = np.arange(len(keep))
         return keep, w[keep], unit_of_row
-    Xa = check_array(X, dtype="numeric", ensure_all_finite=False, ensure_min_samples=1)
     keys = Xa[keep].reshape(len(keep), -1)
     if y is not None:
-        keys = np.column_stack([keys, np.asarray(y, dtype=np.float64).reshape(n, -1)[keep]])
+        y_rows = np.asarray(y, dtype=np.float64).reshape(len(w), -1)[keep]
+        keys = np.column_stack([keys, y_rows])
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     unit_of_row[keep] = inverse.ravel()
     return keep[first], np.bincount(inverse.ravel(), weights=w[keep]), unit_of_row
@@ -68,18 +79,21 @@ def _calibration_split(n_units: int, fraction: float, tabular: bool, rng, calibr
     """(member units, calibration units): a seeded random split of tabular units, the
     last contiguous block of structures (consecutive MD frames are correlated)."""
     n_cal = math.ceil(fraction * n_units)
-    if n_cal < 2 or n_units - n_cal < 1:
+    if n_units - n_cal < 1:
         raise ValueError(
             f"calibrate={calibrate!r} holds out calibration_fraction={fraction} of the "
-            f"{n_units} distinct training samples (n_samples={n_units}): {n_cal} for "
-            f"calibration and {n_units - n_cal} for the members, but at least 2 and 1 are "
-            "needed; give more samples, a larger calibration_fraction, or calibrate=None.")
+            f"{n_units} distinct training samples (n_samples={n_units}), which leaves none "
+            "for the members; give more samples, a smaller calibration_fraction, or "
+            "calibrate=None.")
+    if n_cal < _FEW_CALIBRATION_SAMPLES:
+        warn_user(f"calibrate={calibrate!r} is fitted on {n_cal} held-out samples only "
+                  f"(calibration_fraction={fraction} of {n_units}); its factor is noisy.")
     order = rng.permutation(n_units) if tabular else np.arange(n_units)
     return np.sort(order[:n_units - n_cal]), np.sort(order[n_units - n_cal:])
 
 
-def plan_members(X, y, sample_weight, *, n_members: int, names: list[str], bootstrap: bool,
-                 calibrate: str | None, fraction: float, tabular: bool, rng):
+def plan_members(Xa, y, sample_weight, *, n_members: int, names: list[str],
+                 bootstrap: bool, calibrate: str | None, fraction: float, tabular: bool, rng):
     """One :class:`MemberPlan` per member, and the calibration or None: (representative
     rows, their weights, every row of ``X`` held out)."""
     seeds = [{k: int(s) for k, s in zip(names, rng.randint(MAX_SEED, size=len(names)),
@@ -87,7 +101,8 @@ def plan_members(X, y, sample_weight, *, n_members: int, names: list[str], boots
     boot_seeds = rng.randint(MAX_SEED, size=n_members)
     if not bootstrap and calibrate is None:
         return [MemberPlan(None, None, s) for s in seeds], None
-    rows, weights, unit_of_row = _units(X, y, sample_weight, tabular)
+    w = np.ones(n_rows(Xa)) if sample_weight is None else sample_weight
+    rows, weights, unit_of_row = _units(Xa, y, w, tabular)
     calibration = None
     if calibrate is not None:
         train, cal = _calibration_split(len(rows), fraction, tabular, rng, calibrate)

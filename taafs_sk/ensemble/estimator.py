@@ -15,8 +15,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from .._validation import check_finite_array, check_real
+from .._validation._weights import check_sample_weight
 from . import committee
-from ._members import fit_member, plan_members, seed_params
+from ._members import fit_member, member_data, plan_members, seed_params
 from .calibration import make_calibration
 
 __all__ = ["EnsembleRegressor"]
@@ -162,10 +163,15 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         base = clone(self._estimator_or_default())
         names = seed_params(base)
         self._check_fit_args(base, names, y, sample_weight)
+        sample_weight = check_sample_weight("EnsembleRegressor", sample_weight, X)
+        tags = get_tags(base).input_tags
+        Xa = X
+        if (self.bootstrap or self.calibrate) and tags.two_d_array:
+            X, y, Xa = member_data(X, y, tags.sparse)
         plans, calibration = plan_members(
-            X, y, sample_weight, n_members=self.n_members, names=names,
+            Xa, y, sample_weight, n_members=self.n_members, names=names,
             bootstrap=self.bootstrap, calibrate=self.calibrate,
-            fraction=self.calibration_fraction, tabular=get_tags(base).input_tags.two_d_array,
+            fraction=self.calibration_fraction, tabular=tags.two_d_array,
             rng=check_random_state(self.random_state))
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(fit_member)(clone(base), X, y, sample_weight, fit_params, plan)
@@ -188,8 +194,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
                 "fit parameter the estimator takes (e.g. taafsregressor__sample_weight=w "
                 "for a Pipeline) or drop them.")
         if self.calibrate is not None and y is None:
-            raise ValueError(f"calibrate={self.calibrate!r} needs the targets y (for a "
-                             "potential, the energies); got y=None.")
+            raise ValueError(f"EnsembleRegressor requires y to be passed, but the target y "
+                             f"is None: calibrate={self.calibrate!r} is fitted on held-out "
+                             "targets (for a potential, give the energies).")
 
     def _fit_calibration(self, X, y, rows, weights, held_out) -> None:
         """``calibrator_`` on the held-out units, ``calibration_indices_``."""

@@ -147,13 +147,15 @@ def test_bad_parameters_are_named(param, value):
 
 def test_too_few_rows_to_calibrate():
     X, y = data(n=4)
-    with pytest.raises(ValueError, match="calibration_fraction=0.2 of the 4 distinct"):
+    with pytest.warns(UserWarning, match="fitted on 1 held-out samples only"):
         EnsembleRegressor(Offset(), calibrate="scale").fit(X, y)
+    with pytest.raises(ValueError, match="calibration_fraction=0.8 of the 4 distinct.*none"):
+        EnsembleRegressor(Offset(), calibrate="scale", calibration_fraction=0.8).fit(X, y)
 
 
 def test_calibrate_needs_y():
     X, _ = data()
-    with pytest.raises(ValueError, match="calibrate='scale' needs the targets y"):
+    with pytest.raises(ValueError, match="requires y to be passed.*calibrate='scale'"):
         EnsembleRegressor(Offset(), calibrate="scale").fit(X)
 
 
