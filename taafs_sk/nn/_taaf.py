@@ -195,6 +195,10 @@ class TAAF(nn.Module):
         sharing = _taaf_sharing(sharing)
         if not callable(init):
             _check_choice("TAAF", "init", init, INITS)
+        elif getattr(init, "inplace", False) is True:  # phi0(z) would overwrite z
+            raise ValueError(f"init of TAAF must not work in place, got {init!r}: it would "
+                             "overwrite the input that the basis reads too; pass it with "
+                             "inplace=False.")
         self.num_features = _check_num_features(num_features, sharing)
         self.normalization = normalization
         self.sharing = sharing

@@ -270,3 +270,9 @@ def test_mlp_of_taafs_on_an_empty_batch():
 def test_activation_grid_refuses_a_bad_width(width, exc, shown):
     with pytest.raises(exc, match=rf"width of activation_grid must be an integer.*got {shown}"):
         activation_grid(TAAF(), [0.0, 1.0], width=width)
+
+
+def test_residual_taaf_refuses_an_in_place_base():
+    with pytest.raises(ValueError, match=r"init of TAAF must not work in place, got "
+                                         r"ReLU\(inplace=True\)"):
+        TAAF(init=nn.ReLU(inplace=True))
