@@ -90,21 +90,25 @@ def check_cell(atoms, k: int, cutoff: float) -> None:
             "see its own periodic image; use a supercell (atoms.repeat).")
 
 
-def read_targets(atoms_list: list, energies=None, forces=None):
+def read_targets(atoms_list: list, energies=None, forces=None, name: str = "energies"):
     """Energies ``(n_structures,)`` and forces (list of ``(n_atoms, 3)``) from the arguments
-    or, where not given, from each structure's calculator (the ASE convention)."""
+    or, where not given, from each structure's calculator (the ASE convention); ``name`` is
+    the energies' parameter in messages."""
     n = len(atoms_list)
+    source = name
     if energies is not None:
-        energies = _as_floats(energies, "energies").ravel()
+        energies = _as_floats(energies, name).ravel()
         if len(energies) != n:
-            raise ValueError(f"energies has {len(energies)} values for {n} structures.")
+            raise ValueError(f"{name} has {len(energies)} values for {n} structures.")
     else:
+        source = "its calculator"
         energies = np.empty(n)
         for k, atoms in enumerate(atoms_list):
             energies[k] = _from_calc(atoms, k, "energy")
     bad = np.flatnonzero(~np.isfinite(energies))
     if bad.size:
-        raise ValueError(f"the energy of structure {bad[0]} is not finite ({energies[bad[0]]}).")
+        raise ValueError(f"the energy of structure {bad[0]} is not finite ({energies[bad[0]]}, "
+                         f"from {source}).")
     if forces is not None and not hasattr(forces, "__len__"):
         raise TypeError(f"forces must be a list of {n} (n_atoms, 3) arrays, one per structure, "
                         f"got {short(forces, 60)}.")

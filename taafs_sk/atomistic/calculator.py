@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .._validation._text import short
 from ._deps import require
 
 _calculator = require("ase.calculators.calculator")
+_Atoms = require("ase").Atoms
 
 __all__ = ["TAAFSCalculator"]
 
@@ -43,11 +45,22 @@ class TAAFSCalculator(_calculator.Calculator):
     implemented_properties = ["energy", "free_energy", "forces"]
 
     def __init__(self, potential, **kwargs) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        from .potential import TAAFSPotential  # it imports this module when asked
+
+        if not isinstance(potential, TAAFSPotential):
+            raise TypeError(f"potential of TAAFSCalculator must be a fitted TAAFSPotential, got "
+                            f"{short(potential)} ({type(potential).__name__}).")
+        check_is_fitted(potential, "module_")
         super().__init__(**kwargs)
         self.potential = potential
 
     def calculate(self, atoms=None, properties=("energy",),
                   system_changes=_calculator.all_changes) -> None:
+        if atoms is not None and not isinstance(atoms, _Atoms):
+            raise TypeError(f"atoms of TAAFSCalculator.calculate must be an ase.Atoms, got "
+                            f"{short(atoms)} ({type(atoms).__name__}).")
         super().calculate(atoms, properties, system_changes)
         energies, forces = self.potential.predict_energies_and_forces([self.atoms])
         energy = float(energies[0])

@@ -32,7 +32,8 @@ import torch
 from .._validation import check_count, check_real
 from ._deps import require
 
-__all__ = ["ANIDescriptor", "AtomicDescriptor", "DESCRIPTORS", "make_descriptor"]
+__all__ = ["ANIDescriptor", "AtomicDescriptor", "DESCRIPTORS",
+           "make_descriptor"]
 
 
 class AtomicDescriptor:
@@ -72,6 +73,42 @@ class AtomicDescriptor:
             :math:`\\partial G_{i(p)} / \\partial \\mathbf r_p`.
         """
         raise NotImplementedError
+
+
+def _check_compute_inputs(species: torch.Tensor, pair_i: torch.Tensor, pair_j: torch.Tensor,
+                         vectors: torch.Tensor, n_species: int, owner: str) -> None:
+    """Refuse arguments of :meth:`AtomicDescriptor.compute` that would give a raw torch
+    error or silently wrong descriptors: shapes, indices out of range, non-finite vectors
+    (a few reductions, no loop).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from taafs_sk.atomistic.descriptors import _check_compute_inputs
+    >>> _check_compute_inputs(torch.tensor([0, 1]), torch.tensor([0]), torch.tensor([1]),
+    ...                      torch.tensor([[float("nan"), 0.0, 0.0]]), 2, "ANIDescriptor")
+    Traceback (most recent call last):
+    ...
+    ValueError: vectors of ANIDescriptor.compute must be finite, got nan in pair 0.
+    """
+    where = f"of {owner}.compute"
+    n_species = check_count(f"n_species {where}", n_species)
+    n_pairs = pair_i.numel()
+    if vectors.shape != (n_pairs, 3) or pair_j.shape != pair_i.shape:
+        raise ValueError(f"vectors {where} must have shape (n_pairs, 3) = ({n_pairs}, 3), one "
+                         f"row per pair of pair_i and pair_j, got {tuple(vectors.shape)} "
+                         f"(pair_j: {tuple(pair_j.shape)}).")
+    for name, index, size in (("species", species, n_species),
+                              ("pair_i", pair_i, species.numel()),
+                              ("pair_j", pair_j, species.numel())):
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= size):
+            bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+            raise ValueError(f"{name} {where} must hold indices in [0, {size - 1}], got "
+                             f"{bad}.")
+    bad = (~torch.isfinite(vectors).all(1)).nonzero().flatten()
+    if bad.numel():
+        raise ValueError(f"vectors {where} must be finite, got "
+                         f"{float(vectors[bad[0]].sum())} in pair {int(bad[0])}.")
 
 
 def _pair_slots(n_species: int) -> torch.Tensor:
@@ -187,6 +224,7 @@ class ANIDescriptor(AtomicDescriptor):
         return n_rad * n_species + n_ang * n_species * (n_species + 1) // 2
 
     def compute(self, species, pair_i, pair_j, vectors, n_species):
+        _check_compute_inputs(species, pair_i, pair_j, vectors, n_species, "ANIDescriptor")
         func = torch.func
         terms = self._get_terms(vectors.dtype)
         radial, angular = terms["radial"], terms["angular"]

@@ -12,11 +12,14 @@ differentiable in the weights, which force training needs.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
+from .._validation import check_count
+from .._validation._text import short
 from ..nn.network import MLP
 
 __all__ = ["ElementNetworks", "energies_and_forces"]
@@ -52,6 +55,11 @@ class ElementNetworks(nn.Module):
                  hidden_layer_sizes: Sequence[int],
                  activation_factory: Callable[[int, int], nn.Module]) -> None:
         super().__init__()
+        check_count("n_features of ElementNetworks", n_features)
+        if (isinstance(elements, str) or not isinstance(elements, Sequence) or not elements
+                or not all(isinstance(el, str) for el in elements)):
+            raise ValueError("elements of ElementNetworks must be a non-empty list of element "
+                             f"symbols, got {short(elements)}.")
         self.elements = list(elements)
         self.nets = nn.ModuleList(
             MLP(n_features, tuple(hidden_layer_sizes), 1, activation_factory)
@@ -63,6 +71,14 @@ class ElementNetworks(nn.Module):
 
     def set_scaling(self, G: torch.Tensor, species: torch.Tensor, energy_scale: float) -> None:
         """Per-element feature mean and spread from training descriptors; the energy scale."""
+        self._check_inputs(G, species, "set_scaling")
+        bad = (~torch.isfinite(G).all(1)).nonzero().flatten()
+        if bad.numel():
+            raise ValueError(f"G of ElementNetworks.set_scaling must be finite, got nan or "
+                             f"inf in row {int(bad[0])}.")
+        if not (math.isfinite(energy_scale) and energy_scale > 0):
+            raise ValueError("energy_scale of ElementNetworks.set_scaling must be a positive "
+                             f"finite number, got {energy_scale!r}.")
         for e in range(len(self.elements)):
             g = G[species == e].to(self.feature_mean.dtype)
             if len(g):
@@ -72,6 +88,23 @@ class ElementNetworks(nn.Module):
                 self.feature_scale[e] = torch.where(std > floor, std, torch.ones_like(std))
         self.energy_scale.fill_(float(energy_scale))
 
+    def _check_inputs(self, G: torch.Tensor, species: torch.Tensor, method: str) -> None:
+        """Refuse descriptors of the wrong shape and element indices out of range (shape
+        checks, one reduction over ``species``)."""
+        n_features = self.feature_mean.shape[1]
+        if G.ndim != 2 or G.shape[1] != n_features:
+            raise ValueError(f"G of ElementNetworks.{method} must have shape (n_atoms, "
+                             f"{n_features}), got {tuple(G.shape)}.")
+        if species.shape != G.shape[:1]:
+            raise ValueError(f"species of ElementNetworks.{method} must have shape "
+                             f"({G.shape[0]},) (one per row of G), got {tuple(species.shape)}.")
+        if species.numel():
+            low, high = int(species.min()), int(species.max())
+            if low < 0 or high >= len(self.elements):
+                bad = low if low < 0 else high
+                raise ValueError(f"species of ElementNetworks.{method} must be element "
+                                 f"indices in [0, {len(self.elements) - 1}], got {bad}.")
+
     def n_activation_params(self) -> int:
         """Parameters of the activations, each shared one counted once."""
         seen = {id(p): p for net in self.nets for act in net.activations
@@ -80,6 +113,7 @@ class ElementNetworks(nn.Module):
 
     def atomic_energies(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
         """Energy of each atom, shape ``(n_atoms,)`` (one network call per element)."""
+        self._check_inputs(G, species, "atomic_energies")
         out = G.new_zeros(G.shape[0])
         for e, net in enumerate(self.nets):
             idx = (species == e).nonzero().flatten()
@@ -99,6 +133,9 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
     the energies then follow the caller's grad mode with ``create_graph``, and are computed
     without a graph otherwise.
     """
+    if not isinstance(model, ElementNetworks):
+        raise TypeError(f"model of energies_and_forces must be an ElementNetworks, got "
+                        f"{short(model)} ({type(model).__name__}).")
     G = frames.G
     if forces:
         G = G.detach().requires_grad_(True)

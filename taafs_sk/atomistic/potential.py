@@ -351,9 +351,9 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def score(self, X, y=None, sample_weight=None) -> float:
         """R² of the total energies (``y``, or each structure's calculator energy)."""
+        check_is_fitted(self, "module_")
         atoms_list = as_atoms_list(X, "X")
-        if y is None:
-            y = read_targets(atoms_list, None, [np.zeros((len(a), 3)) for a in atoms_list])[0]
+        y = read_targets(atoms_list, y, [np.zeros((len(a), 3)) for a in atoms_list], "y")[0]
         return float(r2_score(y, self.predict(atoms_list), sample_weight=sample_weight))
 
     def as_calculator(self):

@@ -35,11 +35,13 @@ import torch
 from skorch.callbacks import Callback
 from torch import nn
 
-from .._validation import check_count
+from .._validation import check_count, check_real
+from .._validation._text import short
 from ..nn.optimizers import is_measurement_optimizer, optimizer_class, register_optimizer
 from ..taafs.training import build_net, optimizer_params
 from ._batches import LastBlockSplit, StructureBatchIterator
-from .network import energies_and_forces
+from ._frames import Frames
+from .network import ElementNetworks, energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
            "check_loss_weights", "potential_net", "potential_net_params",
@@ -73,10 +75,16 @@ class EnergyForceModule(nn.Module):
 
     def __init__(self, networks: nn.Module, forces: bool = True) -> None:
         super().__init__()
+        if not isinstance(networks, ElementNetworks):
+            raise TypeError(f"networks of EnergyForceModule must be an ElementNetworks, got "
+                            f"{short(networks)} ({type(networks).__name__}).")
         self.networks = networks
         self.forces = forces
 
     def forward(self, frames) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(frames, Frames):
+            raise TypeError(f"frames of EnergyForceModule.forward must be a Frames (a batch "
+                            f"of structures), got {short(frames)} ({type(frames).__name__}).")
         with_forces = bool(self.forces) or not self.training
         energy, forces = energies_and_forces(self.networks, frames, create_graph=self.training,
                                              forces=with_forces)
@@ -123,8 +131,10 @@ class EnergyForceLoss(nn.Module):
     def __init__(self, energy_weight: float = 1.0, force_weight: float = 1.0,
                  atoms_per_group: int = 6, force_groups: int = 4, random_state=None) -> None:
         super().__init__()
-        self.energy_weight = float(energy_weight)
-        self.force_weight = float(force_weight)
+        self.energy_weight = check_real("energy_weight of EnergyForceLoss", energy_weight,
+                                        minimum=0.0)
+        self.force_weight = check_real("force_weight of EnergyForceLoss", force_weight,
+                                       minimum=0.0)
         self.atoms_per_group = check_count("atoms_per_group", atoms_per_group)
         self.force_groups = check_count("force_groups", force_groups)
         self.rng = np.random.RandomState(random_state)
@@ -132,6 +142,7 @@ class EnergyForceLoss(nn.Module):
     def forward(self, y_pred, y_true) -> torch.Tensor:
         energy, forces = y_pred
         energy_true, forces_true, n_atoms = y_true
+        _check_shapes(energy, forces, energy_true, forces_true, n_atoms)
         per_atom = (energy - energy_true) / n_atoms.to(energy.dtype)  # (B,) eV/atom
         loss = self.energy_weight * per_atom.pow(2).mean()
         if self.force_weight > 0 and forces.numel():
@@ -156,6 +167,18 @@ class EnergyForceLoss(nn.Module):
             group = group.to(forces.device)
             yield {"prediction": forces[group], "target": forces_true[group],
                    "scale": math.sqrt(self.force_weight)}
+
+
+def _check_shapes(energy, forces, energy_true, forces_true, n_atoms) -> None:
+    """Refuse targets ``y_true`` whose shapes do not match the predictions (shapes only)."""
+    if energy_true.shape != energy.shape or n_atoms.shape != energy.shape:
+        raise ValueError(f"y_true of EnergyForceLoss has {tuple(energy_true.shape)} energies "
+                         f"and {tuple(n_atoms.shape)} atom counts for {tuple(energy.shape)} "
+                         "predicted energies.")
+    if forces.numel() and forces_true.shape != forces.shape:
+        raise ValueError(f"y_true of EnergyForceLoss has forces of shape "
+                         f"{tuple(forces_true.shape)} for predicted forces of shape "
+                         f"{tuple(forces.shape)}.")
 
 
 class ValidationRMSE(Callback):
@@ -211,6 +234,9 @@ def potential_net_params(optimizer, optimizer_kwargs: dict | None) -> dict:
     >>> potential_net_params("rlekf", {"force_groups": 2, "block_size": 64})
     {'criterion__force_groups': 2, 'optimizer__block_size': 64}
     """
+    if optimizer_kwargs is not None and not isinstance(optimizer_kwargs, dict):
+        raise TypeError(f"optimizer_kwargs of TAAFSPotential must be a dict or None, got "
+                        f"{short(optimizer_kwargs)} ({type(optimizer_kwargs).__name__}).")
     kwargs = dict(optimizer_kwargs or {})
     params = {}
     if is_measurement_optimizer(optimizer_class(optimizer)):
@@ -225,6 +251,11 @@ def potential_net(potential, networks: nn.Module, n_structures: int, seed: int,
     :class:`EnergyForceModule`, :class:`EnergyForceLoss`, :class:`ValidationRMSE`, the
     structure batches and the last-block split; ``net_params`` from
     :func:`potential_net_params`."""
+    from .potential import TAAFSPotential  # it imports this module
+
+    if not isinstance(potential, TAAFSPotential):
+        raise TypeError(f"potential of potential_net must be a TAAFSPotential, got "
+                        f"{short(potential)} ({type(potential).__name__}).")
     p = potential
     return build_net(
         EnergyForceModule(networks, forces=p.force_weight > 0),
