@@ -32,7 +32,8 @@ from ..nn.fixed import SKLEARN_ACTIVATIONS, fixed_activation
 from ..nn.network import MLP, Hook, evaluate
 from ..taafs import TAAFSRegressor
 
-__all__ = ["TorchModel", "as_torch_model", "final_estimator", "is_taafs", "SUPPORTED_ESTIMATORS"]
+__all__ = ["TorchModel", "as_torch_model", "check_supported", "final_estimator", "is_taafs",
+           "torch_model_of", "SUPPORTED_ESTIMATORS"]
 
 SUPPORTED_ESTIMATORS = (
     "TAAFSRegressor",
@@ -103,7 +104,19 @@ class TorchModel(nn.Module):
         return self.mlp.hidden_layer_sizes
 
     def forward(self, x: torch.Tensor, hook: Hook | None = None) -> torch.Tensor:
-        """Network output in target units, ``(..., n_outputs)``."""
+        """Network output in target units, ``(..., n_outputs)``, for a floating tensor ``x``
+        of shape ``(..., n_features)`` already preprocessed (:meth:`network_input`)."""
+        n_in = self.mlp.in_features
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            got = f"dtype {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+            raise TypeError(f"TorchModel.forward: x must be a floating torch.Tensor of shape "
+                            f"(..., {n_in}), got {got}; for arrays use predict(X).")
+        if x.dim() == 0 or x.shape[-1] != n_in:
+            raise ValueError(f"TorchModel.forward: x must have shape (..., {n_in}), got "
+                             f"{tuple(x.shape)}.")
+        if hook is not None and not callable(hook):
+            raise TypeError(f"TorchModel.forward: hook must be callable(site, layer, tensor) "
+                            f"or None, got {short(hook)} ({type(hook).__name__}).")
         return self.mlp(x, hook) * self.y_scale + self.y_mean
 
     def network_input(self, X) -> np.ndarray:
@@ -115,6 +128,7 @@ class TorchModel(nn.Module):
         if self.transform is not None:
             X = self.transform(X)
             X = X.toarray() if sp.issparse(X) else X
+        _check_samples(X, self.owner)
         X = check_array(X, dtype=np.float64, accept_sparse=False, input_name="X")
         n_in = self.mlp.in_features
         if X.shape[1] != n_in:
@@ -125,8 +139,14 @@ class TorchModel(nn.Module):
         return X
 
     def as_tensor(self, X: np.ndarray) -> torch.Tensor:
+        """``X`` (numbers, e.g. from :meth:`network_input`) as a tensor of the network's dtype
+        on its device."""
         device = next(self.mlp.parameters()).device
-        return torch.as_tensor(X, dtype=self.dtype, device=device)
+        try:
+            return torch.as_tensor(X, dtype=self.dtype, device=device)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"TorchModel.as_tensor: X must be an array of numbers, got "
+                            f"{short(X)} ({type(X).__name__}): {exc}") from None
 
     def predict(self, X) -> np.ndarray:
         """Noiseless predictions in target units, like the estimator's ``predict``.
@@ -150,13 +170,24 @@ class TorchModel(nn.Module):
         is applied in float64, as the estimators do), single output axis dropped if needed."""
         if isinstance(out, torch.Tensor):
             out = out.detach().cpu().double().numpy()
+        out = _as_floats("TorchModel.to_target: out", out)
+        n_out = self.mlp.out_features
+        if out.ndim == 0 or out.shape[-1] != n_out:
+            raise ValueError(f"TorchModel.to_target: out must have shape (..., {n_out}) (one "
+                             f"column per network output), got {out.shape}.")
         pred = out * self.y_scale_np + self.y_mean_np
         return pred[..., 0] if (self.ravel and pred.shape[-1] == 1) else pred
 
     def target_to_network(self, y) -> np.ndarray:
-        """Targets in the network's training units, ``(y - y_mean) / y_scale``, 2-D."""
-        y2 = np.asarray(y, dtype=np.float64)
+        """Targets in the network's training units, ``(y - y_mean) / y_scale``, 2-D.
+
+        ``y`` has shape ``(n_samples,)`` (one output) or ``(n_samples, n_outputs)``; a
+        non-finite entry is a ``ValueError`` naming its row."""
+        y2 = check_finite_array("TorchModel.target_to_network: y", y, ndim=(1, 2))
         y2 = y2.reshape(len(y2), -1)
+        if y2.shape[1] != self.mlp.out_features:
+            raise ValueError(f"TorchModel.target_to_network: y has {y2.shape[1]} column(s) but "
+                             f"the network has {self.mlp.out_features} output(s).")
         return (y2 - self.y_mean_np) / self.y_scale_np
 
     def copy(self) -> TorchModel:
@@ -164,6 +195,31 @@ class TorchModel(nn.Module):
         clone = copy.deepcopy(self)
         clone.write_back = None
         return clone
+
+
+def _as_floats(name: str, values) -> np.ndarray:
+    """``values`` as a float64 array (NaN allowed: a noisy pass may produce it), or a
+    ``TypeError`` naming ``name``."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers, got {short(values)} "
+                        f"({type(values).__name__}): {exc}") from None
+
+
+def _check_samples(X, owner: str) -> None:
+    """Refuse inputs that are not 2-D or have no row, naming ``X`` (scikit-learn's
+    ``check_array`` messages for these do not); sparse inputs go to ``check_array``."""
+    if sp.issparse(X) or isinstance(X, (str, bytes)):
+        return
+    try:
+        shape = np.shape(X)
+    except ValueError:  # ragged rows: check_array says so
+        return
+    if len(shape) != 2 or shape[0] == 0:
+        raise ValueError(f"X must be a 2-D array (n_samples, n_features) with at least one "
+                         f"row for {owner}, got shape {shape}; reshape a single sample with "
+                         "X.reshape(1, -1).")
 
 
 def _check_parts(mlp, y_mean, y_scale, dtype, transform, write_back) -> None:
@@ -216,16 +272,39 @@ def as_torch_model(estimator) -> TorchModel:
     >>> as_torch_model(est).hidden_layer_sizes
     (4,)
     """
+    return torch_model_of(estimator, "as_torch_model: estimator")
+
+
+def torch_model_of(estimator, name: str) -> TorchModel:
+    """:func:`as_torch_model` for a function whose own parameter is ``name`` (e.g.
+    ``"noise_sweep: estimator"``): its refusals name that parameter."""
     if isinstance(estimator, TorchModel):
         return estimator
-    model = _convert(estimator)
+    check_supported(estimator, name)
+    model = _convert(estimator, name)
     model.owner = type(estimator).__name__
     return model
 
 
-def _convert(estimator) -> TorchModel:
+def check_supported(estimator, name: str) -> None:
+    """Refuse, before any fitting, an estimator (or a pipeline's last step) that
+    :func:`as_torch_model` cannot convert, naming ``name``."""
+    from ..additive import AdditiveKernelNN  # lazily: the kernel machinery is only needed here
+
+    inner = final_estimator(estimator)
+    if not isinstance(inner, (MLPRegressor, TAAFSRegressor, AdditiveKernelNN, TorchModel)):
+        raise TypeError(
+            f"{name} is a {type(estimator).__name__} ({short(estimator)}), which "
+            f"as_torch_model does not support; supported: {', '.join(SUPPORTED_ESTIMATORS)}.")
+    if isinstance(inner, MLPRegressor) and inner.activation not in SKLEARN_ACTIVATIONS:
+        raise TypeError(
+            f"{name}: MLPRegressor activation {inner.activation!r} is not supported; use one "
+            f"of {sorted(SKLEARN_ACTIVATIONS)}.")
+
+
+def _convert(estimator, name: str) -> TorchModel:
     if isinstance(estimator, Pipeline):
-        model = as_torch_model(final_estimator(estimator))
+        model = torch_model_of(final_estimator(estimator), name)
         head = estimator[:-1]
         model.transform = _Compose(head.transform, model.transform)
         return model
@@ -243,10 +322,7 @@ def _convert(estimator) -> TorchModel:
         check_is_fitted(estimator)
         mlp = estimator.to_module()
         return TorchModel(mlp, [0.0], [1.0], next(mlp.parameters()).dtype)
-    raise TypeError(
-        f"as_torch_model: estimator must be one of {', '.join(SUPPORTED_ESTIMATORS)} (fitted); "
-        f"got {short(estimator)} ({type(estimator).__name__}), which it does not support."
-    )
+    raise TypeError(f"{name}: unsupported {type(estimator).__name__}")  # check_supported
 
 
 def final_estimator(estimator):
@@ -262,11 +338,6 @@ def is_taafs(estimator) -> bool:
 
 def _from_sklearn_mlp(est: MLPRegressor) -> TorchModel:
     check_is_fitted(est)
-    if est.activation not in SKLEARN_ACTIVATIONS:
-        raise TypeError(
-            f"as_torch_model: MLPRegressor activation {est.activation!r} is not supported; "
-            f"use one of {sorted(SKLEARN_ACTIVATIONS)}."
-        )
     name = SKLEARN_ACTIVATIONS[est.activation]
     hidden = tuple(c.shape[1] for c in est.coefs_[:-1])
     n_in, n_out = est.coefs_[0].shape[0], est.coefs_[-1].shape[1]

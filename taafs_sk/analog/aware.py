@@ -21,11 +21,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
-from .._validation import check_choice, check_count
+from .._validation import check_choice
 from ..nn.fixed import FIXED
-from ._adapters import TorchModel, as_torch_model
+from ._adapters import TorchModel, as_torch_model, check_supported
 from ._base import InnerEstimatorMixin
-from ._checks import check_torch_model
+from ._checks import check_nafs, check_torch_model, check_training
 from ._training import train_model
 from .hardware import check_nominal
 from .naf import DispersedActivation, MeasuredNAF, NAFDispersion
@@ -58,22 +58,23 @@ def _check_fixed_nominal(model: TorchModel, nafs) -> None:
             )
 
 
-def _check_training_args(model: TorchModel, nafs, resample: str, epochs: int) -> int:
-    """Refuse what :func:`train_dispersion_aware` cannot train on; return ``epochs``."""
+def _check_training_args(model: TorchModel, nafs, resample: str, epochs: int, lr: float,
+                         batch_size: int) -> dict:
+    """Refuse what :func:`train_dispersion_aware` cannot train on; return the training options
+    (``epochs``, ``lr``, ``batch_size``) checked."""
     check_torch_model(model, "model", "train_dispersion_aware")
     check_choice("train_dispersion_aware: resample", resample, ["batch", "epoch"])
-    if not isinstance(nafs, (NAFDispersion, MeasuredNAF)):
-        raise TypeError("train_dispersion_aware: nafs must be a NAFDispersion or MeasuredNAF; "
-                        f"got {type(nafs).__name__}.")
+    check_nafs("train_dispersion_aware", nafs, measured_pool=True)
     if isinstance(nafs, MeasuredNAF) and nafs.assignment != "sample":
         raise ValueError(
             "train_dispersion_aware: a MeasuredNAF pool is drawn from with replacement at every "
             f"step; got assignment={nafs.assignment!r}, which fixes one curve per neuron (use "
             "assignment='sample', or HardwareNAFRegressor to retrain on that one chip)."
         )
-    epochs = check_count("train_dispersion_aware: epochs", epochs)
+    options = check_training("train_dispersion_aware", epochs=epochs, lr=lr,
+                             batch_size=batch_size)
     _check_fixed_nominal(model, nafs)
-    return epochs
+    return options
 
 
 def train_dispersion_aware(
@@ -118,7 +119,7 @@ def train_dispersion_aware(
     loss_curve : list of float
         Training loss per epoch (network units, on the random shapes).
     """
-    epochs = _check_training_args(model, nafs, resample, epochs)
+    options = _check_training_args(model, nafs, resample, epochs, lr, batch_size)
     rng = check_random_state(random_state)
     shape_seed, train_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
     hook_factory = None
@@ -127,8 +128,8 @@ def train_dispersion_aware(
         hook_factory = lambda gen: fitted_noise.make_hook(1, gen)  # noqa: E731
     mlp = model.mlp
     widths = mlp.hidden_layer_sizes
-    layer_spans = (_spans_for(nafs, model, X, spans) if isinstance(nafs, NAFDispersion)
-                   else [None] * len(widths))
+    layer_spans = (_spans_for(nafs, model, X, spans, "train_dispersion_aware")
+                   if isinstance(nafs, NAFDispersion) else [None] * len(widths))
     generator = torch.Generator().manual_seed(shape_seed)
     originals = list(mlp.activations)
     wrappers = [RandomShapes(act, nafs, w, s, generator, per_batch=resample == "batch",
@@ -140,7 +141,7 @@ def train_dispersion_aware(
         for i, wrapper in enumerate(wrappers):
             mlp.activations[i] = wrapper
         return train_model(
-            model, X, y, epochs=epochs, lr=lr, batch_size=batch_size, validation_fraction=None,
+            model, X, y, **options, validation_fraction=None,
             hook_factory=hook_factory, random_state=train_seed, verbose=verbose,
             callbacks=callbacks, divergence_hint="lower `train_lr`",
         )
@@ -264,6 +265,8 @@ class DispersionAwareRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimato
         -------
         self : DispersionAwareRegressor
         """
+        check_supported(self.estimator, f"{type(self).__name__}: estimator")
+        check_nafs(type(self).__name__, self.nafs)
         check_nominal(self.estimator, self.nafs, type(self).__name__)
         rng = check_random_state(self.random_state)
         train_seed = int(rng.randint(np.iinfo(np.int32).max))

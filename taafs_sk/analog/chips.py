@@ -23,7 +23,14 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import root_mean_squared_error
 
-from .._validation import check_count, check_estimator_kind, check_table
+from .._validation import (
+    check_count,
+    check_estimator_kind,
+    check_finite_array,
+    check_real,
+    check_table,
+)
+from ._checks import check_targets
 from .aware import DispersionAwareRegressor
 from .hardware import retrain_weights
 
@@ -36,6 +43,29 @@ CHIP_MODELS = ("ideal", "control", "degraded", "control_chip", "retrained", "awa
 def _rmse(y, pred) -> float:
     return float(root_mean_squared_error(np.asarray(y).reshape(len(y), -1),
                                          np.asarray(pred).reshape(len(y), -1)))
+
+
+def _check_chip_args(aware, data, n_chips, n_retrain, retrain_epochs,
+                     retrain_validation_fraction, chip_seed) -> tuple[int, int, int, int]:
+    """The arguments of :func:`evaluate_on_chips` checked, naming each; returns ``n_chips,
+    n_retrain, epochs, chip_seed``."""
+    X_train, y_train, X_test, y_test = data
+    check_estimator_kind("aware", aware, DispersionAwareRegressor)
+    n_chips = check_count("evaluate_on_chips: n_chips", n_chips)
+    n_retrain = check_count("evaluate_on_chips: n_retrain", n_retrain, minimum=0)
+    if n_retrain > n_chips:
+        raise ValueError(f"evaluate_on_chips: n_retrain={n_retrain} exceeds n_chips={n_chips}.")
+    epochs = aware.train_epochs if retrain_epochs is None else check_count(
+        "evaluate_on_chips: retrain_epochs", retrain_epochs)
+    chip_seed = check_count("evaluate_on_chips: chip_seed", chip_seed, minimum=0)
+    if retrain_validation_fraction is not None:
+        check_real("evaluate_on_chips: retrain_validation_fraction", retrain_validation_fraction,
+                   minimum=0.0, maximum=1.0, include_minimum=False, include_maximum=False)
+    check_targets("evaluate_on_chips", "y_train", y_train,
+                  len(aware.ideal_model_.network_input(X_train)), "X_train")
+    check_targets("evaluate_on_chips", "y_test", y_test,
+                  len(aware.ideal_model_.network_input(X_test)), "X_test")
+    return n_chips, n_retrain, epochs, chip_seed
 
 
 def evaluate_on_chips(
@@ -88,14 +118,9 @@ def evaluate_on_chips(
     >>> int(summarize_chips(table).loc["degraded", "n_chips"])
     4
     """
-    check_estimator_kind("aware", aware, DispersionAwareRegressor)
-    n_chips = check_count("evaluate_on_chips: n_chips", n_chips)
-    n_retrain = check_count("evaluate_on_chips: n_retrain", n_retrain, minimum=0)
-    if n_retrain > n_chips:
-        raise ValueError(f"evaluate_on_chips: n_retrain={n_retrain} exceeds n_chips={n_chips}.")
-    epochs = aware.train_epochs if retrain_epochs is None else check_count(
-        "evaluate_on_chips: retrain_epochs", retrain_epochs)
-    chip_seed = check_count("evaluate_on_chips: chip_seed", chip_seed, minimum=0)
+    n_chips, n_retrain, epochs, chip_seed = _check_chip_args(
+        aware, (X_train, y_train, X_test, y_test), n_chips, n_retrain, retrain_epochs,
+        retrain_validation_fraction, chip_seed)
     seeds = np.random.SeedSequence(chip_seed).generate_state(n_chips)
     fixed = {"ideal": _rmse(y_test, aware.ideal_.predict(X_test)),
              "aware_nominal": _rmse(y_test, aware.model_.predict(X_test))}
@@ -142,6 +167,7 @@ def summarize_chips(table: pd.DataFrame) -> pd.DataFrame:
     missing = {"model", "test_rmse"} - set(table.columns)
     if missing:
         raise ValueError(f"summarize_chips: table lacks columns {sorted(missing)}.")
+    check_finite_array("summarize_chips: table['test_rmse']", table["test_rmse"].to_numpy())
     grouped = table.groupby("model")["test_rmse"]
     summary = pd.DataFrame({
         "n_chips": grouped.size(), "mean": grouped.mean(),

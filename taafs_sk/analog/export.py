@@ -30,9 +30,10 @@ import numpy as np
 import torch
 
 from .._validation import check_choice, check_count, check_real
+from .._validation._text import short
 from ..nn.network import MLP
 from ..nn.tabulated import TabulatedActivation
-from ._adapters import TorchModel, as_torch_model
+from ._adapters import TorchModel, torch_model_of
 from .naf import pchip_slopes
 
 __all__ = ["export_hardware", "load_hardware", "FORMAT_VERSION"]
@@ -108,13 +109,35 @@ def export_hardware(model, path, X, *, n_points: int = 257, margin: float = 0.05
     n_points = check_count("export_hardware: n_points", n_points, minimum=2)
     margin = check_real("export_hardware: margin", margin, minimum=0.0)
     check_choice("export_hardware: format", format, ["npz", "csv"])
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"export_hardware: path must be a str or path-like; got "
-                        f"{type(path).__name__}.")
-    path = Path(path)
+    path = _check_target(path, format)
     arrays = _arrays(torch_model, X, n_points, margin)
     path.parent.mkdir(parents=True, exist_ok=True)
     (_write_npz if format == "npz" else _write_csv)(path, arrays)
+    return path
+
+
+def _check_path(path, where: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where}: path must be a str or path-like, got {short(path)} "
+                        f"({type(path).__name__}).")
+    return Path(path)
+
+
+def _check_target(path, format: str) -> Path:
+    """The path to write: an ``.npz`` path that is not a folder, or a CSV folder path that is
+    new or holds an earlier export (never another folder: it would be replaced)."""
+    path = _check_path(path, "export_hardware")
+    if format == "npz" and path.is_dir():
+        raise ValueError(f"export_hardware: path {str(path)!r} is a folder; give a file name "
+                         "for format='npz' (e.g. folder / 'net.npz').")
+    if format == "csv" and path.exists():
+        previous = path.is_dir() and (path / "output_weight.csv").is_file() and all(
+            f.suffix == ".csv" for f in path.iterdir())
+        if not previous:
+            raise ValueError(
+                f"export_hardware: path {str(path)!r} exists and is not a CSV export of "
+                "export_hardware; with format='csv' the folder is replaced, so give a new "
+                "folder name.")
     return path
 
 
@@ -127,7 +150,7 @@ def _exportable(model) -> TorchModel:
             f"{[name for name, _ in model.steps[:-1]]}; export its final estimator and "
             "apply the steps before the circuit."
         )
-    torch_model = as_torch_model(model)
+    torch_model = torch_model_of(model, "export_hardware: model")
     if torch_model.transform is not None:
         raise ValueError(
             "export_hardware: the model applies numpy preprocessing before its network (a "
@@ -175,21 +198,79 @@ def _write_csv(path: Path, arrays: dict[str, np.ndarray]) -> None:
             shutil.rmtree(tmp_dir)
 
 
+def _not_an_export(path: Path, why: str) -> ValueError:
+    return ValueError(
+        f"load_hardware: {str(path)!r} is not an export written by export_hardware (an .npz "
+        f"file or a folder of CSV files, format version {FORMAT_VERSION}): {why}.")
+
+
 def _read(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an export, or a ValueError saying why ``path`` is not one (never
+    unpickled: an export holds numbers only)."""
     if path.is_dir():
-        arrays: dict[str, np.ndarray] = {}
-        for f in sorted(path.glob("*.csv")):
-            if f.stem.startswith("activation_"):
-                i = f.stem.split("_")[1]
-                long = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)
-                n = int(long[:, 0].max()) + 1
-                arrays[f"grid_{i}"] = long[:, 1].reshape(n, -1)
-                arrays[f"table_{i}"] = long[:, 2].reshape(n, -1)
-            else:
-                arrays[f.stem] = np.loadtxt(f, delimiter=",", ndmin=1)
-        return arrays
-    with np.load(path) as data:
-        return {k: data[k] for k in data.files}
+        return _read_csv(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        raise _not_an_export(path, "numpy cannot read it as an .npz archive of numeric "
+                                   "arrays") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise _not_an_export(path, f"it holds one array of shape {data.shape} (.npy)")
+    try:
+        with data:
+            return {k: data[k] for k in data.files}
+    except ValueError:  # an array of objects: would need unpickling
+        raise _not_an_export(path, "it holds arrays of Python objects") from None
+
+
+def _read_csv(path: Path) -> dict[str, np.ndarray]:
+    try:
+        return _read_csv_files(path)
+    except ValueError as exc:
+        raise _not_an_export(path, f"a CSV file cannot be read as numbers ({exc})") from None
+
+
+def _read_csv_files(path: Path) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for f in sorted(path.glob("*.csv")):
+        if f.stem.startswith("activation_"):
+            i = f.stem.split("_")[1]
+            long = np.loadtxt(f, delimiter=",", skiprows=1, ndmin=2)
+            if long.shape[1] != 3 or not len(long):
+                raise ValueError(f"{f.name} must have the columns neuron, x, y")
+            n = int(long[:, 0].max()) + 1
+            arrays[f"grid_{i}"] = long[:, 1].reshape(n, -1)
+            arrays[f"table_{i}"] = long[:, 2].reshape(n, -1)
+        else:
+            arrays[f.stem] = np.loadtxt(f, delimiter=",", ndmin=1)
+    return arrays
+
+
+def _check_arrays(path: Path, a: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays of an export, refused (naming the file and the array) when they are not
+    what :func:`export_hardware` writes: the format version, the arrays of every layer,
+    numbers, finite ones."""
+    if "format_version" not in a:
+        raise _not_an_export(path, f"it has no format_version (it holds {sorted(a)[:8]})")
+    version = a["format_version"]
+    if (version.size != 1 or not np.issubdtype(version.dtype, np.number)
+            or float(version.ravel()[0]) != FORMAT_VERSION):
+        raise ValueError(
+            f"load_hardware: {str(path)!r} has format_version {short(version.tolist())}; this "
+            f"version of taafs-sk reads format version {FORMAT_VERSION} (exported by another "
+            "taafs-sk version? load it with that version and export again).")
+    n_hidden = sum(k.startswith("hidden_weight_") for k in a)
+    required = ["output_weight", "output_bias", "y_mean", "y_scale", *(
+        f"{name}_{i}" for i in range(n_hidden)
+        for name in ("hidden_weight", "hidden_bias", "grid", "table"))]
+    missing = [k for k in required if k not in a]
+    if missing:
+        raise _not_an_export(path, f"it lacks the arrays {missing}")
+    for key in required:
+        if not np.issubdtype(a[key].dtype, np.number) or not np.isfinite(a[key]).all():
+            raise ValueError(f"load_hardware: array {key!r} of {str(path)!r} must hold finite "
+                             f"numbers, got {short(a[key].tolist())}; the file is damaged.")
+    return a
 
 
 def load_hardware(path, *, interpolation: str = "pchip",
@@ -213,14 +294,10 @@ def load_hardware(path, *, interpolation: str = "pchip",
     """
     check_choice("load_hardware: interpolation", interpolation, ["pchip", "linear"])
     check_choice("load_hardware: extrapolation", extrapolation, ["linear", "clamp"])
-    path = Path(path)
+    path = _check_path(path, "load_hardware")
     if not path.exists():
         raise ValueError(f"load_hardware: {str(path)!r} does not exist.")
-    a = _read(path)
-    required = {"output_weight", "output_bias", "y_mean", "y_scale"}
-    if not required <= set(a):
-        raise ValueError(f"load_hardware: {str(path)!r} lacks {sorted(required - set(a))}; "
-                         "not written by export_hardware?")
+    a = _check_arrays(path, _read(path))
     mlp = _network(a, interpolation, extrapolation)
     y_mean = np.atleast_1d(a["y_mean"])
     model = TorchModel(mlp, y_mean, np.atleast_1d(a["y_scale"]), torch.float64,

@@ -20,9 +20,9 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..nn.fixed import SKLEARN_ACTIVATIONS
-from ._adapters import TorchModel, as_torch_model, final_estimator, is_taafs
+from ._adapters import TorchModel, as_torch_model, check_supported, final_estimator, is_taafs
 from ._base import InnerEstimatorMixin
-from ._checks import check_torch_model, check_training
+from ._checks import check_nafs, check_targets, check_torch_model, check_training
 from ._training import train_model, weight_parameters
 from .naf import NAFDispersion
 from .shapes import disperse_network
@@ -52,6 +52,7 @@ def realize_network(model: TorchModel, nafs, random_state=None) -> TorchModel:
     degraded : TorchModel
     """
     check_torch_model(model, "model", "realize_network")
+    check_nafs("realize_network", nafs)
     if getattr(nafs, "base", "") is None:
         raise ValueError("realize_network: NAFDispersion(base=None) disperses the model's own "
                          "activations; use disperse_network(model, nafs, X_train).")
@@ -264,6 +265,8 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
         -------
         self : HardwareNAFRegressor
         """
+        check_supported(self.estimator, f"{type(self).__name__}: estimator")
+        check_nafs(type(self).__name__, self.nafs)
         check_nominal(self.estimator, self.nafs, type(self).__name__)
         rng = check_random_state(self.random_state)
         naf_seed, train_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -311,6 +314,8 @@ class HardwareNAFRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator):
             was not trained or no RMSE was lost.
         """
         check_is_fitted(self)
+        y = check_targets("HardwareNAFRegressor.recovery_score", "y", y,
+                          len(self.degraded_.network_input(X)))
         models = (self.ideal_, self.degraded_, self.retrained_, self.control_)
         rmse = [None if m is None else float(root_mean_squared_error(y, m.predict(X)))
                 for m in models]

@@ -16,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_count
-from ._adapters import as_torch_model, is_taafs
+from ._adapters import as_torch_model, check_supported, is_taafs
 from ._base import InnerEstimatorMixin
 from ._training import train_model
 from .noise import NoiseModel, noisy_draws
@@ -134,6 +134,7 @@ class NoiseInjectedRegressor(InnerEstimatorMixin, RegressorMixin, BaseEstimator)
         -------
         self : NoiseInjectedRegressor
         """
+        check_supported(self.estimator, "NoiseInjectedRegressor: estimator")
         rng = check_random_state(self.random_state)
         self.estimator_ = clone(self.estimator).fit(X, y)
         self.model_ = as_torch_model(self.estimator_)

@@ -22,7 +22,7 @@ from torch import nn
 from .._validation import check_choice, check_count, check_real
 from ..nn.fixed import FIXED, fixed_activation
 from ..nn.tabulated import TabulatedActivation
-from ._checks import check_shape_params
+from ._checks import check_neuron_input, check_shape_params
 
 __all__ = ["NAFDispersion", "DispersedActivation", "MeasuredNAF", "pchip_slopes", "BASES"]
 
@@ -65,6 +65,7 @@ class DispersedActivation(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         # z: (..., n_neurons); parameters (n_neurons,) broadcast along the last axis
+        check_neuron_input("DispersedActivation", z, self.gain.shape[0])
         return self.scale * self._fn(self.gain * (z - self.shift)) + self.offset
 
     def extra_repr(self) -> str:

@@ -23,7 +23,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_count
-from ._adapters import TorchModel, as_torch_model
+from .._validation._text import short
+from ..nn.network import MLP
+from ._adapters import TorchModel, torch_model_of
 from ._checks import check_torch_model
 
 __all__ = ["NoiseModel", "SITES", "noisy_draws"]
@@ -121,7 +123,7 @@ class NoiseModel(BaseEstimator):
         -------
         self : NoiseModel
         """
-        model = as_torch_model(model)
+        model = torch_model_of(model, "NoiseModel.fit: model")
         Xn = model.network_input(X)
         stats: dict[int, list[torch.Tensor]] = {}
 
@@ -182,6 +184,13 @@ class NoiseModel(BaseEstimator):
         """
         check_is_fitted(self)
         n_draws = check_count("NoiseModel.make_hook: n_draws", n_draws)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"NoiseModel.make_hook: generator must be a torch.Generator or "
+                            f"None, got {short(generator)} ({type(generator).__name__}).")
+        if network is not None and not isinstance(network, MLP):
+            raise TypeError(f"NoiseModel.make_hook: network must be the taafs_sk.nn.MLP the "
+                            f"hook runs in, or None; got {short(network)} "
+                            f"({type(network).__name__}).")
         if generator is None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             generator = torch.Generator().manual_seed(int(seed))

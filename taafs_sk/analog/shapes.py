@@ -17,9 +17,11 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
+from .._validation import check_finite_array
+from .._validation._text import short
 from ..nn.checks import check_torch_module
 from ._adapters import TorchModel
-from ._checks import check_shape_params, check_torch_model
+from ._checks import check_nafs, check_neuron_input, check_shape_params, check_torch_model
 from .naf import BASES, MeasuredNAF, NAFDispersion, pchip_slopes
 
 __all__ = ["DispersedModule", "RandomShapes", "activation_spans", "disperse_network"]
@@ -54,6 +56,7 @@ class DispersedModule(nn.Module):
             self.register_buffer(name, torch.as_tensor(value.astype(np.float32)))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_neuron_input("DispersedModule", z, self.gain.shape[0])
         return self.scale * self.act(self.gain * (z - self.shift)) + self.offset
 
 
@@ -88,18 +91,31 @@ def activation_spans(model: TorchModel, X) -> list[torch.Tensor]:
     return [torch.where(s > 0, s, torch.ones_like(s)) for s in out]
 
 
-def _spans_for(nafs: NAFDispersion, model: TorchModel, X, spans) -> list[torch.Tensor]:
+def _spans_for(nafs: NAFDispersion, model: TorchModel, X, spans,
+               where: str = "disperse_network") -> list[torch.Tensor]:
     if nafs.base is not None:
         return [torch.full((w,), BASES[nafs.base], dtype=torch.float64)
                 for w in model.mlp.hidden_layer_sizes]
     if spans is None:
         if X is None:
             raise ValueError(
-                "disperse_network: NAFDispersion(base=None) scales each neuron's offset by its "
+                f"{where}: NAFDispersion(base=None) scales each neuron's offset by its "
                 "output range on the training data; pass X (the training inputs) or spans."
             )
         spans = activation_spans(model, X)
-    return [torch.as_tensor(s, dtype=torch.float64) for s in spans]
+    widths = model.mlp.hidden_layer_sizes
+    if (isinstance(spans, (str, bytes)) or not hasattr(spans, "__len__")
+            or len(spans) != len(widths)):
+        raise ValueError(f"{where}: spans must hold one array per hidden layer "
+                         f"(widths {list(widths)}), got {short(spans)}.")
+    out = []
+    for i, (span, width) in enumerate(zip(spans, widths, strict=True)):
+        arr = check_finite_array(f"{where}: spans[{i}]", span, ndim=1)
+        if len(arr) != width:
+            raise ValueError(f"{where}: spans[{i}] has {len(arr)} value(s) but hidden "
+                             f"layer {i} has {width} neurons.")
+        out.append(torch.as_tensor(arr))
+    return out
 
 
 def disperse_network(model: TorchModel, nafs, X=None, *, spans=None,
@@ -141,6 +157,7 @@ def disperse_network(model: TorchModel, nafs, X=None, *, spans=None,
     True
     """
     check_torch_model(model, "model", "disperse_network")
+    check_nafs("disperse_network", nafs)
     rng = check_random_state(random_state)
     chip = model.copy()
     if isinstance(nafs, MeasuredNAF) or getattr(nafs, "base", "") is not None:

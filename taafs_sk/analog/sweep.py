@@ -8,7 +8,9 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_count, check_levels
-from ._adapters import as_torch_model
+from .._validation._text import short
+from ._adapters import torch_model_of
+from ._checks import check_targets
 from .injected import NoiseInjectedRegressor
 from .noise import NoiseModel, noisy_draws
 
@@ -66,11 +68,17 @@ def noise_sweep(
     """
     levels = check_levels("noise_sweep: levels", levels)
     n_draws = check_count("noise_sweep: n_draws", n_draws)
+    if random_state is not None:
+        random_state = check_count("noise_sweep: random_state", random_state, minimum=0)
     if isinstance(estimator, NoiseInjectedRegressor):
         check_is_fitted(estimator)
         noise = estimator.noise if noise is None else noise
         estimator = estimator.estimator_
-    model = as_torch_model(estimator)
+    if noise is not None and not isinstance(noise, NoiseModel):
+        raise TypeError(f"noise_sweep: noise must be a NoiseModel or None, got {short(noise)} "
+                        f"({type(noise).__name__}).")
+    model = torch_model_of(estimator, "noise_sweep: estimator")
+    y = check_targets("noise_sweep", "y", y, len(model.network_input(X)))
     nm = clone(noise if noise is not None else NoiseModel())
     nm.fit(model, X if X_calib is None else X_calib)
     seeds = np.random.SeedSequence(random_state).generate_state(len(levels))

@@ -31,7 +31,7 @@ def atomistic_cases() -> list[Case]:
     step = "taafs_sk.atomistic.register_training_step"
     d = "taafs_sk.datasets.load_pwmlff"
     return [
-        Case("TAAFSPotential", "unfitted-predict", lambda: lazy(pot)().predict([tiny_atoms()]),
+        Case("TAAFSPotential.predict", "unfitted", lambda: lazy(pot)().predict([tiny_atoms()]),
              "TAAFSPotential", "not fitted", UNFITTED),
         Case("TAAFSPotential", "zero-width", fit_with(hidden_layer_sizes=(0,)),
              "hidden_layer_sizes", "(0,)"),
