@@ -21,6 +21,7 @@ from .cases_atomistic_methods import (
     network_and_training_cases,
     potential_method_cases,
 )
+from .cases_ensemble import ensemble_cases
 from .cases_estimators import additive_cases, featurizer_cases, taafs_cases, taafs_glue_cases
 from .cases_nn import nn_cases
 from .cases_nn_methods import method_cases as nn_method_cases
@@ -39,4 +40,4 @@ def all_cases() -> list[Case]:
             *wrapper_method_cases(), *shape_method_cases(), *torch_model_method_cases(),
             *export_cases(), *analog_function_cases(), *atomistic_cases(),
             *potential_method_cases(), *descriptor_cases(), *network_and_training_cases(),
-            *md_cases()]
+            *md_cases(), *ensemble_cases()]
