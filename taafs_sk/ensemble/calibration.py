@@ -72,23 +72,30 @@ class ScaleCalibration:
 class IsotonicCalibration:
     r"""Isotonic recalibration of the predicted CDF (Kuleshov et al. 2018), per output.
 
-    The probability integral transforms :math:`u_i = \Phi(z_i)` of the calibration rows are
-    mapped by an isotonic regression :math:`R` onto their (weighted) empirical CDF, so the
-    calibrated CDF of a row is :math:`F(y) = R(\Phi((y - \mu) / \sigma))` and its quantiles
-    are :math:`\mu + \sigma\, \Phi^{-1}(R^{-1}(p))`. :math:`R` is piecewise linear through
-    :math:`(0, 0)` and :math:`(1, 1)`, so the calibrated distribution is a fixed
+    The base CDF is the scale-calibrated Gaussian :math:`\Phi(z / s)` (:math:`s` of
+    :class:`ScaleCalibration`): the probability integral transforms
+    :math:`u_i = \Phi(z_i / s)` of the calibration rows are mapped by an isotonic
+    regression :math:`R` onto their (weighted) empirical CDF, so the calibrated CDF of a row
+    is :math:`F(y) = R(\Phi((y - \mu) / (s\sigma)))` and its quantiles are
+    :math:`\mu + s\sigma\, \Phi^{-1}(R^{-1}(p))`. Starting from the scaled Gaussian
+    rather than the raw one keeps the :math:`u_i` away from 0 and 1 when the raw spread is
+    far too narrow (a raw :math:`|z|` of 10 has :math:`\Phi(z)` within 1e-23 of 0 or 1, so
+    the raw PIT values of such rows would all coincide). :math:`R` is piecewise linear
+    through :math:`(0, 0)` and :math:`(1, 1)`, so the calibrated distribution is a fixed
     distribution :math:`Z'` per output, scaled by each row's :math:`\sigma`; it keeps the
     shape of the held-out errors (heavy tails, skew) where one scale factor cannot.
 
     The Gaussian-equivalent std (``std_factor_ * sigma``) is the root mean square of the
     calibrated distribution about the ensemble mean,
-    :math:`\sigma \sqrt{\mathrm E[Z'^2]} = \sigma \sqrt{\int_0^1 (\Phi^{-1}(R^{-1}(p)))^2 dp}`
-    (midpoint rule in :math:`p`), the std that a Gaussian negative log-likelihood or a
-    ``return_std`` consumer should see. Intervals should use :meth:`quantile`, which is the
-    calibrated distribution itself.
+    :math:`\sigma \sqrt{\mathrm E[Z'^2]} = s\sigma \sqrt{\int_0^1
+    (\Phi^{-1}(R^{-1}(p)))^2 dp}` (midpoint rule in :math:`p`), the std that a Gaussian
+    negative log-likelihood or a ``return_std`` consumer should see. Intervals should use
+    :meth:`quantile`, which is the calibrated distribution itself.
 
     Attributes
     ----------
+    scale_ : ndarray of shape (n_outputs,)
+        The factor :math:`s` of the base Gaussian.
     knots_ : list of (ndarray, ndarray)
         Per output, the knots ``(u, R(u))`` of the piecewise-linear map.
     std_factor_ : ndarray of shape (n_outputs,)
@@ -112,7 +119,9 @@ class IsotonicCalibration:
     def fit(self, z: np.ndarray, sample_weight: np.ndarray | None = None) -> IsotonicCalibration:
         """Fit on standardised errors ``z`` of shape ``(n_rows, n_outputs)``."""
         w = np.ones(len(z)) if sample_weight is None else np.asarray(sample_weight, float)
-        self.knots_ = [self._fit_output(norm.cdf(z[:, j]), w) for j in range(z.shape[1])]
+        self.scale_ = ScaleCalibration().fit(z, w).scale_
+        u = norm.cdf(z / self.scale_)
+        self.knots_ = [self._fit_output(u[:, j], w) for j in range(z.shape[1])]
         p = (np.arange(_N_QUADRATURE) + 0.5) / _N_QUADRATURE
         self.std_factor_ = np.sqrt(np.mean(np.square(self.quantile(p)), axis=0))
         return self
@@ -132,9 +141,10 @@ class IsotonicCalibration:
         return np.r_[0.0, x, 1.0], np.r_[0.0, y, 1.0]
 
     def cdf(self, z: Any) -> np.ndarray:
-        """Calibrated CDF :math:`R(\\Phi(z))` of standardised values ``z`` (n, n_outputs)."""
+        """Calibrated CDF :math:`R(\\Phi(z / s))` of standardised values ``z``
+        (n, n_outputs)."""
         z = np.asarray(z, dtype=np.float64)
-        u = norm.cdf(z)
+        u = norm.cdf(z / self.scale_)
         return np.column_stack([np.interp(u[:, j], *knots)
                                 for j, knots in enumerate(self.knots_)])
 
@@ -147,7 +157,7 @@ class IsotonicCalibration:
             i = np.clip(np.searchsorted(y, p, side="left"), 1, len(y) - 1)
             u = x[i - 1] + (p - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1])
             cols.append(norm.ppf(np.clip(u, _EPS, 1 - _EPS)))
-        return np.column_stack(cols)
+        return np.column_stack(cols) * self.scale_
 
 
 CALIBRATIONS = {"scale": ScaleCalibration, "isotonic": IsotonicCalibration}
