@@ -26,7 +26,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._validation import check_count, check_real
+from .._validation import check_count, check_finite_array, check_real
+from .checks import check_torch_module
 
 Hook = Callable[[str, int, torch.Tensor], torch.Tensor]
 ActivationFactory = Callable[[int, int], nn.Module]
@@ -150,10 +151,26 @@ class MLP(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
 
+    def _check_x(self, x: object) -> None:
+        """Refuse an input that is not a tensor of ``in_features`` columns (O(1): shape only)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x of MLP must be a torch.Tensor, got {type(x).__name__}.")
+        if x.dim() == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x of MLP has shape {tuple(x.shape)}, but its last axis must "
+                             f"have in_features={self.in_features} entries.")
+
     def forward(self, x: torch.Tensor, hook: Hook | None = None) -> torch.Tensor:
-        """Evaluate the network; ``hook`` (see the module docstring) perturbs each site."""
+        """Evaluate the network; ``hook`` (see the module docstring) perturbs each site.
+
+        Raises ``TypeError`` for an ``x`` that is not a tensor or a ``hook`` that is not
+        callable, ``ValueError`` for an ``x`` whose last axis is not ``in_features`` wide.
+        """
+        self._check_x(x)
         if hook is None:
             return self._forward_plain(x)
+        if not callable(hook):
+            raise TypeError("hook of MLP.forward must be callable(site, layer, tensor) or "
+                            f"None, got {hook!r} ({type(hook).__name__}).")
         x = hook("inputs", 0, x)
         h = x
         for i, (layer, act) in enumerate(zip(self.hidden, self.activations, strict=True)):
@@ -184,6 +201,7 @@ class MLP(nn.Module):
 
     def hidden_pre_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Weighted sums entering each hidden layer, for signal-range statistics and plots."""
+        self._check_x(x)
         zs = []
         h = x
         for layer, act in zip(self.hidden, self.activations, strict=True):
@@ -193,13 +211,35 @@ class MLP(nn.Module):
         return zs
 
 
+def _checked_rows(module: object, X: object) -> np.ndarray | torch.Tensor:
+    """``X`` of :func:`evaluate` checked against ``module`` (a copy only to read a list)."""
+    check_torch_module("module", module)
+    if not torch.is_tensor(X) and (not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf"):
+        X = check_finite_array("X", X, ndim=2, min_rows=0)
+    n_in = getattr(module, "in_features", None)
+    if X.ndim != 2 or (isinstance(n_in, int) and X.shape[1] != n_in):
+        raise ValueError(f"X of evaluate must have shape (n_samples, {n_in or 'n_features'}), "
+                         f"got {tuple(X.shape)}.")
+    finite = torch.isfinite(X).all() if isinstance(X, torch.Tensor) else np.isfinite(X).all()
+    if not finite:  # the first bad entry is looked for only on the way to the error
+        check_finite_array("X", X.detach().cpu().numpy() if torch.is_tensor(X) else X,
+                           min_rows=0)
+    return X
+
+
 def evaluate(module: nn.Module, X: np.ndarray, chunk_rows: int = 16384) -> np.ndarray:
     """Noiseless output of ``module`` on the rows of ``X``, as a float64 numpy array.
 
     On the CPU the module is evaluated as a float64 copy, so that a row's output does not
     depend on the other rows of the call (float32 matrix kernels vary with the batch size);
     on other devices it runs in its own dtype. Rows go through in chunks of ``chunk_rows``.
+
+    Raises ``TypeError`` for a ``module`` that is not a torch module, ``ValueError`` for an
+    ``X`` that is not 2-D, has another width than the module's ``in_features`` or holds a
+    non-finite value (named with its row), or a ``chunk_rows`` below 1.
     """
+    X = _checked_rows(module, X)
+    chunk_rows = check_count("chunk_rows", chunk_rows)
     device = next(module.parameters()).device
     if device.type == "cpu":
         module = copy.deepcopy(module).to(torch.float64)
@@ -211,7 +251,7 @@ def evaluate(module: nn.Module, X: np.ndarray, chunk_rows: int = 16384) -> np.nd
             parts = [
                 module(torch.as_tensor(X[i : i + chunk_rows], dtype=dtype, device=device))
                 .cpu().double().numpy()
-                for i in range(0, max(len(X), 1), max(1, int(chunk_rows)))
+                for i in range(0, max(len(X), 1), chunk_rows)
             ]
     finally:
         module.train(was_training)

@@ -77,7 +77,8 @@ def block_sizes(param_sizes: Sequence[int], block_size: int) -> list[int]:
     block_size = check_count("block_size of RLEKF", block_size)
     sizes: list[int] = []
     current = 0
-    for n in param_sizes:
+    for i, n in enumerate(param_sizes):
+        n = check_count(f"param_sizes[{i}]", n, minimum=0)
         if current and current + n > block_size:
             sizes.append(current)
             current = 0
@@ -100,7 +101,8 @@ def covariance_bytes(sizes: Iterable[int], dtype: torch.dtype = torch.float32) -
     400.6912
     """
     itemsize = torch.empty((), dtype=dtype).element_size()
-    return int(sum(n * n for n in sizes)) * itemsize
+    counts = [check_count(f"sizes[{i}]", n, minimum=0) for i, n in enumerate(sizes)]
+    return sum(n * n for n in counts) * itemsize
 
 
 def _as_like(name: str, value, prediction: torch.Tensor, nonnegative: bool = False) -> torch.Tensor:

@@ -276,3 +276,50 @@ def test_residual_taaf_refuses_an_in_place_base():
     with pytest.raises(ValueError, match=r"init of TAAF must not work in place, got "
                                          r"ReLU\(inplace=True\)"):
         TAAF(init=nn.ReLU(inplace=True))
+
+
+# ------------------------------------------------ MLP input, evaluate, covariance sizes
+def test_mlp_names_a_bad_x_and_hook():
+    net = MLP(2, (3,), 1, make_activation_factory("tanh"))
+    with pytest.raises(TypeError, match="x of MLP must be a torch.Tensor, got list"):
+        net([[0.0, 0.0]])
+    for call in (net, net.hidden_pre_activations):
+        with pytest.raises(ValueError, match=r"x of MLP has shape \(4, 3\).*in_features=2"):
+            call(torch.zeros(4, 3))
+    with pytest.raises(TypeError, match=r"hook of MLP.forward must be callable.* got 'h' \(str"):
+        net(torch.zeros(4, 2), hook="h")
+
+
+@pytest.mark.parametrize(("args", "exc", "match"), [
+    (("mlp", [[0.0, 0.0]]), TypeError, r"module must be a torch.nn.Module, got 'mlp'"),
+    ((None, [[0.0, NAN]]), ValueError, r"X must be finite, got nan at index \(0, 1\)"),
+    ((None, torch.tensor([[INF, 0.0]])), ValueError, r"X must be finite, got inf"),
+    ((None, [[0.0, 0.0, 0.0]]), ValueError, r"X of evaluate must have shape \(n_samples, 2\), "
+                                            r"got \(1, 3\)"),
+    ((None, [[0.0, 0.0]], 0), ValueError, r"chunk_rows must be an integer >= 1, got 0"),
+])
+def test_evaluate_refuses_bad_module_rows_and_chunks(args, exc, match):
+    from taafs_sk.nn.network import evaluate
+
+    net = MLP(2, (3,), 1, make_activation_factory("tanh"))
+    with pytest.raises(exc, match=match):
+        evaluate(net if args[0] is None else args[0], *args[1:])
+
+
+def test_evaluate_keeps_empty_inputs_and_chunks():
+    from taafs_sk.nn.network import evaluate
+
+    net = MLP(2, (3,), 1, make_activation_factory("tanh"))
+    X = torch.randn(5, 2, generator=torch.Generator().manual_seed(0)).numpy()
+    assert evaluate(net, X[:0]).shape == (0, 1)
+    assert (evaluate(net, X, 2) == evaluate(net, X)).all()
+
+
+def test_block_and_covariance_sizes_refuse_negative_counts():
+    from taafs_sk.nn.rlekf import block_sizes, covariance_bytes
+
+    with pytest.raises(ValueError, match=r"param_sizes\[1\] must be an integer >= 0, got -1"):
+        block_sizes([3, -1], 4)
+    with pytest.raises(ValueError, match=r"sizes\[0\] must be an integer >= 0, got -3"):
+        covariance_bytes([-3])
+    assert block_sizes([3, 0, 2], 4) == [3, 2]
