@@ -16,6 +16,14 @@ Run from the project root (after bench_potential.py)::
     nice -n 10 .venv/bin/python benchmarks/bench_md.py [--steps 1000] [--start 20]
         [--models results/potential] [--out results/potential]
 
+With ``--model FILE`` a single pickled potential is run instead (e.g. one trained with the
+defaults by ``--train FILE``, which fits ``TAAFSPotential(random_state=0)`` on the 300 K run
+and pickles it); ``--temperature`` sets the initial velocities; ``--repulsion none zbl``
+runs each model without and with the ZBL wall (``--zbl-radii INNER OUTER``, Å: the same
+networks, the repulsion set with ``set_params``; for a model trained without it this equals
+training with it whenever no training pair is closer than OUTER, as for Cu: its closest
+training pair is 2.32 Å).
+
 and, to draw the traces of several such runs in one figure::
 
     .venv/bin/python benchmarks/bench_md.py --combine DIR [DIR ...] --start 20 --out DIR
@@ -34,6 +42,7 @@ import matplotlib
 import numpy as np
 import torch
 
+from taafs_sk.atomistic import TAAFSPotential
 from taafs_sk.atomistic.md import energy_drift, run_nve
 from taafs_sk.datasets import load_pwmlff
 
@@ -50,6 +59,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/potential"))
     parser.add_argument("--activations", nargs="+", default=list(ACTIVATIONS))
     parser.add_argument("--start", type=int, default=20, help="frame of the 500 K run")
+    parser.add_argument("--temperature", type=float, default=300.0)
+    parser.add_argument("--model", type=Path, default=None, help="one pickled potential")
+    parser.add_argument("--train", type=Path, default=None,
+                        help="instead: fit TAAFSPotential(random_state=0) on the 300 K run "
+                             "and pickle it here")
+    parser.add_argument("--repulsion", nargs="+", default=["none"], choices=["none", "zbl"])
+    parser.add_argument("--zbl-radii", type=float, nargs=2, default=(1.0, 2.0))
     parser.add_argument("--combine", type=Path, nargs="+", default=None,
                         help="instead: plot the saved traces of these output folders in one "
                              "figure, saved under --out")
@@ -57,46 +73,78 @@ def main() -> None:
     if args.combine:
         combine(args)
         return
+    if args.train:
+        train(args.train)
+        return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     start_frame = load_pwmlff("cu", "test")[args.start]
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     rows = []
-    for act in args.activations:
-        with open(args.models / f"cu_{act}_seed0.pkl", "rb") as fh:
-            pot = pickle.load(fh)
+    for act, pot, repulsion in models(args):
         start = time.perf_counter()
         trace = run_nve(start_frame, pot.as_calculator(), n_steps=args.steps, timestep_fs=1.0,
-                        temperature_K=300.0, random_state=0, log_interval=10)
+                        temperature_K=args.temperature, random_state=0, log_interval=10)
         t0 = trace["temperature"][0]
-        row = {"activation": act, "drift_meV_atom_ps": energy_drift(trace),
+        tt = args.temperature
+        row = {"activation": act, "repulsion": repulsion,
+               "drift_meV_atom_ps": energy_drift(trace),
                "min_distance": float(trace["min_distance"].min()),
                "t_min": float(trace["temperature"].min()),
                "t_max": float(trace["temperature"].max()), "t_start": float(t0),
                "wall_s": time.perf_counter() - start}
-        row["physical"] = bool(row["min_distance"] >= 1.8 and row["t_max"] <= 2 * 300
-                               and row["t_min"] >= 300 / 2 or False)
+        row["physical"] = bool(row["min_distance"] >= 1.8 and row["t_max"] <= 2 * tt
+                               and row["t_min"] >= tt / 2 or False)
         rows.append(row)
         print(json.dumps(row), flush=True)
         args.out.mkdir(parents=True, exist_ok=True)
-        np.savez(args.out / f"md_trace_{act}_start{args.start}.npz", **trace)
+        tag = "" if repulsion == "none" else "_" + repulsion.replace(" ", "")
+        np.savez(args.out / f"md_trace_{act}{tag}_start{args.start}.npz", **trace)
+        act = f"{act} {repulsion}"
         per_atom = 1e3 * (trace["total"] - trace["total"][0]) / trace["n_atoms"]
         ax.plot(trace["time_ps"], per_atom, label=act)
     ax.set_xlabel("time (ps)")
     ax.set_ylabel("total energy - E(0) (meV/atom)")
-    ax.set_title(f"NVE Cu72 from 500 K frame {args.start}, 300 K velocities, "
+    ax.set_title(f"NVE Cu72 from 500 K frame {args.start}, {tt:.0f} K velocities, "
                  f"{args.steps} x 1 fs")
     ax.legend()
     fig.tight_layout()
     args.out.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.out / f"md_energy_traces_start{args.start}.png", dpi=120)
     (args.out / f"md_start{args.start}.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
-    print("\n| activation | drift (meV/atom/ps) | min pair distance (Å) | T range (K) | "
-          "physical |")
-    print("|---|---|---|---|---|")
+    print("\n| activation | repulsion | drift (meV/atom/ps) | min pair distance (Å) | T range "
+          "(K) | physical |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['activation']} | {r['drift_meV_atom_ps']:+.3f} | {r['min_distance']:.3f} |"
+        print(f"| {r['activation']} | {r['repulsion']} | {r['drift_meV_atom_ps']:+.3f} | "
+              f"{r['min_distance']:.3f} |"
               f" {r['t_min']:.0f}-{r['t_max']:.0f} | {'yes' if r['physical'] else 'no'} |")
+
+
+def models(args):
+    """(name, potential, repulsion) of every run: each model without and/or with ZBL."""
+    paths = ([(args.model.stem, args.model)] if args.model else
+             [(act, args.models / f"cu_{act}_seed0.pkl") for act in args.activations])
+    inner, outer = args.zbl_radii
+    for name, path in paths:
+        with open(path, "rb") as fh:
+            pot = pickle.load(fh)
+        for repulsion in args.repulsion:
+            if repulsion == "zbl":
+                pot.set_params(repulsion="zbl", zbl_inner=inner, zbl_outer=outer)
+                yield name, pot, f"zbl {inner:g}-{outer:g}"
+            else:
+                yield name, pot.set_params(repulsion=None), "none"
+
+
+def train(path: Path) -> None:
+    """Fit the default potential on the Cu 300 K run and pickle it to ``path``."""
+    start = time.perf_counter()
+    pot = TAAFSPotential(random_state=0).fit(load_pwmlff("cu", "train"))
+    print(f"fit {time.perf_counter() - start:.0f} s, {pot.n_iter_} epochs", flush=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        pickle.dump(pot, fh)
 
 
 def combine(args) -> None:

@@ -4,6 +4,8 @@ What its ``predict`` methods (and so ``score`` and the ASE calculator) run: the 
 are checked on the way in (types, elements, positions, cells, pairs closer than
 ``min_distance``), evaluated in chunks of :data:`PREDICT_CHUNK` structures, and checked on the
 way out (a non-finite energy or force is an error naming its structure, never a silent NaN).
+With ``repulsion='zbl'`` the pair repulsion of :mod:`~taafs_sk.atomistic.repulsion` is added
+to the networks' energies, forces and stresses.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import numpy as np
 from .._validation import check_real
 from ._frames import as_atoms_list, build_frames, check_structures
 from .network import energies_and_forces
+from .repulsion import repulsion_terms
+from .stress import cell_volumes, virial_to_stress
 
 __all__ = ["PREDICT_CHUNK", "check_finite_outputs", "composition", "evaluate"]
 
@@ -72,27 +76,45 @@ def check_finite_outputs(energies: np.ndarray, forces: np.ndarray | None,
                          f"finite ({forces[bad[0]]}); {hint}")
 
 
-def evaluate(potential, X, forces: bool) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Total energies ``(n_structures,)`` (eV) and, with ``forces``, the list of
-    ``(n_atoms, 3)`` forces (eV/Å) of the structures ``X`` under the fitted ``potential``."""
+def evaluate(potential, X, forces: bool, stress: bool = False):
+    """Total energies ``(n_structures,)`` (eV), with ``forces`` the list of ``(n_atoms, 3)``
+    forces (eV/Å) and with ``stress`` the stresses ``(n_structures, 6)`` (eV/Å³, ASE's Voigt
+    order; None otherwise) of the structures ``X`` under the fitted ``potential``, its
+    repulsion (if any) included."""
     atoms_list = as_atoms_list(X, "X")
     min_distance = check_real("min_distance of TAAFSPotential", potential.min_distance,
                               minimum=0.0)
     check_structures(atoms_list, potential.elements_, float(potential.descriptor_.cutoff))
-    energies, force_list = [], []
+    volumes = cell_volumes(atoms_list) if stress else None
+    energies, force_list, virials = [], [], []
     for b in range(0, len(atoms_list), PREDICT_CHUNK):
         chunk = atoms_list[b:b + PREDICT_CHUNK]
         frames = build_frames(chunk, potential.elements_, potential.descriptor_,
                               potential.dtype_, potential.device, min_distance=min_distance,
                               first=b)
-        e, f = energies_and_forces(potential.module_, frames, create_graph=False,
-                                   forces=forces)
-        e = (e.double().cpu().numpy()
-             + composition(chunk, potential.elements_) @ potential.reference_energies_)
-        f = None if f is None else f.double().cpu().numpy()
+        e, f, w = _network_outputs(potential, frames, forces or stress, stress)
+        e = e + composition(chunk, potential.elements_) @ potential.reference_energies_
+        if getattr(potential, "repulsion", None) is not None:
+            e_rep, f_rep, w_rep = repulsion_terms(chunk, potential.zbl_inner,
+                                                  potential.zbl_outer, stress)
+            e, f = e + e_rep, None if f is None else f + np.concatenate(f_rep)
+            w = None if w is None else w + w_rep
         n_atoms = frames.n_atoms.cpu().numpy()
         check_finite_outputs(e, f, n_atoms, first=b)
         energies.append(e)
         if forces:
             force_list.extend(np.split(f, np.cumsum(n_atoms)[:-1]))
-    return np.concatenate(energies), force_list
+        virials.append(w)
+    stresses = virial_to_stress(np.concatenate(virials), volumes) if stress else None
+    return np.concatenate(energies), force_list, stresses
+
+
+def _network_outputs(potential, frames, forces: bool, virials: bool):
+    """The networks' energies ``(B,)``, forces ``(N, 3)`` (or None) and virials
+    ``(B, 3, 3)`` (or None) of a chunk, as float64 arrays."""
+    out = energies_and_forces(potential.module_, frames, create_graph=False, forces=forces,
+                              virials=virials)
+    e = out[0].double().cpu().numpy()
+    f = None if out[1] is None else out[1].double().cpu().numpy()
+    w = out[2].cpu().numpy() if virials else None
+    return e, f, w

@@ -169,6 +169,7 @@ class Frames:
     J: torch.Tensor  # (P, D, 3)
     energy: torch.Tensor | None = None  # (B,) residual energies (reference removed)
     forces: torch.Tensor | None = None  # (N, 3)
+    vectors: torch.Tensor | None = None  # (P, 3) float64 pair vectors r_p (for the virial)
     _offsets: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -203,7 +204,8 @@ class Frames:
             pair_j=self.pair_j[pairs] + shift, pair_struct=local, G=self.G[atoms],
             J=self.J[pairs],
             energy=None if self.energy is None else self.energy[idx],
-            forces=None if self.forces is None else self.forces[atoms])
+            forces=None if self.forces is None else self.forces[atoms],
+            vectors=None if self.vectors is None else self.vectors[pairs])
 
     def _block(self, first: int, end: int) -> Frames:
         """Structures ``first .. end - 1``: slices (structures and their pairs are stored in
@@ -218,7 +220,8 @@ class Frames:
             pair_j=self.pair_j[p0:p1] - a0, pair_struct=self.pair_struct[p0:p1] - first,
             G=self.G[a0:a1], J=self.J[p0:p1],
             energy=None if self.energy is None else self.energy[first:end],
-            forces=None if self.forces is None else self.forces[a0:a1])
+            forces=None if self.forces is None else self.forces[a0:a1],
+            vectors=None if self.vectors is None else self.vectors[p0:p1])
 
 
 def _ranges(starts: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -274,9 +277,9 @@ def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDe
     n_atoms = torch.as_tensor(counts, dtype=torch.long)
     pair_i = torch.as_tensor(np.concatenate(pi), dtype=torch.long)
     pair_j = torch.as_tensor(np.concatenate(pj), dtype=torch.long)
-    vectors = torch.as_tensor(np.concatenate(vec), dtype=dtype)
+    vectors = torch.as_tensor(np.concatenate(vec).reshape(-1, 3), dtype=torch.float64)
     G, J = _descriptors(descriptor, species_t, n_atoms, torch.as_tensor(pcounts), pair_i,
-                        pair_j, vectors, len(elements), dtype)
+                        pair_j, vectors.to(dtype), len(elements), dtype)
     check_finite_descriptors(G, J, n_atoms, pair_i, first)
     return Frames(species=species_t.to(device),
                   struct=torch.repeat_interleave(torch.arange(len(counts)), n_atoms).to(device),
@@ -284,7 +287,7 @@ def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDe
                   pair_j=pair_j.to(device),
                   pair_struct=torch.repeat_interleave(torch.arange(len(counts)),
                                                       torch.as_tensor(pcounts)).to(device),
-                  G=G.to(device), J=J.to(device))
+                  G=G.to(device), J=J.to(device), vectors=vectors.to(device))
 
 
 def check_finite_descriptors(G: torch.Tensor, J: torch.Tensor, n_atoms: torch.Tensor,

@@ -12,11 +12,12 @@ __all__ = ["TAAFSCalculator"]
 
 
 class TAAFSCalculator(_calculator.Calculator):
-    """ASE calculator giving the energy and forces of a fitted potential.
+    """ASE calculator giving the energy, forces and stress of a fitted potential.
 
-    Stress is not implemented (asking for it raises ASE's ``PropertyNotImplementedError``),
-    so NPT dynamics and cell relaxation are not available; NVE/NVT dynamics and fixed-cell
-    optimisers (``ase.optimize.BFGS``) are.
+    The stress (eV/Å³, ASE's sign and Voigt order) is computed when asked for
+    (``atoms.get_stress()``, NPT dynamics such as ``ase.md.nptberendsen.NPTBerendsen``, cell
+    relaxation with ``ase.filters.FrechetCellFilter``), for structures periodic along all
+    three directions; asking for the stress of any other structure raises ``ValueError``.
 
     Parameters
     ----------
@@ -38,11 +39,11 @@ class TAAFSCalculator(_calculator.Calculator):
     ...                      random_state=0).fit(frames)
     >>> atoms = frames[0].copy()
     >>> atoms.calc = pot.as_calculator()
-    >>> atoms.get_forces().shape
-    (32, 3)
+    >>> atoms.get_forces().shape, atoms.get_stress().shape
+    ((32, 3), (6,))
     """
 
-    implemented_properties = ["energy", "free_energy", "forces"]
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
     def __init__(self, potential, **kwargs) -> None:
         from sklearn.utils.validation import check_is_fitted
@@ -65,3 +66,5 @@ class TAAFSCalculator(_calculator.Calculator):
         energies, forces = self.potential.predict_energies_and_forces([self.atoms])
         energy = float(energies[0])
         self.results = {"energy": energy, "free_energy": energy, "forces": forces[0]}
+        if "stress" in properties:
+            self.results["stress"] = self.potential.predict_stress([self.atoms])[0]

@@ -124,20 +124,23 @@ class ElementNetworks(nn.Module):
 
 
 def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = False,
-                        forces: bool = True):
+                        forces: bool = True, virials: bool = False):
     """Structure energies ``(B,)`` (without references) and forces ``(N, 3)`` of ``frames``.
 
     With ``create_graph`` the forces are differentiable in the weights (force training);
     otherwise they are detached. Forces need a gradient, so they are computed even under
     ``torch.no_grad()`` (skorch evaluates in it). ``forces=False`` skips them (returns None);
     the energies then follow the caller's grad mode with ``create_graph``, and are computed
-    without a graph otherwise.
+    without a graph otherwise. With ``virials`` (needs ``frames.vectors``) a third output is
+    each structure's virial :math:`W = \\sum_p \\partial E / \\partial \\mathbf r_p \\otimes
+    \\mathbf r_p`, shape ``(B, 3, 3)``, float64, detached (the strain derivative of the
+    energy: see :mod:`taafs_sk.atomistic.stress`).
     """
     if not isinstance(model, ElementNetworks):
         raise TypeError(f"model of energies_and_forces must be an ElementNetworks, got "
                         f"{short(model)} ({type(model).__name__}).")
     G = frames.G
-    if forces:
+    if forces or virials:
         G = G.detach().requires_grad_(True)
         mode = torch.enable_grad()
     else:
@@ -145,7 +148,7 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
     with mode:
         atomic = model.atomic_energies(G, frames.species)
         energy = atomic.new_zeros(frames.n_structures).index_add(0, frames.struct, atomic)
-        if not forces:
+        if not (forces or virials):
             return energy, None
         (dE_dG,) = torch.autograd.grad(energy.sum(), G, create_graph=create_graph)
         dE_dr = torch.einsum("pd,pdk->pk", dE_dG[frames.pair_i], frames.J)
@@ -153,4 +156,8 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
                  .index_add(0, frames.pair_j, -dE_dr))
     if not create_graph:
         energy, force = energy.detach(), force.detach()
-    return energy, force
+    if not virials:
+        return energy, force
+    outer = dE_dr.detach().double()[:, :, None] * frames.vectors[:, None, :]  # (P, 3, 3)
+    virial = outer.new_zeros(frames.n_structures, 3, 3).index_add(0, frames.pair_struct, outer)
+    return energy, force, virial

@@ -22,14 +22,20 @@ from ..taafs.architecture import (
     optimizer_names,
     restore_registrations,
 )
-from ..taafs.checkpoint import TrainingCheckpoint, as_checkpoint, data_fingerprint
+from ..taafs.checkpoint import TrainingCheckpoint
 from ..taafs.training import early_stopping_monitor, fit_net
 from ._batches import LastBlockSplit, StructureDataset, training_dataset
 from ._evaluation import PREDICT_CHUNK, composition, evaluate
 from ._frames import as_atoms_list, build_frames, check_structures, read_targets
 from .descriptors import DESCRIPTORS, AtomicDescriptor, make_descriptor
 from .network import ElementNetworks
-from .training import check_loss_weights, potential_net, potential_net_params
+from .repulsion import subtract_repulsion
+from .training import (
+    check_loss_weights,
+    potential_checkpoint,
+    potential_net,
+    potential_net_params,
+)
 
 __all__ = ["TAAFSPotential"]
 
@@ -72,6 +78,14 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     descriptor : str or AtomicDescriptor, default='ani1x'
         Atom-centred descriptor: ``'ani1x'`` (:class:`ANIDescriptor`, the ANI-1x AEV,
         cutoff 5.2 Å) or an :class:`~taafs_sk.atomistic.descriptors.AtomicDescriptor`.
+    repulsion : {None, 'zbl'}, default=None
+        A short-range pair repulsion under the networks: ``'zbl'`` is the ZBL universal
+        screened Coulomb energy of every pair, switched smoothly to zero between
+        ``zbl_inner`` and ``zbl_outer`` (:mod:`~taafs_sk.atomistic.repulsion`); it is
+        subtracted from the training targets and added back at every prediction.
+    zbl_inner, zbl_outer : float, default=1.0, 2.0
+        Switching radii of the repulsion (Å), ``0 <= zbl_inner < zbl_outer < cutoff``: full
+        ZBL below ``zbl_inner``, none beyond ``zbl_outer``.
     min_distance : float, default=0.1
         Shortest interatomic distance (Å) accepted in ``fit`` and in every prediction
         (``predict*``, ``score``, the ASE calculator): a structure with a closer pair is
@@ -188,6 +202,9 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **ARCHITECTURE_CONSTRAINTS,
         "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor],
+        "repulsion": [StrOptions({"zbl"}), None],
+        "zbl_inner": [Interval(Real, 0, None, closed="left")],
+        "zbl_outer": [Interval(Real, 0, None, closed="neither")],
         "min_distance": [Interval(Real, 0, None, closed="left")],
         "energy_weight": [Interval(Real, 0, None, closed="left")],
         "force_weight": [Interval(Real, 0, None, closed="left")],
@@ -209,7 +226,8 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, basis="bspline", n_basis=8,
                  sharing="layer", normalization="tanh", basis_kwargs=None, descriptor="ani1x",
-                 min_distance=0.1, energy_weight=1.0, force_weight=1.0, max_epochs=200,
+                 repulsion=None, zbl_inner=1.0, zbl_outer=2.0, min_distance=0.1,
+                 energy_weight=1.0, force_weight=1.0, max_epochs=200,
                  batch_size=8, lr=1e-3, optimizer="adam", optimizer_kwargs=None,
                  weight_decay=0.0, early_stopping=True, validation_fraction=0.1, patience=20,
                  dtype="float32", device="cpu",
@@ -221,6 +239,9 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.normalization = normalization
         self.basis_kwargs = basis_kwargs
         self.descriptor = descriptor
+        self.repulsion = repulsion
+        self.zbl_inner = zbl_inner
+        self.zbl_outer = zbl_outer
         self.min_distance = min_distance
         self.energy_weight = energy_weight
         self.force_weight = force_weight
@@ -270,12 +291,14 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
                              f"descriptor cutoff {cutoff} Å, got {self.min_distance!r}.")
         check_structures(atoms_list, None, cutoff)
         energies, force_list = read_targets(atoms_list, energies, forces)
+        energies, force_list = subtract_repulsion(self, atoms_list, energies, force_list)
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._initialize_module(atoms_list, energies, hidden)
         self._initialize_net(len(atoms_list), net_params)  # checks the device
         dataset = self._dataset(atoms_list, energies, force_list)
         self.net_ = fit_net(self.net_, dataset, None, seed=self._seed,
-                            checkpoint=self._checkpoint(atoms_list, energies, force_list))
+                            checkpoint=potential_checkpoint(self, atoms_list, energies,
+                                                            force_list))
         self.module_ = self.net_.module_.networks  # a resumed run's own copy
         self.module_.eval()
         self.history_ = self.net_.history
@@ -283,16 +306,6 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.n_params_ = sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
         self.n_activation_params_ = self.module_.n_activation_params()
         return self
-
-    def _checkpoint(self, atoms_list, energies, force_list) -> TrainingCheckpoint | None:
-        """``checkpoint`` bound to this fit's structures, targets and parameters."""
-        if self.checkpoint is None:
-            return None
-        data = [[a.numbers, a.positions, a.cell.array, a.pbc] for a in atoms_list]
-        params = {k: v for k, v in self.get_params(deep=False).items()
-                  if k not in ("checkpoint", "verbose")}
-        return as_checkpoint(self.checkpoint,
-                             data_fingerprint(params, data, energies, list(force_list)))
 
     def _initialize_module(self, atoms_list, energies, hidden) -> None:
         """``elements_``, ``dtype_``, ``reference_energies_``, ``n_features_in_`` and the
@@ -347,7 +360,14 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     def predict_energies_and_forces(self, X) -> tuple[np.ndarray, list[np.ndarray]]:
         """Energies and forces in one pass (see :meth:`predict`, :meth:`predict_forces`)."""
         check_is_fitted(self, "module_")
-        return evaluate(self, X, forces=True)
+        return evaluate(self, X, forces=True)[:2]
+
+    def predict_stress(self, X) -> np.ndarray:
+        """Stresses (eV/Å³) ``(n_structures, 6)``, ASE's sign and Voigt order (xx yy zz yz xz
+        xy): the energy's derivative under a strain of the cell (:mod:`.stress`); a structure
+        not periodic along all three directions is refused (``ValueError``)."""
+        check_is_fitted(self, "module_")
+        return evaluate(self, X, forces=False, stress=True)[2]
 
     def score(self, X, y=None, sample_weight=None) -> float:
         """R² of the total energies (``y``, or each structure's calculator energy)."""
@@ -376,7 +396,8 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return add_registrations(state)
 
     def __setstate__(self, state):
-        state = {"min_distance": 0.1, "checkpoint": None, **state}  # pickled before these
+        state = {"min_distance": 0.1, "checkpoint": None, "repulsion": None, "zbl_inner": 1.0,
+                 "zbl_outer": 2.0, **state}  # pickled before these
         super().__setstate__(restore_registrations(state, "TAAFSPotential"))
         net = self.__dict__.get("net_")
         if net is not None and "module_" not in self.__dict__:

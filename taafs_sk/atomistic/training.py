@@ -38,13 +38,15 @@ from torch import nn
 from .._validation import check_count, check_real
 from .._validation._text import short
 from ..nn.optimizers import is_measurement_optimizer, optimizer_class, register_optimizer
+from ..taafs.checkpoint import as_checkpoint, data_fingerprint
 from ..taafs.training import build_net, optimizer_params
 from ._batches import LastBlockSplit, StructureBatchIterator
 from ._frames import Frames
 from .network import ElementNetworks, energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
-           "check_loss_weights", "potential_net", "potential_net_params",
+           "check_loss_weights", "potential_checkpoint", "potential_net",
+           "potential_net_params",
            "register_training_step"]
 
 #: Options of the force measurements (``optimizer_kwargs`` of a measurement optimiser) and
@@ -270,6 +272,18 @@ def potential_net(potential, networks: nn.Module, n_structures: int, seed: int,
         criterion__energy_weight=p.energy_weight, criterion__force_weight=p.force_weight,
         criterion__random_state=seed, **net_params,
     )
+
+
+def potential_checkpoint(potential, atoms_list: list, energies, force_list):
+    """The ``checkpoint`` of ``potential`` (a :class:`~taafs_sk.atomistic.TAAFSPotential`)
+    bound to this fit's structures, targets and parameters (None without one)."""
+    if potential.checkpoint is None:
+        return None
+    data = [[a.numbers, a.positions, a.cell.array, a.pbc] for a in atoms_list]
+    params = {k: v for k, v in potential.get_params(deep=False).items()
+              if k not in ("checkpoint", "verbose")}
+    return as_checkpoint(potential.checkpoint,
+                         data_fingerprint(params, data, energies, list(force_list)))
 
 
 def register_training_step(name: str, factory, overwrite: bool = False) -> type:
