@@ -33,7 +33,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_real
+from .._validation._text import short
 from ._deps import require
+from ._frames import as_atoms_list
 
 __all__ = ["COULOMB", "REPULSIONS", "check_repulsion", "repulsion_terms",
            "subtract_repulsion", "switch", "zbl_pair"]
@@ -56,6 +58,7 @@ def switch(r, inner: float, outer: float) -> tuple[np.ndarray, np.ndarray]:
     >>> s.tolist(), ds.tolist()
     ([1.0, 0.5, 0.0], [-0.0, -1.875, -0.0])
     """
+    inner, outer = _check_radii(inner, outer, "switch")
     r = np.asarray(r, dtype=float)
     width = outer - inner
     t = np.clip((r - inner) / width, 0.0, 1.0)
@@ -86,7 +89,14 @@ def zbl_pair(r, z_i, z_j, inner: float, outer: float) -> tuple[np.ndarray, np.nd
     (135.0, True)
     """
     r = np.asarray(r, dtype=float)
+    if r.size and not (np.isfinite(r).all() and r.min() > 0):
+        bad = r.ravel()[~(np.isfinite(r.ravel()) & (r.ravel() > 0))][0]
+        raise ValueError(f"r of zbl_pair must hold positive finite distances (Å), got {bad}.")
     z_i, z_j = np.asarray(z_i, dtype=float), np.asarray(z_j, dtype=float)
+    for name, z in (("z_i", z_i), ("z_j", z_j)):
+        if z.size and not (np.isfinite(z).all() and z.min() >= 1):
+            raise ValueError(f"{name} of zbl_pair must hold atomic numbers (>= 1), got "
+                             f"{z.ravel()[~(z.ravel() >= 1)][0]}.")
     a = 0.46850 / (z_i**0.23 + z_j**0.23)  # (P,) screening length, Å
     x = r / a
     terms = _COEFFS * np.exp(-np.multiply.outer(x, _EXPONENTS))  # (P, 4)
@@ -97,6 +107,16 @@ def zbl_pair(r, z_i, z_j, inner: float, outer: float) -> tuple[np.ndarray, np.nd
     de = k * (dphi / r - phi / r**2)
     s, ds = switch(r, inner, outer)
     return e * s, de * s + e * ds
+
+
+def _check_radii(inner, outer, owner: str) -> tuple[float, float]:
+    """``inner`` and ``outer`` as floats with ``0 <= inner < outer``, else ``ValueError``."""
+    inner = check_real(f"inner of {owner}", inner, minimum=0.0)
+    outer = check_real(f"outer of {owner}", outer, minimum=0.0)
+    if not inner < outer:
+        raise ValueError(f"inner and outer of {owner} must satisfy inner < outer (the switch "
+                         f"runs from inner to outer), got inner={inner!r}, outer={outer!r}.")
+    return inner, outer
 
 
 def check_repulsion(repulsion, inner, outer, cutoff: float) -> None:
@@ -140,6 +160,8 @@ def repulsion_terms(atoms_list: list, inner: float, outer: float, stress: bool =
     >>> bool(f[0][0, 0] < 0 < f[0][1, 0])  # pushed apart
     True
     """
+    atoms_list = as_atoms_list(atoms_list, "atoms_list of repulsion_terms")
+    inner, outer = _check_radii(inner, outer, "repulsion_terms")
     neighbor_list = require("ase.neighborlist").neighbor_list
     pi, pj, vec, struct, numbers, counts = [], [], [], [], [], []
     offset = 0
@@ -174,6 +196,11 @@ def subtract_repulsion(potential, atoms_list: list, energies: np.ndarray,
     """The training targets left for the networks of ``potential`` (a
     :class:`~taafs_sk.atomistic.TAAFSPotential`): energies ``(B,)`` and forces minus its
     repulsion, unchanged without one; its repulsion parameters are checked first."""
+    from .potential import TAAFSPotential  # it imports this module
+
+    if not isinstance(potential, TAAFSPotential):
+        raise TypeError(f"potential of subtract_repulsion must be a TAAFSPotential, got "
+                        f"{short(potential)} ({type(potential).__name__}).")
     check_repulsion(potential.repulsion, potential.zbl_inner, potential.zbl_outer,
                     float(potential.descriptor_.cutoff))
     if potential.repulsion is None:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._frames import as_atoms_list
+
 __all__ = ["cell_volumes", "virial_to_stress"]
 
 
@@ -47,6 +49,7 @@ def cell_volumes(atoms_list: list) -> np.ndarray:
     ...     print(str(exc).split(":")[0])
     structure 1 has no stress
     """
+    atoms_list = as_atoms_list(atoms_list, "atoms_list of cell_volumes")
     volumes = np.empty(len(atoms_list))
     for k, atoms in enumerate(atoms_list):
         if not atoms.pbc.all():
@@ -72,6 +75,13 @@ def virial_to_stress(virial: np.ndarray, volumes: np.ndarray) -> np.ndarray:
     >>> virial_to_stress(w, np.array([2.0]))
     array([[0.5, 1.5, 2.5, 0. , 0. , 0.5]])
     """
+    virial, volumes = np.asarray(virial, dtype=float), np.asarray(volumes, dtype=float)
+    if virial.ndim != 3 or virial.shape[1:] != (3, 3) or volumes.shape != virial.shape[:1]:
+        raise ValueError(f"virial of virial_to_stress must have shape (B, 3, 3) and volumes "
+                         f"(B,), got {virial.shape} and {volumes.shape}.")
+    if volumes.size and not (np.isfinite(volumes).all() and volumes.min() > 0):
+        raise ValueError(f"volumes of virial_to_stress must be positive and finite, got "
+                         f"{volumes[~(volumes > 0) | ~np.isfinite(volumes)][0]}.")
     sym = 0.5 * (virial + np.swapaxes(virial, 1, 2)) / volumes[:, None, None]
     rows, cols = np.array([0, 1, 2, 1, 0, 0]), np.array([0, 1, 2, 2, 2, 1])
     return sym[:, rows, cols]

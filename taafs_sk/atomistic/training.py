@@ -277,6 +277,11 @@ def potential_net(potential, networks: nn.Module, n_structures: int, seed: int,
 def potential_checkpoint(potential, atoms_list: list, energies, force_list):
     """The ``checkpoint`` of ``potential`` (a :class:`~taafs_sk.atomistic.TAAFSPotential`)
     bound to this fit's structures, targets and parameters (None without one)."""
+    from .potential import TAAFSPotential  # it imports this module
+
+    if not isinstance(potential, TAAFSPotential):
+        raise TypeError(f"potential of potential_checkpoint must be a TAAFSPotential, got "
+                        f"{short(potential)} ({type(potential).__name__}).")
     if potential.checkpoint is None:
         return None
     data = [[a.numbers, a.positions, a.cell.array, a.pbc] for a in atoms_list]

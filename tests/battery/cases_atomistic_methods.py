@@ -40,6 +40,7 @@ def potential_method_cases() -> list[Case]:
     pot = lazy(M + "TAAFSPotential")
     tiny = dict(hidden_layer_sizes=(4,), basis="tanh", max_epochs=1, early_stopping=False)
     return [
+        *stress_and_repulsion_cases(),  # collected here: tests/battery/__init__.py unchanged
         Case("TAAFSPotential.fit", "same-position-names-structure",
              lambda: pot(**tiny).fit([tiny_atoms(), _same_position()]), "min_distance",
              "structure 1"),
@@ -77,6 +78,39 @@ def potential_method_cases() -> list[Case]:
         Case("TAAFSCalculator.calculate", "atoms-str", _calculate("H2"), "atoms", "str"),
         Case("TAAFSCalculator", "potential-str",
              lambda: lazy(M + "calculator.TAAFSCalculator")("pot"), "potential", "pot"),
+        Case("TAAFSPotential.predict_stress", "no-cell",
+             lambda: potential_fitted().predict_stress([tiny_atoms()]), "structure 0",
+             "pbc"),
+        Case("TAAFSPotential.fit", "zbl-radii-out-of-order",
+             lambda: pot(**tiny, repulsion="zbl", zbl_inner=2.0, zbl_outer=1.0).fit(
+                 [tiny_atoms()]), "zbl_inner", "2.0"),
+    ]
+
+
+def stress_and_repulsion_cases() -> list[Case]:
+    rep, st, tr = M + "repulsion.", M + "stress.", M + "training."
+    return [
+        Case("switch", "inner-above-outer", lambda: lazy(rep + "switch")([1.0], 2.0, 1.0),
+             "inner", "2.0"),
+        Case("zbl_pair", "negative-r",
+             lambda: lazy(rep + "zbl_pair")([-1.0], [1], [1], 1.0, 2.0), "r", "-1"),
+        Case("zbl_pair", "zero-z", lambda: lazy(rep + "zbl_pair")([1.0], [0], [1], 1.0, 2.0),
+             "z_i", "0"),
+        Case("check_repulsion", "unknown", lambda: lazy(rep + "check_repulsion")(
+            "lj", 1.0, 2.0, 5.2), "repulsion", "lj"),
+        Case("repulsion_terms", "nan-outer", lambda: lazy(rep + "repulsion_terms")(
+            [tiny_atoms()], 1.0, NAN), "outer", "nan"),
+        Case("subtract_repulsion", "potential-str", lambda: lazy(rep + "subtract_repulsion")(
+            "pot", [tiny_atoms()], np.zeros(1), [np.zeros((2, 3))]), "potential", "str"),
+        Case("cell_volumes", "no-cell", lambda: lazy(st + "cell_volumes")([tiny_atoms()]),
+             "structure 0", "pbc"),
+        Case("virial_to_stress", "wrong-shape", lambda: lazy(st + "virial_to_stress")(
+            np.zeros((2, 3)), np.ones(2)), "virial", "(2, 3)"),
+        Case("virial_to_stress", "zero-volume", lambda: lazy(st + "virial_to_stress")(
+            np.zeros((1, 3, 3)), np.zeros(1)), "volumes", "0"),
+        Case("potential_checkpoint", "potential-str",
+             lambda: lazy(tr + "potential_checkpoint")("pot", [], [], []), "potential",
+             "str"),
     ]
 
 
