@@ -28,6 +28,7 @@ ALLOWED = {
     "additive": {"nn", "exceptions", "_registry", "_validation"},
     "analog": {"nn", "taafs", "additive", "exceptions", "_validation"},
     "atomistic": {"nn", "taafs", "exceptions", "_registry", "_validation"},
+    "ensemble": {"taafs", "exceptions", "_validation"},
     "studies": {"analog", "taafs", "additive", "nn", "featurizers", "datasets", "exceptions",
                 "_validation"},
     "plotting": {"nn", "_validation"},
