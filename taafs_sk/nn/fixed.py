@@ -35,6 +35,16 @@ class FixedActivation:
     module: type[nn.Module]
     span: float | None
 
+    def __post_init__(self) -> None:
+        if not (isinstance(self.module, type) and issubclass(self.module, nn.Module)):
+            raise TypeError(f"FixedActivation: module must be a torch.nn.Module class, got "
+                            f"{self.module!r} ({type(self.module).__name__}).")
+        if self.span is not None and not (isinstance(self.span, (int, float))
+                                          and not isinstance(self.span, bool)
+                                          and 0 < self.span < float("inf")):
+            raise ValueError(f"FixedActivation: span must be None or a positive finite "
+                             f"number, got {self.span!r}.")
+
 
 FIXED: dict[str, FixedActivation] = {
     "tanh": FixedActivation(nn.Tanh, 2.0),
@@ -67,6 +77,9 @@ def fixed_activation(name: str) -> nn.Module:
     >>> fixed_activation("tanh")(torch.zeros(2)).tolist()
     [0.0, 0.0]
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (one of {sorted(FIXED)}), got {name!r} "
+                        f"({type(name).__name__}).")
     if name not in FIXED:
         raise ValueError(f"Unknown fixed activation {name!r}; use one of {sorted(FIXED)}.")
     return FIXED[name].module()

@@ -111,5 +111,15 @@ def optimizer_class(optimizer) -> type[torch.optim.Optimizer]:
 
 
 def is_measurement_optimizer(optimizer) -> bool:
-    """Whether ``optimizer`` (a class or an instance) is trained by measurements."""
+    """Whether ``optimizer`` (a registered name, a class or an instance) is trained by
+    measurements.
+
+    Examples
+    --------
+    >>> from taafs_sk.nn.optimizers import is_measurement_optimizer
+    >>> is_measurement_optimizer("rlekf"), is_measurement_optimizer("adam")
+    (True, False)
+    """
+    if isinstance(optimizer, str):
+        optimizer = optimizer_class(optimizer)
     return callable(getattr(optimizer, "measure", None))

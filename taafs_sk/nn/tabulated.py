@@ -106,6 +106,9 @@ class TabulatedActivation(nn.Module):
         return self.values.shape[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"TabulatedActivation: x must be a torch.Tensor, got "
+                            f"{type(x).__name__}.")
         n = self.n_neurons
         if n > 1 and x.shape[-1] != n:
             raise ValueError(

@@ -1,9 +1,5 @@
 """Bad-input cases of taafs_sk.nn's public methods (what users feed tensors to) and of the
-functions of its public modules that the package does not re-export.
-
-A ``known_bug`` case fails today in a file of ``taafs_sk/nn`` (owned by the nn helper): it
-runs as a strict xfail until the fix lands.
-"""
+functions of its public modules that the package does not re-export."""
 
 from __future__ import annotations
 
@@ -60,10 +56,8 @@ def module_function_cases() -> list[Case]:
              "optimizer", "adamx"),
         Case("optimizer_class", "int", lambda: lazy(optim + "optimizer_class")(3),
              "optimizer", "3"),
-        Case("is_measurement_optimizer", "name",
-             lambda: lazy(optim + "is_measurement_optimizer")("rlekf"), "optimizer", "rlekf",
-             known_bug="nn/optimizers.py is_measurement_optimizer: the name 'rlekf' answers "
-             "False (it should be resolved, or refused as not a class or instance)"),
+        Case("is_measurement_optimizer", "unknown-name",
+             lambda: lazy(optim + "is_measurement_optimizer")("adamx"), "optimizer", "adamx"),
         Case("check_device", "unknown", lambda: lazy(checks + "check_device")("device", "gpu0"),
              "device", "gpu0"),
         Case("check_device", "int", lambda: lazy(checks + "check_device")("device", 3.5),
@@ -80,8 +74,7 @@ def module_function_cases() -> list[Case]:
         Case("ActivationFactory", "unknown-basis", lambda: factory("nope")(0, 3), "basis",
              "nope"),
         Case("FixedActivation", "module-str",
-             lambda: lazy(NN + "fixed.FixedActivation")("tanh", None), "module", "tanh",
-             known_bug="nn/fixed.py FixedActivation: any module value is stored unchecked"),
+             lambda: lazy(NN + "fixed.FixedActivation")("tanh", None), "module", "tanh"),
     ]
 
 
@@ -106,11 +99,8 @@ def method_cases() -> list[Case]:
              lambda: tanh_mlp().hidden_pre_activations(torch.zeros(4, 3)), "x", "3"),
         Case("TabulatedActivation.forward", "wrong-width", lambda: tab()(torch.zeros(3, 3)),
              "input", "3"),
-        Case("TabulatedActivation.forward", "list", lambda: tab()([[0.5, 0.5]]), "x", "list",
-             known_bug="nn/tabulated.py TabulatedActivation.forward: AttributeError for a "
-             "list"),
-        Case("LegendreBasis.forward", "list", lambda: legendre()([0.1]), "u", "list",
-             known_bug="nn/bases/_base.py Basis.forward: AttributeError 'list' has no clamp"),
+        Case("TabulatedActivation.forward", "list", lambda: tab()([[0.5, 0.5]]), "x", "list"),
+        Case("LegendreBasis.forward", "list", lambda: legendre()([0.1]), "u", "list"),
         Case("LegendreBasis.fused_plan", "dtype-str", lambda: legendre().fused_plan("float32"),
              "dtype", "float32"),
         Case("LegendreBasis.set_fused_maps", "wrong-shape",

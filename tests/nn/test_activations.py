@@ -93,7 +93,8 @@ def test_count_activation_params_matches_formula_and_network(basis, sharing, hid
     n_basis = 6
     net = MLP(4, hidden, 1, make_activation_factory(basis, n_basis=n_basis, sharing=sharing))
     expected = _formula(n_basis, sharing, hidden)
-    assert count_activation_params(basis, n_basis, sharing, hidden) == expected
+    assert count_activation_params(basis, n_basis=n_basis, sharing=sharing,
+                                   hidden_layer_sizes=hidden) == expected
     assert _unique_params(net.activations) == expected
 
 
@@ -101,7 +102,8 @@ def test_count_activation_params_matches_formula_and_network(basis, sharing, hid
 @pytest.mark.parametrize("basis", ["relu", "tanh", "identity"])
 def test_fixed_activations_add_no_parameters(basis, sharing):
     net = MLP(4, HIDDEN, 1, make_activation_factory(basis, sharing=sharing))
-    assert count_activation_params(basis, 8, sharing, HIDDEN) == 0
+    assert count_activation_params(basis, n_basis=8, sharing=sharing,
+                                   hidden_layer_sizes=HIDDEN) == 0
     assert _unique_params(net.activations) == 0
 
 
@@ -172,8 +174,10 @@ def test_fixed_activation_matches_torch(name):
     (lambda v: TAAF(3, v), "basis", "nope"),
     (lambda v: TAAF(3, "legendre", normalization=v), "normalization", "Tanh"),
     (lambda v: TAAF(3, "legendre", init=v), "init", "relu"),
-    (lambda v: count_activation_params("legendre", 4, v, (3,)), "sharing", "layers"),
-    (lambda v: count_activation_params(v, 4, "layer", (3,)), "basis", "tahn"),
+    (lambda v: count_activation_params("legendre", n_basis=4, sharing=v,
+                                        hidden_layer_sizes=(3,)), "sharing", "layers"),
+    (lambda v: count_activation_params(v, n_basis=4, sharing="layer",
+                                        hidden_layer_sizes=(3,)), "basis", "tahn"),
 ])
 def test_unknown_choice_raises_with_the_bad_value(build, param, bad):
     with pytest.raises(ValueError, match=re.escape(repr(bad))) as info:

@@ -122,7 +122,8 @@ def test_n_params_matches_the_formula(toy, sharing):
         hidden, basis="legendre", n_basis=5, sharing=sharing, max_epochs=1, random_state=0
     ).fit(X, y)
     linear = (4 * 8 + 8) + (8 * 6 + 6) + (6 * 1 + 1)
-    expected = linear + count_activation_params("legendre", 5, sharing, hidden)
+    expected = linear + count_activation_params("legendre", n_basis=5, sharing=sharing,
+                                              hidden_layer_sizes=hidden)
     assert model.n_params_ == expected
 
 

@@ -241,6 +241,9 @@ class Basis(nn.Module):
     # ------------------------------------------------------------------------ evaluation
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         """Values of all basis functions at ``u``: shape ``u.shape + (n_basis,)``."""
+        if not isinstance(u, torch.Tensor):
+            raise TypeError(f"{type(self).__name__}: u must be a torch.Tensor, got "
+                            f"{type(u).__name__}.")
         return self.values(u.clamp(-1.0, 1.0))
 
     def values(self, u: torch.Tensor) -> torch.Tensor:
