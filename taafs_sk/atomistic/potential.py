@@ -388,6 +388,13 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
         return TAAFSCalculator(self)
 
+    def export_lammps(self, path) -> str:
+        """Write this potential for LAMMPS' ``pair_style mliap unified`` (see
+        :func:`taafs_sk.atomistic.lammps.export_lammps`; not run in LAMMPS here)."""
+        from .lammps import export_lammps
+
+        return export_lammps(self, path)
+
     def __getstate__(self):
         state = super().__getstate__()
         if "net_" in state:  # the networks travel once, inside the net

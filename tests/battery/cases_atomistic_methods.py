@@ -108,6 +108,21 @@ def stress_and_repulsion_cases() -> list[Case]:
             np.zeros((2, 3)), np.ones(2)), "virial", "(2, 3)"),
         Case("virial_to_stress", "zero-volume", lambda: lazy(st + "virial_to_stress")(
             np.zeros((1, 3, 3)), np.zeros(1)), "volumes", "0"),
+        Case("TAAFSPotential.export_lammps", "path-int",
+             lambda: potential_fitted().export_lammps(3), "path", "3"),
+        Case("export_lammps", "potential-str", lambda: lazy(M + "lammps.export_lammps")(
+            "pot", "x.pkl"), "potential", "str"),
+        Case("TAAFSMLIAPUnified", "potential-str",
+             lambda: lazy(M + "lammps.TAAFSMLIAPUnified")("pot"), "potential", "str"),
+        Case("TAAFSMLIAPUnified.compute_forces", "data-str",
+             lambda: lazy(M + "lammps.TAAFSMLIAPUnified")(potential_fitted()).compute_forces(
+                 "data"), "data", "str"),
+        Case("TAAFSMLIAPUnified.compute_gradients", "data-none",
+             lambda: lazy(M + "lammps.TAAFSMLIAPUnified")(
+                 potential_fitted()).compute_gradients(None), "data", "None"),
+        Case("TAAFSMLIAPUnified.compute_descriptors", "data-none",
+             lambda: lazy(M + "lammps.TAAFSMLIAPUnified")(
+                 potential_fitted()).compute_descriptors(None), "data", "None"),
         Case("potential_checkpoint", "potential-str",
              lambda: lazy(tr + "potential_checkpoint")("pot", [], [], []), "potential",
              "str"),
