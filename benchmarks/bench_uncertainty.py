@@ -33,6 +33,13 @@ std recorded every step: the step where its maximum first passes the threshold (
 per-atom force std on the held-out 300 K block, times ``--threshold-factor``) against the
 step where the closest pair first drops under 1.5 Å.
 
+Part ``al`` (active learning): pool = frames 0-74 of both Cu runs (300 K, 500 K), test =
+every ``--stride``-th of frames 80-99 of both (a gap of 5 frames from the pool); start from
+``--al-start`` frames of the 300 K run, add ``--al-step`` frames per round up to ``--al-max``,
+either the frames of the largest maximum per-atom committee force std or random ones;
+committees of ``--members`` ``TAAFSPotential((32, 32))``, ``--al-epochs`` epochs, no early
+stopping. Printed: the test force RMSE of the committee after each round.
+
 Part ``cost``: fit time of one ``TAAFSRegressor`` (halide gap, fixed epochs) against
 ``EnsembleRegressor`` of 5 with ``n_jobs=1`` and ``n_jobs=2``, interleaved, median.
 
@@ -50,6 +57,7 @@ draws the reliability diagram. Run from the project root (one torch thread per p
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 import warnings
@@ -195,11 +203,10 @@ def share_descriptors() -> None:
                      for a in atoms_list), tuple(elements), repr(descriptor), dtype,
                tuple(sorted(kwargs.items())))
         if key not in cache:
-            if len(cache) > 16:
+            if len(cache) > 4:  # the descriptors of a list of frames are large
                 cache.clear()
             cache[key] = original(atoms_list, elements, descriptor, dtype, device, **kwargs)
-        frames = cache[key]
-        return type(frames)(**{k: getattr(frames, k) for k in frames.__dataclass_fields__})
+        return copy.copy(cache[key])  # fit sets the targets on its own copy
 
     potential_module.build_frames = cached
 
@@ -290,6 +297,47 @@ def run_cu(args) -> None:
             run_md(args, committee, threshold, seed)
 
 
+# ---------------------------------------------------------------------------- active learning
+def al_curve(args, strategy: str, seed: int, pool, test) -> list:
+    """Test force RMSE of the committee after each round of adding ``--al-step`` frames."""
+    from taafs_sk.atomistic import TAAFSPotential
+
+    f_test = np.concatenate([a.get_forces() for a in test])
+    chosen = list(range(0, 75, 75 // args.al_start))[:args.al_start]  # 300 K frames
+    rng, curve = np.random.RandomState(seed), []
+    member = TAAFSPotential((32, 32), max_epochs=args.al_epochs, early_stopping=False)
+    while True:
+        committee = EnsembleRegressor(member, n_members=args.members, random_state=seed)
+        committee.fit([pool[i] for i in chosen])
+        forces = np.concatenate(committee.predict_forces(test))
+        curve.append((len(chosen), float(np.sqrt(np.mean((forces - f_test) ** 2))),
+                      sum(i >= 75 for i in chosen)))
+        print(f"  {strategy} seed {seed}: {curve[-1]}", flush=True)
+        if len(chosen) >= args.al_max:
+            return curve
+        rest = [i for i in range(len(pool)) if i not in chosen]
+        if strategy == "committee std":
+            stds = committee.predict_forces([pool[i] for i in rest], return_std=True)[1]
+            order = np.argsort([-s.max() for s in stds], kind="stable")
+            chosen += [rest[k] for k in order[:args.al_step]]
+        else:
+            chosen += [int(i) for i in rng.choice(rest, args.al_step, replace=False)]
+
+
+def run_al(args) -> None:
+    from taafs_sk.datasets import load_pwmlff
+
+    share_descriptors()
+    runs = [load_pwmlff("cu", "train"), load_pwmlff("cu", "test")]
+    pool = [a for frames in runs for a in frames[:75]]  # indices 0-74: 300 K, 75-149: 500 K
+    test = [a for frames in runs for a in frames[80::args.stride]]
+    for seed in range(args.al_seeds):
+        for strategy in ("committee std", "random"):
+            curve = al_curve(args, strategy, seed, pool, test)
+            emit(args, {"part": "al", "strategy": strategy, "seed": seed,
+                        "n_test": len(test), "curve": curve})
+
+
 # ---------------------------------------------------------------------------- cost
 def run_cost(args) -> None:
     Xtr, _, ytr, _, _ = load(args, "halide")
@@ -366,7 +414,7 @@ def plot_reliability(tab: list, path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", default=["tabular"],
-                        choices=["tabular", "cu", "cost"])
+                        choices=["tabular", "cu", "cost", "al"])
     parser.add_argument("--sets", nargs="+", default=["halide", "pilania"], choices=list(SETS))
     parser.add_argument("--models", nargs="+", default=["GPR", "AKNN", "TAAFS"])
     parser.add_argument("--seeds", type=int, default=3)
@@ -386,6 +434,11 @@ def main() -> None:
                         choices=["member 0", "committee"])
     parser.add_argument("--repeats", type=int, default=3, help="cost: interleaved rounds")
     parser.add_argument("--cost-epochs", type=int, default=100)
+    parser.add_argument("--al-start", type=int, default=10)
+    parser.add_argument("--al-step", type=int, default=5)
+    parser.add_argument("--al-max", type=int, default=60)
+    parser.add_argument("--al-epochs", type=int, default=60)
+    parser.add_argument("--al-seeds", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="results/uncertainty.jsonl")
     parser.add_argument("--report", default=None, help="print the tables of this file")
@@ -398,12 +451,13 @@ def main() -> None:
     if args.quick:
         args.seeds, args.members, args.qm9_train, args.qm9_test = 1, 3, 1000, 300
         args.epochs, args.md_steps, args.repeats, args.cost_epochs = 5, 20, 1, 5
+        args.al_max, args.al_epochs = 20, 5
     for part in args.parts:
         if part == "tabular":
             for name in args.sets:
                 run_tabular(args, name)
         else:
-            (run_cu if part == "cu" else run_cost)(args)
+            {"cu": run_cu, "cost": run_cost, "al": run_al}[part](args)
 
 
 if __name__ == "__main__":
