@@ -24,6 +24,10 @@ networks, the repulsion set with ``set_params``; for a model trained without it 
 training with it whenever no training pair is closer than OUTER, as for Cu: its closest
 training pair is 2.32 Å).
 
+``--npt`` instead runs 500 steps (``--steps``) of Berendsen NPT at 300 K and 0 GPa with
+``--model`` from frame 50 of the 300 K run and an energy-volume scan of the ideal fcc Cu72
+lattice, against the DFT frames' cell (a = 3.621 Å).
+
 and, to draw the traces of several such runs in one figure::
 
     .venv/bin/python benchmarks/bench_md.py --combine DIR [DIR ...] --start 20 --out DIR
@@ -69,12 +73,16 @@ def main() -> None:
     parser.add_argument("--combine", type=Path, nargs="+", default=None,
                         help="instead: plot the saved traces of these output folders in one "
                              "figure, saved under --out")
+    parser.add_argument("--npt", action="store_true")
     args = parser.parse_args()
     if args.combine:
         combine(args)
         return
     if args.train:
         train(args.train)
+        return
+    if args.npt:
+        npt(args)
         return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -145,6 +153,41 @@ def train(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as fh:
         pickle.dump(pot, fh)
+
+
+def npt(args) -> None:
+    """Berendsen NPT (300 K, 0 GPa) and an energy-volume scan with one model."""
+    from ase import units
+    from ase.build import bulk
+    from ase.md.nptberendsen import NPTBerendsen
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    with open(args.model, "rb") as fh:
+        pot = pickle.load(fh)
+    atoms = load_pwmlff("cu", "train")[50].copy()
+    v_dft = atoms.get_volume()
+    atoms.calc = pot.as_calculator()
+    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    dyn = NPTBerendsen(atoms, timestep=1 * units.fs, temperature_K=300, pressure_au=0.0,
+                       taut=100 * units.fs, taup=500 * units.fs,
+                       compressibility_au=1 / (140 * units.GPa))
+    volumes = []
+    dyn.attach(lambda: volumes.append(atoms.get_volume()), interval=10)
+    start = time.perf_counter()
+    dyn.run(args.steps)
+    last = np.array(volumes[len(volumes) // 2:])
+    a_scan = np.linspace(3.50, 3.75, 11)
+    cells = [bulk("Cu", "fcc", a=a, cubic=True).repeat((3, 3, 2)) for a in a_scan]
+    e_scan = pot.predict(cells) / 72
+    a_min = float(np.roots(np.polyder(np.polyfit(a_scan, e_scan, 3)))[
+        np.argmin(np.abs(np.roots(np.polyder(np.polyfit(a_scan, e_scan, 3))) - 3.62))].real)
+    row = {"v_dft": v_dft, "v_npt_mean_second_half": float(last.mean()),
+           "v_ratio": float(last.mean() / v_dft), "v_min": min(volumes), "v_max": max(volumes),
+           "a_dft": float(atoms.cell.lengths()[0] / 3), "a_scan_min": a_min,
+           "t_end": float(atoms.get_temperature()), "wall_s": time.perf_counter() - start}
+    print(json.dumps(row), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out / "npt_volumes.npz", volume=np.array(volumes), a=a_scan, e=e_scan)
 
 
 def combine(args) -> None:
