@@ -166,6 +166,7 @@ def npt(args) -> None:
         pot = pickle.load(fh)
     atoms = load_pwmlff("cu", "train")[50].copy()
     v_dft = atoms.get_volume()
+    a_dft = float((4 * v_dft / len(atoms)) ** (1 / 3))  # fcc: 4 atoms per cubic cell
     atoms.calc = pot.as_calculator()
     MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(0))
     dyn = NPTBerendsen(atoms, timestep=1 * units.fs, temperature_K=300, pressure_au=0.0,
@@ -183,7 +184,7 @@ def npt(args) -> None:
         np.argmin(np.abs(np.roots(np.polyder(np.polyfit(a_scan, e_scan, 3))) - 3.62))].real)
     row = {"v_dft": v_dft, "v_npt_mean_second_half": float(last.mean()),
            "v_ratio": float(last.mean() / v_dft), "v_min": min(volumes), "v_max": max(volumes),
-           "a_dft": float(atoms.cell.lengths()[0] / 3), "a_scan_min": a_min,
+           "a_dft": a_dft, "a_scan_min": a_min,
            "t_end": float(atoms.get_temperature()), "wall_s": time.perf_counter() - start}
     print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)

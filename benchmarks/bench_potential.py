@@ -22,6 +22,7 @@ Run from the project root::
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import json
 import pickle
@@ -40,17 +41,18 @@ ACTIVATIONS = ("tanh", "bspline", "fourier", "chebyshev1")
 
 
 def share_descriptors():
-    """Memoise the descriptor step on the identity of the structure list's members."""
+    """Memoise the descriptor step on the identity of the structure list's members (the
+    same frames are described once for every activation and seed)."""
     original = potential_module.build_frames
     cache: dict = {}
 
     @functools.wraps(original)
-    def cached(atoms_list, elements, descriptor, dtype, device="cpu"):
-        key = (tuple(id(a) for a in atoms_list), tuple(elements), repr(descriptor), dtype)
+    def cached(atoms_list, elements, descriptor, dtype, device="cpu", **options):
+        key = (tuple(id(a) for a in atoms_list), tuple(elements), repr(descriptor), dtype,
+               str(device), tuple(sorted(options.items())))
         if key not in cache:
-            cache[key] = original(atoms_list, elements, descriptor, dtype, device)
-        frames = cache[key]
-        return type(frames)(**{k: getattr(frames, k) for k in frames.__dataclass_fields__})
+            cache[key] = original(atoms_list, elements, descriptor, dtype, device, **options)
+        return copy.copy(cache[key])
 
     potential_module.build_frames = cached
     return cache
