@@ -4,7 +4,8 @@ through skorch, and its skorch glue (callbacks, the tensor batch iterator, and
 same training set-up for any torch module)."""
 
 from .callbacks import FiniteLossGuard
+from .checkpoint import TrainingCheckpoint
 from .regressor import TAAFSRegressor
 from .training import build_net, fit_net
 
-__all__ = ["FiniteLossGuard", "TAAFSRegressor", "build_net", "fit_net"]
+__all__ = ["FiniteLossGuard", "TAAFSRegressor", "TrainingCheckpoint", "build_net", "fit_net"]

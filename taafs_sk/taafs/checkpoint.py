@@ -83,8 +83,9 @@ class TrainingCheckpoint(Callback):
     """
 
     def __init__(self, dirname, every: int = 1) -> None:
+        _check_dirname(dirname)
         self.dirname = dirname
-        self.every = every
+        self.every = check_count("every", every)
 
     @property
     def path(self) -> Path:
@@ -93,10 +94,7 @@ class TrainingCheckpoint(Callback):
 
     def for_fit(self, fingerprint: str) -> TrainingCheckpoint:
         """A checked copy bound to one fit's ``fingerprint`` (the user's object is kept)."""
-        if not isinstance(self.dirname, (str, os.PathLike)):
-            raise TypeError(f"checkpoint dirname must be a str or os.PathLike, got "
-                            f"{self.dirname!r} ({type(self.dirname).__name__}).")
-        bound = TrainingCheckpoint(self.dirname, check_count("every", self.every))
+        bound = TrainingCheckpoint(self.dirname, self.every)
         if bound.path.parent.exists() and not bound.path.parent.is_dir():
             raise ValueError(f"checkpoint={str(self.dirname)!r} is a file, not a directory.")
         bound.fingerprint_ = fingerprint
@@ -147,6 +145,12 @@ class TrainingCheckpoint(Callback):
                 "data or parameters); use another directory, or delete it to start over."
             )
         return payload
+
+
+def _check_dirname(dirname) -> None:
+    if not isinstance(dirname, (str, os.PathLike)):
+        raise TypeError(f"dirname of TrainingCheckpoint must be a str or os.PathLike, got "
+                        f"{dirname!r} ({type(dirname).__name__}).")
 
 
 class _NetPickler(pickle.Pickler):

@@ -105,6 +105,15 @@ def taafs_glue_cases() -> list[Case]:
                                           nan_X(), y[:, None]), "X", "nan"),
         Case("FiniteLossGuard", "hint-int", lambda: lazy(t + "FiniteLossGuard")(hint=3),
              "hint", "3"),
+        Case("TrainingCheckpoint", "dirname-int", lambda: lazy(t + "TrainingCheckpoint")(3),
+             "dirname", "3"),
+        Case("TrainingCheckpoint", "every-zero",
+             lambda: lazy(t + "TrainingCheckpoint")("runs", every=0), "every", "0"),
+        Case("fit_net", "checkpoint-with-epochs",
+             lambda: lazy(t + "fit_net")(
+                 lazy(t + "build_net")(torch.nn.Linear(3, 1)), X, y[:, None], epochs=2,
+                 checkpoint=lazy(t + "TrainingCheckpoint")("runs").for_fit("x")),
+             "checkpoint", "2"),
     ]
 
 
