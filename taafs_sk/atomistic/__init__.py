@@ -5,7 +5,9 @@
 - :mod:`~taafs_sk.atomistic.descriptors`: the descriptor contract and the ANI-1x AEV;
 - :mod:`~taafs_sk.atomistic.training`: the module, loss and callback with which the potential
   trains in the library's one skorch loop (:func:`taafs_sk.taafs.training.build_net`);
-- :mod:`~taafs_sk.atomistic.md`: NVE molecular dynamics checks (energy drift, stability).
+- :mod:`~taafs_sk.atomistic.md`: NVE molecular dynamics checks (energy drift, stability);
+- :func:`as_torchsim_model`: the potential as a torch-sim model, for batched MD of many
+  systems (needs the ``torchsim`` extra, imported only when called).
 
 Needs the ``atomistic`` extra (ase, torchani): ``pip install taafs-sk[atomistic]``.
 """
@@ -16,6 +18,8 @@ require("ase")
 
 from .descriptors import ANIDescriptor, AtomicDescriptor  # noqa: E402
 from .potential import TAAFSPotential  # noqa: E402
+from .torchsim import as_torchsim_model  # noqa: E402
 from .training import register_training_step  # noqa: E402
 
-__all__ = ["ANIDescriptor", "AtomicDescriptor", "TAAFSPotential", "register_training_step"]
+__all__ = ["ANIDescriptor", "AtomicDescriptor", "TAAFSPotential", "as_torchsim_model",
+           "register_training_step"]

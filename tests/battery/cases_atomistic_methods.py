@@ -41,6 +41,7 @@ def potential_method_cases() -> list[Case]:
     tiny = dict(hidden_layer_sizes=(4,), basis="tanh", max_epochs=1, early_stopping=False)
     return [
         *stress_and_repulsion_cases(),  # collected here: tests/battery/__init__.py unchanged
+        *torchsim_cases(),
         Case("TAAFSPotential.fit", "same-position-names-structure",
              lambda: pot(**tiny).fit([tiny_atoms(), _same_position()]), "min_distance",
              "structure 1"),
@@ -227,4 +228,16 @@ def md_cases() -> list[Case]:
         Case("energy_drift", "one-point",
              lambda: drift({"time_ps": np.zeros(1), "total": np.ones(1), "n_atoms": 2}),
              "trace", "1", known_bug="atomistic/md.py energy_drift: numpy's LinAlgError"),
+    ]
+
+
+def torchsim_cases() -> list[Case]:
+    """as_torchsim_model checks its arguments before it imports torch-sim."""
+    ts_model = lazy(M + "torchsim.as_torchsim_model")
+    return [
+        Case("as_torchsim_model", "potential-str", lambda: ts_model("pot"), "potential",
+             "pot"),
+        Case("as_torchsim_model", "compute_stress-str",
+             lambda: ts_model(potential_fitted(), compute_stress="yes"), "compute_stress",
+             "yes"),
     ]
