@@ -28,6 +28,10 @@ product itself (``plan.tanh_both``). One code path serves a weight shared by eve
 representation amplifies rounding (``basis.amplification`` above ``AMPLIFICATION_LIMIT``,
 e.g. fine B-spline grids) and the input is in reduced precision, the features are built in
 float64 (``plan.dtype``).
+
+:func:`fused_taaf` first offers the call to the compiled operator
+(:func:`taafs_sk.nn._ops.compiled_taaf`: C++, the built-in families on the CPU); these two
+Functions run where it declines.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import torch
 from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
+from ._ops import compiled_taaf
 from .bases import AMPLIFICATION_LIMIT, Basis, FusedPlan
 
 __all__ = ["NORMALIZATIONS", "normalize", "fused_taaf", "AMPLIFICATION_LIMIT"]
@@ -253,7 +258,8 @@ class _TAAFBackward(torch.autograd.Function):
 
 def fused_taaf(z: torch.Tensor, weight: torch.Tensor, basis: Basis,
                normalization: str) -> torch.Tensor:
-    """Evaluate a TAAF with the fused kernels (twice differentiable).
+    """Evaluate a TAAF with the fused kernels (twice differentiable): the compiled operator
+    where it takes the call (see :mod:`taafs_sk.nn._ops`), else the Python Functions.
 
     Parameters
     ----------
@@ -279,4 +285,5 @@ def fused_taaf(z: torch.Tensor, weight: torch.Tensor, basis: Basis,
     >>> fused_taaf(torch.zeros(2, 4), weight, make_basis("legendre", 3), "tanh")[0]
     tensor([0.5000, 0.5000, 0.5000, 0.5000])
     """
-    return _TAAFFunction.apply(z, weight, basis, normalization)
+    y = compiled_taaf(z, weight, basis, normalization)
+    return _TAAFFunction.apply(z, weight, basis, normalization) if y is None else y
