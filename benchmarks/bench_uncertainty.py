@@ -267,12 +267,13 @@ def run_md(args, committee, threshold: float, seed: int) -> None:
                 start, c, n_steps=args.md_steps, temperature_K=300.0, random_state=0,
                 log_interval=1, uncertainty_threshold=threshold, on_uncertainty="warn"))
         close = np.flatnonzero(trace["min_distance"] < 1.5)
-        emit(args, {"part": "md", "seed": seed, "driver": driver, "threshold": threshold,
+        emit(args, {"part": "md", "seed": seed, "epochs": args.epochs, "driver": driver,
+                    "threshold": threshold,
                     "flagged_ps": trace["flagged_ps"],
                     "below_1.5A_ps": float(trace["time_ps"][close[0]]) if len(close) else None,
                     "min_distance": float(trace["min_distance"].min()), "wall_s": t,
-                    "max_forces_std_trace": trace["max_forces_std"][::10].round(4).tolist(),
-                    "min_distance_trace": trace["min_distance"][::10].round(3).tolist()})
+                    "max_forces_std_trace": trace["max_forces_std"].round(4).tolist(),
+                    "min_distance_trace": trace["min_distance"].round(3).tolist()})
 
 
 def run_cu(args) -> None:
@@ -284,14 +285,15 @@ def run_cu(args) -> None:
     test = load_pwmlff("cu", "test")[::args.stride]
     energies = [a.get_potential_energy() for a in train]
     for seed in range(args.seeds):
-        pot = TAAFSPotential((32, 32), max_epochs=args.epochs, patience=30)
+        pot = TAAFSPotential((32, 32), max_epochs=args.epochs, patience=args.patience)
         committee = EnsembleRegressor(pot, n_members=args.members, calibrate="scale",
                                       random_state=seed)
         committee, t = timed(lambda c=committee: c.fit(train, energies))
         held_out = [train[i] for i in committee.calibration_indices_]
         threshold = args.threshold_factor * float(np.concatenate(
             committee.predict_forces(held_out, return_std=True)[1]).max())
-        emit(args, {"part": "cu", "seed": seed, "n_train": len(train), "n_test": len(test),
+        emit(args, {"part": "cu", "seed": seed, "epochs": args.epochs,
+                    "n_train": len(train), "n_test": len(test),
                     "fit_s": t, "threshold": threshold, **committee_scores(committee, test)})
         if seed == 0:
             run_md(args, committee, threshold, seed)
@@ -385,8 +387,24 @@ def report(path: str, plot: str | None) -> None:
     for r in rows:
         if r.get("part") in ("cu", "md", "cost"):
             print(json.dumps({k: v for k, v in r.items() if not k.endswith("trace")}))
+        if r.get("part") == "md":
+            md_flags(r)
     if plot:
         plot_reliability(tab, plot)
+
+
+def md_flags(r: dict) -> None:
+    """When the largest per-atom force std first passes some thresholds, against the first
+    step with a pair closer than 1.5 Å (``log_interval=1``: one entry per fs)."""
+    std, dist = np.array(r["max_forces_std_trace"]), np.array(r["min_distance_trace"])
+    close = np.flatnonzero(dist < 1.5)
+    print(f"  MD driven by {r['driver']} ({r.get('epochs')} epochs): closest pair < 1.5 Å at "
+          f"{close[0] if len(close) else 'never'} fs of {len(dist) - 1}; "
+          f"max force std at 0 fs {std[0]:.3f} eV/Å")
+    for t in (r["threshold"], 0.1, 0.2, 0.3, 0.5, 1.0):
+        above = np.flatnonzero(std > t)
+        print(f"    threshold {t:.3f} eV/Å first passed at "
+              f"{above[0] if len(above) else 'never'} fs")
 
 
 def plot_reliability(tab: list, path: str) -> None:
@@ -427,6 +445,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", default="/tmp/taafs_uncertainty_cache")
     parser.add_argument("--stride", type=int, default=2, help="Cu: every k-th frame")
     parser.add_argument("--epochs", type=int, default=150, help="Cu: max epochs")
+    parser.add_argument("--patience", type=int, default=30, help="Cu: early stopping")
     parser.add_argument("--md-start", type=int, default=50)
     parser.add_argument("--md-steps", type=int, default=500)
     parser.add_argument("--threshold-factor", type=float, default=1.0)
