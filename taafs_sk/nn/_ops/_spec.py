@@ -9,6 +9,10 @@ Python kernels.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+from functools import lru_cache
+
 import torch
 
 from ..bases import (
@@ -31,7 +35,7 @@ FAMILIES = {"polynomial": 0, "bspline": 1, "fourier": 2, "grbf": 3}
 NORMALIZATION_CODES = {"tanh": 0, "softsign": 1, "clamp": 2, "none": 3}
 _POLYNOMIALS = (LegendreBasis, Chebyshev1Basis, Chebyshev2Basis, HermiteBasis, BesselBasis,
                 JacobiBasis)
-_MAX_BSPLINE_ORDER = 29  # the operator keeps at most 16 terms of the truncated-power sum
+_MAX_BSPLINE_ORDER = 15  # MAX_ORDER of taaf_op.cpp
 # Key of the spec in the basis' table of derived values (``Basis._casts``, the cache of
 # ``Basis.cast``), which the basis forgets whenever its numbers may change or it moves
 # (``set_fused_maps``, ``.to()``, ``load_state_dict``) and never pickles: the spec lives
@@ -44,11 +48,37 @@ def _polynomial(basis) -> list[float]:
     return [c0, a1, b1] + [x for step in steps for x in step]
 
 
+@lru_cache(maxsize=16)
+def _cardinal_pieces(k: int) -> tuple[float, ...]:
+    r"""Coefficients of :math:`\tau^0..\tau^k` of the pieces :math:`m = 0..k` of the cardinal
+    B-spline :math:`N_k(m + \tau) = \frac{1}{k!}\sum_{j \le m} (-1)^j \binom{k+1}{j}
+    (m - j + \tau)^k`, exact fractions rounded once."""
+    out = []
+    for m in range(k + 1):
+        coef = [Fraction(0)] * (k + 1)
+        for j in range(m + 1):
+            sign = (-1) ** j * math.comb(k + 1, j)
+            for q in range(k + 1):
+                coef[q] += sign * math.comb(k, q) * Fraction(m - j) ** (k - q)
+        out += [float(c / math.factorial(k)) for c in coef]
+    return tuple(out)
+
+
 def _bspline(basis) -> list[float] | None:
     if basis.order > _MAX_BSPLINE_ORDER:
         return None
-    knots = basis.knots[: basis.n_basis].detach().cpu().double().tolist()
-    return [float(basis.order), float(basis.h), *knots]
+    first_knot = float(basis.knots[0])
+    return [float(basis.order), float(basis.h), first_knot, *_cardinal_pieces(basis.order)]
+
+
+def _grbf(basis) -> list[float] | None:
+    """``[width, mu_0, delta]``: the operator assumes evenly spaced centres (checked)."""
+    centers = basis.centers.detach().cpu().double()
+    delta = float(centers[1] - centers[0]) if len(centers) > 1 else 0.0
+    even = torch.arange(len(centers), dtype=torch.float64) * delta + centers[0]
+    if not torch.allclose(even, centers, rtol=0, atol=1e-13):
+        return None
+    return [float(basis.width), float(centers[0]), delta]
 
 
 def _parameters(basis) -> tuple[int, list[float]] | None:
@@ -62,8 +92,8 @@ def _parameters(basis) -> tuple[int, list[float]] | None:
     if kind is FourierBasis:
         return FAMILIES["fourier"], [float(basis.omega)]
     if kind is GaussianRBFBasis:
-        centers = basis.centers.detach().cpu().double().tolist()
-        return FAMILIES["grbf"], [float(basis.width), *centers]
+        params = _grbf(basis)
+        return None if params is None else (FAMILIES["grbf"], params)
     return None
 
 
@@ -71,7 +101,8 @@ def _agrees_with_maps(basis, family: int, spec: torch.Tensor) -> bool:
     """Whether the operator's values and slopes of every ``B_k`` equal the basis' fused maps
     on a grid of (-1, 1) (maps loaded from a state dict may describe other functions)."""
     K = basis.n_basis
-    grid = torch.linspace(-0.99, 0.99, 41, dtype=torch.float64)
+    # off the knots (a linear spline's slope jumps there) and the clamp at +-1
+    grid = torch.linspace(-0.98, 0.98, 41, dtype=torch.float64) + 1.234567e-3
     weight = torch.eye(K, K + 1, dtype=torch.float64)  # neuron k evaluates B_k alone
     values, slopes, _ = torch.ops.taafs_sk.taaf_forward.default(
         grid[:, None].expand(-1, K).contiguous(), weight, spec, family,

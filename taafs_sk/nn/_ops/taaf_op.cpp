@@ -128,13 +128,17 @@ inline void sincos_v(vd x, vd& s, vd& c) {
 
 // ------------------------------------------------------------------------------- the bases
 // The numbers of one basis, read once per call from spec[1:].
+constexpr int MAX_ORDER = 15;  // B-spline degrees the operator evaluates (Python checks it)
+
 struct BasisSpec {
   int64_t family;
   int K;
   const double* p;
-  // B-splines: degree, grid step, centre of the cardinal spline, terms and their weights
-  int order = 0, n_terms = 0;
-  double h = 1.0, c = 0.0, w[16] = {};
+  // B-splines: degree k, 1/h, first knot, and the k + 1 polynomial pieces of the cardinal
+  // B-spline with their first and second derivatives (coefficients of tau^0..tau^k)
+  int order = 0;
+  double inv_h = 1.0, t0 = 0.0;
+  double piece[3][MAX_ORDER + 1][MAX_ORDER + 1] = {};
 };
 
 BasisSpec make_basis_spec(int64_t family, int K, const double* p) {
@@ -143,20 +147,28 @@ BasisSpec make_basis_spec(int64_t family, int K, const double* p) {
   b.K = K;
   b.p = p;
   if (family == BSPLINE) {
-    b.order = static_cast<int>(p[0]);
-    TORCH_CHECK(b.order >= 1 && b.order <= 29, "spec of taafs_sk::taaf: B-spline order ",
-                b.order, " is outside [1, 29]");
-    b.h = p[1];
-    b.c = 0.5 * (b.order + 1);
-    b.n_terms = (b.order + 2) / 2;  // ceil((k + 1) / 2)
-    double binom = 1.0, fact = 1.0;
-    for (int i = 2; i <= b.order; ++i) fact *= i;
-    for (int m = 0; m < b.n_terms; ++m) {
-      b.w[m] = (m % 2 ? -binom : binom) / fact;
-      binom = binom * (b.order + 1 - m) / (m + 1);
+    const int k = b.order = static_cast<int>(p[0]);
+    TORCH_CHECK(k >= 1 && k <= MAX_ORDER, "spec of taafs_sk::taaf: B-spline order ", k,
+                " is outside [1, ", MAX_ORDER, "]");
+    b.inv_h = 1.0 / p[1];
+    b.t0 = p[2];
+    const double* coef = p + 3;  // (k + 1) x (k + 1), piece m, power q
+    for (int m = 0; m <= k; ++m) {
+      for (int q = 0; q <= k; ++q) {
+        const double c = coef[m * (k + 1) + q];
+        b.piece[0][m][q] = c;
+        if (q >= 1) b.piece[1][m][q - 1] = q * c * b.inv_h;
+        if (q >= 2) b.piece[2][m][q - 2] = q * (q - 1.0) * c * b.inv_h * b.inv_h;
+      }
     }
   }
   return b;
+}
+
+// floor(x) for |x| < 2^51, exact (round to nearest, then step down where it rounded up).
+inline vd vfloor(vd x) {
+  const vd r = (x + SHIFTER) - SHIFTER;
+  return r > x ? r - 1.0 : r;
 }
 
 // Each generator calls visit(k, B, D, E) for k = 0..K-1 with the values B_k(u) of one block,
@@ -186,35 +198,39 @@ inline void poly_block(const BasisSpec& b, vd u, Visit& visit) {
   }
 }
 
-// B-splines of degree k: B_i(u) = sum_{m < (k+1)/2} w_m (x - m)_+^k with
-// x = c - |(u - t_i)/h - c|, c = (k+1)/2, w_m = (-1)^m binom(k+1, m) / k!, and
-// dx/du = -sign((u - t_i)/h - c) / h; the powers grow from the indicator (x - m > 0).
+// B-splines of degree k on the knots t_i = t_0 + i h: with x = (u - t_0)/h, j = floor(x) and
+// tau = x - j, B_i(u) = N_k(x - i) is the piece m = j - i (0 <= m <= k) of the cardinal
+// B-spline evaluated at tau, and zero elsewhere: the k + 1 pieces (and their derivatives) are
+// evaluated once per input by Horner's rule, then handed to the basis functions they belong to.
 template <int ORDER, class Visit>
 inline void bspline_block(const BasisSpec& b, vd u, Visit& visit) {
-  const double* knots = b.p + 2;
   const int k = b.order;
-  const double k1 = k, k2 = k * (k - 1.0), inv_h2 = 1.0 / (b.h * b.h);
-  const vd zero = splat(0.0), one = splat(1.0);
-  for (int i = 0; i < b.K; ++i) {
-    const vd s = (u - knots[i]) / b.h - b.c;
-    const vd x = b.c - vabs(s);
-    vd B = zero, D = zero, E = zero;
-    for (int m = 0; m < b.n_terms; ++m) {
-      const vd r = x - static_cast<double>(m);
-      const vd rp = vpositive(r);
-      vd q = r > 0.0 ? one : zero;  // (x - m)_+^0
-      for (int deg = 1; deg <= k; ++deg) {
-        if (ORDER >= 2 && deg == k - 1) E += b.w[m] * q;  // degree k - 2
-        if (ORDER >= 1 && deg == k) D += b.w[m] * q;      // degree k - 1
-        q *= rp;
+  const vd x = (u - b.t0) * b.inv_h;
+  const vd j = vfloor(x);
+  const vd tau = x - j;
+  vd V[3][MAX_ORDER + 1];
+  for (int d = 0; d <= ORDER; ++d) {
+    for (int m = 0; m <= k; ++m) {
+      if (d > k) {
+        V[d][m] = splat(0.0);
+        continue;
       }
-      B += b.w[m] * q;
+      const double* c = b.piece[d][m];
+      vd acc = splat(c[k - d]);
+      for (int q = k - d - 1; q >= 0; --q) acc = acc * tau + c[q];
+      V[d][m] = acc;
     }
-    if (ORDER >= 1) {
-      const vd dxdu = s > 0.0 ? splat(-1.0 / b.h) : (s < 0.0 ? splat(1.0 / b.h) : zero);
-      D *= k1 * dxdu;
+  }
+  const vd zero = splat(0.0);
+  for (int i = 0; i < b.K; ++i) {
+    const vd m = j - static_cast<double>(i);
+    vd B = zero, D = zero, E = zero;
+    for (int r = 0; r <= k; ++r) {
+      const auto here = m == static_cast<double>(r);
+      B = here ? V[0][r] : B;
+      if (ORDER >= 1) D = here ? V[1][r] : D;
+      if (ORDER >= 2) E = here ? V[2][r] : E;
     }
-    if (ORDER >= 2) E *= k2 * inv_h2;
     visit(i, B, D, E);
   }
 }
@@ -240,14 +256,28 @@ inline void fourier_block(const BasisSpec& b, vd u, Visit& visit) {
   }
 }
 
-// Gaussian RBFs: B_k = exp(-x^2), x = (u - mu_k) / h; B' = -2 x / h B; B'' = (4x^2 - 2)/h^2 B.
+// Gaussian RBFs on uniform centres mu_k = mu_0 + k delta: B_k = exp(-x_k^2) with
+// x_k = (u - mu_k)/h = x_0 - k s, s = delta/h; B' = -2 x / h B; B'' = (4x^2 - 2)/h^2 B.
+// In runs of GRBF_RUN centres: the first value and the ratio r = B_{k+1}/B_k =
+// exp(2 s x_k - s^2) by two exponentials, then B_{k+1} = B_k r and r <- r exp(-2 s^2).
+constexpr int GRBF_RUN = 8;
+
 template <int ORDER, class Visit>
 inline void grbf_block(const BasisSpec& b, vd u, Visit& visit) {
-  const double h = b.p[0], inv_h = 1.0 / h, inv_h2 = inv_h * inv_h;
-  const double* centers = b.p + 1;
+  const double h = b.p[0], mu0 = b.p[1], delta = b.p[2];
+  const double inv_h = 1.0 / h, inv_h2 = inv_h * inv_h, s = delta * inv_h;
+  const double q = std::exp(-2.0 * s * s);
+  const vd x0 = (u - mu0) * inv_h;
+  vd B = splat(0.0), r = B;
   for (int k = 0; k < b.K; ++k) {
-    const vd x = (u - centers[k]) / h;
-    const vd B = exp_v(-(x * x));
+    const vd x = x0 - k * s;
+    if (k % GRBF_RUN == 0) {
+      B = exp_v(-(x * x));
+      r = exp_v(2.0 * s * x - s * s);
+    } else {
+      B = B * r;
+      r = r * q;
+    }
     visit(k, B, (-2.0 * inv_h) * x * B, (x * x * 4.0 - 2.0) * inv_h2 * B);
   }
 }
