@@ -1,22 +1,23 @@
 // The compiled TAAF operator of taafs-sk: y = sum_k c_k B_k(norm(z)) + b, its first and its
 // second derivatives, each in one call, registered with torch.library as taafs_sk::taaf.
 //
-// Every input is evaluated in double precision (float32 inputs are widened after the
-// normalisation, which runs in the input's dtype exactly as the Python path runs it, and the
-// results are rounded once at the end). The basis functions and their first and second
-// derivatives come directly from each family's definition (amplification 1, no change of
-// basis): the three-term recurrence of the scaled polynomials and its derivatives, the
-// closed-form B-spline (the symmetric truncated-power sum), Fourier harmonics from one sine
-// and cosine per input and the rotation recurrence, and one exponential per Gaussian.
+// The normalisation runs in the input's dtype exactly as the Python path runs it; the rest in
+// float64, except for float32 inputs with few basis functions (FLOAT_MAX_K), evaluated in
+// float32 arithmetic (twice the lanes) where that keeps the rounding below 1e-6 of the
+// activation's range. The basis functions and their first and second derivatives come from
+// each family's definition (no change of basis, amplification 1): the three-term recurrence
+// of the scaled polynomials and its derivatives, the polynomial pieces of the cardinal
+// B-spline, Fourier harmonics from one sine and cosine per input and the rotation
+// recurrence, and the Gaussians by exponentials (in float64, two per run of eight centres).
 //
 // Layout: the input is processed in tiles of at most TILE consecutive elements of one row
-// (per-neuron weights) or of the flat tensor (shared weights), and each tile in blocks of VL
-// lanes held in a vector register (GCC/Clang vector extensions: AVX2 where the CPU has it,
-// SSE2 pairs otherwise): a block runs the whole loop over the K basis functions with every
-// value, slope and running sum in registers. Weight tables are stored transposed,
-// (K + 1, columns padded to VL), so that a block reads its columns' weights with one load.
-// Tiles are spread over threads with at::parallel_for (OpenMP); weight gradients are
-// accumulated per thread and reduced at the end.
+// (per-neuron weights) or of the flat tensor (shared weights), and each tile in blocks of
+// lanes held in one vector register (4 doubles or 8 floats; GCC/Clang vector extensions:
+// AVX2 where the CPU has it, SSE2 pairs otherwise): a block runs the whole loop over the K
+// basis functions with every value, slope and running sum in registers. Weight tables are
+// stored transposed, (K + 1, columns padded to TILE), so that a block reads its columns'
+// weights with one load. Tiles are spread over threads with at::parallel_for (OpenMP);
+// weight gradients are accumulated per thread and reduced at the end.
 //
 // Autograd: taafs_sk::taaf has a C++ autograd kernel (TAAFFunction) whose backward is itself a
 // differentiable C++ Function (TAAFBackwardFunction) whose backward gives the second
@@ -35,6 +36,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <type_traits>
 #include <vector>
 
 namespace taafs {
@@ -45,85 +48,147 @@ enum Family : int64_t { POLY = 0, BSPLINE = 1, FOURIER = 2, GRBF = 3, N_FAMILIES
 enum Norm : int64_t { TANH = 0, SOFTSIGN = 1, CLAMP = 2, NONE = 3, N_NORMS = 4 };
 
 // ---------------------------------------------------------------------------- vector types
-constexpr int VL = 4;  // lanes of a block
-typedef double vd __attribute__((vector_size(VL * sizeof(double))));
-typedef uint64_t vu __attribute__((vector_size(VL * sizeof(double))));
+// A block is one vector register of lanes of the compute type S: 4 doubles or 8 floats.
+template <class S>
+struct Lanes;
+template <>
+struct Lanes<double> {
+  typedef double V __attribute__((vector_size(32)));
+  typedef uint64_t U __attribute__((vector_size(32)));
+  static constexpr int L = 4;
+  static constexpr double SHIFTER = 6755399441055744.0;  // 1.5 * 2^52: x + it rounds x
+};
+template <>
+struct Lanes<float> {
+  typedef float V __attribute__((vector_size(32)));
+  typedef uint32_t U __attribute__((vector_size(32)));
+  static constexpr int L = 8;
+  static constexpr float SHIFTER = 12582912.0f;  // 1.5 * 2^23
+};
+template <class S>
+using vec = typename Lanes<S>::V;
+template <class S>
+using uvec = typename Lanes<S>::U;
 
-inline vd splat(double x) { return vd{} + x; }
-inline vd load(const double* p) {
-  vd v;
+template <class S>
+inline vec<S> splat(double x) {
+  return vec<S>{} + static_cast<S>(x);
+}
+template <class S>
+inline vec<S> load(const S* p) {
+  vec<S> v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void store(double* p, vd v) { std::memcpy(p, &v, sizeof v); }
-inline vd vabs(vd x) { return x < 0.0 ? -x : x; }
-inline vd vpositive(vd x) { return x > 0.0 ? x : splat(0.0); }
-
-// ------------------------------------------------------------------------------------ math
-constexpr double SHIFTER = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
-
-// exp(x): x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor polynomial to degree 13
-// (remainder below 1e-17), 2^n written into the exponent bits. 0 below -708.
-inline vd exp_v(vd x) {
-  const vd lo = splat(-708.0), hi = splat(709.0);
-  vd xc = x < lo ? lo : x;
-  xc = xc > hi ? hi : xc;
-  const vd t = xc * 1.4426950408889634 + SHIFTER;
-  const vd n = t - SHIFTER;
-  vd r = xc - n * 0.6931471803691238;  // ln2, high part (exact product for |n| < 2^11)
-  r = r - n * 1.9082149292705877e-10;  // ln2, low part
-  vd p = splat(1.0 / 6227020800.0);    // 1/13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  const vd scale = (vd)((((vu)t) + 1023u) << 52);
-  return x < lo ? splat(0.0) : p * scale;
+template <class S>
+inline void store(S* p, vec<S> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+template <class V>
+inline V vabs(V x) {
+  return x < 0 ? -x : x;
+}
+// floor(x) for |x| below 2^51 (double) or 2^22 (float): round, then step down if it went up.
+template <class S>
+inline vec<S> vfloor(vec<S> x) {
+  const S shifter = Lanes<S>::SHIFTER;
+  const vec<S> r = (x + shifter) - shifter;
+  return r > x ? r - S(1) : r;
 }
 
-// sin and cos of x: x = q pi/2 + r, |r| <= pi/4 (pi/2 in three 33-bit parts: the products
-// with q are exact for |q| < 2^20), Taylor polynomials of sin r and cos r, quadrant q mod 4.
-inline void sincos_v(vd x, vd& s, vd& c) {
-  const vd t = x * 0.6366197723675814 + SHIFTER;
-  const vd q = t - SHIFTER;
-  vd r = x - q * 1.57079632673412561417;
+// ------------------------------------------------------------------------------------ math
+// exp(x): x = n ln2 + r with |r| <= ln2 / 2, e^r by its Taylor polynomial (degree 13 in
+// double, 7 in float: remainders below the rounding), 2^n written into the exponent bits;
+// 0 below -708 (double) or -87 (float).
+inline vec<double> exp_v(vec<double> x) {
+  typedef vec<double> V;
+  const V lo = splat<double>(-708.0), hi = splat<double>(709.0);
+  V xc = x < lo ? lo : x;
+  xc = xc > hi ? hi : xc;
+  const V t = xc * 1.4426950408889634 + Lanes<double>::SHIFTER;
+  const V n = t - Lanes<double>::SHIFTER;
+  V r = xc - n * 0.6931471803691238;  // ln2, high part (exact product for |n| < 2^11)
+  r = r - n * 1.9082149292705877e-10;  // ln2, low part
+  V p = splat<double>(1.0 / 6227020800.0);  // 1/13!
+  for (double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                   1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+                   1.0 / 6.0, 0.5, 1.0, 1.0}) {
+    p = p * r + c;
+  }
+  const V scale = (V)((((uvec<double>)t) + 1023u) << 52);
+  return x < lo ? splat<double>(0.0) : p * scale;
+}
+
+inline vec<float> exp_v(vec<float> x) {
+  typedef vec<float> V;
+  const V lo = splat<float>(-87.0), hi = splat<float>(88.0);
+  V xc = x < lo ? lo : x;
+  xc = xc > hi ? hi : xc;
+  const V t = xc * 1.44269504f + Lanes<float>::SHIFTER;
+  const V n = t - Lanes<float>::SHIFTER;
+  V r = xc - n * 0.693145752f;  // ln2, high part (exact product for |n| < 2^8)
+  r = r - n * 1.42860677e-06f;  // ln2, low part
+  V p = splat<float>(1.0 / 5040.0);
+  for (float c : {1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f, 1.0f, 1.0f}) {
+    p = p * r + c;
+  }
+  const V scale = (V)((((uvec<float>)t) + 127u) << 23);
+  return x < lo ? splat<float>(0.0) : p * scale;
+}
+
+// sin and cos of x: x = q pi/2 + r, |r| <= pi/4 (pi/2 in parts whose products with q are
+// exact for the q met here), Taylor polynomials of sin r and cos r, quadrant q mod 4.
+template <class S>
+inline void sincos_poly(vec<S> r, vec<S>& sr, vec<S>& cr, std::initializer_list<double> sin_c,
+                        std::initializer_list<double> cos_c) {
+  const vec<S> r2 = r * r;
+  vec<S> ps = splat<S>(0.0), pc = ps;
+  for (double c : sin_c) ps = ps * r2 + static_cast<S>(c);
+  for (double c : cos_c) pc = pc * r2 + static_cast<S>(c);
+  sr = r + r * r2 * ps;
+  cr = S(1) - r2 * pc;
+}
+
+template <class S>
+inline void quadrant(vec<S> t, vec<S> sr, vec<S> cr, vec<S>& s, vec<S>& c) {
+  const uvec<S> q = ((uvec<S>)t) & 3u;
+  const vec<S> s0 = (q & 1u) != 0u ? cr : sr;
+  const vec<S> c0 = (q & 1u) != 0u ? sr : cr;
+  s = (q & 2u) != 0u ? -s0 : s0;
+  c = ((q + 1u) & 2u) != 0u ? -c0 : c0;
+}
+
+inline void sincos_v(vec<double> x, vec<double>& s, vec<double>& c) {
+  typedef vec<double> V;
+  const V t = x * 0.6366197723675814 + Lanes<double>::SHIFTER;
+  const V q = t - Lanes<double>::SHIFTER;
+  V r = x - q * 1.57079632673412561417;  // pi/2 in three 33-bit parts
   r = r - q * 6.07710050630396597660e-11;
   r = r - q * 2.02226624871116645580e-21;
-  const vd r2 = r * r;
-  vd ps = splat(-1.0 / 121645100408832000.0);  // -1/19!
-  ps = ps * r2 + 1.0 / 355687428096000.0;
-  ps = ps * r2 - 1.0 / 1307674368000.0;
-  ps = ps * r2 + 1.0 / 6227020800.0;
-  ps = ps * r2 - 1.0 / 39916800.0;
-  ps = ps * r2 + 1.0 / 362880.0;
-  ps = ps * r2 - 1.0 / 5040.0;
-  ps = ps * r2 + 1.0 / 120.0;
-  ps = ps * r2 - 1.0 / 6.0;
-  const vd sr = r + r * r2 * ps;
-  vd pc = splat(1.0 / 6402373705728000.0);  // 1/18!
-  pc = pc * r2 - 1.0 / 20922789888000.0;
-  pc = pc * r2 + 1.0 / 87178291200.0;
-  pc = pc * r2 - 1.0 / 479001600.0;
-  pc = pc * r2 + 1.0 / 3628800.0;
-  pc = pc * r2 - 1.0 / 40320.0;
-  pc = pc * r2 + 1.0 / 720.0;
-  pc = pc * r2 - 1.0 / 24.0;
-  pc = pc * r2 + 0.5;
-  const vd cr = 1.0 - r2 * pc;
-  const vu quadrant = ((vu)t) & 3u;
-  const vd s0 = (quadrant & 1u) != 0u ? cr : sr;
-  const vd c0 = (quadrant & 1u) != 0u ? sr : cr;
-  s = (quadrant & 2u) != 0u ? -s0 : s0;
-  c = ((quadrant + 1u) & 2u) != 0u ? -c0 : c0;
+  V sr, cr;
+  sincos_poly<double>(
+      r, sr, cr,
+      {-1.0 / 121645100408832000.0, 1.0 / 355687428096000.0, -1.0 / 1307674368000.0,
+       1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0,
+       -1.0 / 6.0},
+      {1.0 / 6402373705728000.0, -1.0 / 20922789888000.0, 1.0 / 87178291200.0,
+       -1.0 / 479001600.0, 1.0 / 3628800.0, -1.0 / 40320.0, 1.0 / 720.0, -1.0 / 24.0, 0.5});
+  quadrant<double>(t, sr, cr, s, c);
+}
+
+inline void sincos_v(vec<float> x, vec<float>& s, vec<float>& c) {
+  typedef vec<float> V;
+  const V t = x * 0.636619772f + Lanes<float>::SHIFTER;
+  const V q = t - Lanes<float>::SHIFTER;
+  V r = x - q * 1.5703125f;  // pi/2 in three parts of 11, 13 and 24 bits
+  r = r - q * 4.83751297e-04f;
+  r = r - q * 7.54978995e-08f;
+  V sr, cr;
+  sincos_poly<float>(r, sr, cr,
+                     {-1.0 / 39916800.0, 1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0},
+                     {-1.0 / 479001600.0, 1.0 / 3628800.0, -1.0 / 40320.0, 1.0 / 720.0,
+                      -1.0 / 24.0, 0.5});
+  quadrant<float>(t, sr, cr, s, c);
 }
 
 // ------------------------------------------------------------------------------- the bases
@@ -165,34 +230,29 @@ BasisSpec make_basis_spec(int64_t family, int K, const double* p) {
   return b;
 }
 
-// floor(x) for |x| < 2^51, exact (round to nearest, then step down where it rounded up).
-inline vd vfloor(vd x) {
-  const vd r = (x + SHIFTER) - SHIFTER;
-  return r > x ? r - 1.0 : r;
-}
-
 // Each generator calls visit(k, B, D, E) for k = 0..K-1 with the values B_k(u) of one block,
 // their first derivatives D and second derivatives E (D, E only meaningful up to ORDER).
 
 // Scaled polynomials: p = [c0, a1, b1, (alpha_m, beta_m, gamma_m) for m = 1..K-2],
 // B_0 = c0, B_1 = a1 u + b1, B_{m+1} = (alpha_m u + beta_m) B_m - gamma_m B_{m-1}, and the
 // same recurrence differentiated once and twice.
-template <int ORDER, class Visit>
-inline void poly_block(const BasisSpec& b, vd u, Visit& visit) {
+template <class S, int ORDER, class Visit>
+inline void poly_block(const BasisSpec& b, vec<S> u, Visit& visit) {
+  typedef vec<S> V;
   const double* p = b.p;
-  const vd zero = splat(0.0);
-  vd P0 = splat(p[0]), D0 = zero, E0 = zero;
+  const V zero = splat<S>(0.0);
+  V P0 = splat<S>(p[0]), D0 = zero, E0 = zero;
   visit(0, P0, D0, E0);
   if (b.K == 1) return;
-  vd P1 = u * p[1] + p[2], D1 = splat(p[1]), E1 = zero;
+  V P1 = u * S(p[1]) + S(p[2]), D1 = splat<S>(p[1]), E1 = zero;
   visit(1, P1, D1, E1);
   for (int m = 1; m < b.K - 1; ++m) {
-    const double al = p[3 * m], be = p[3 * m + 1], ga = p[3 * m + 2];
-    const vd t = u * al + be;
-    const vd P2 = t * P1 - ga * P0;
-    vd D2 = zero, E2 = zero;
+    const S al = S(p[3 * m]), be = S(p[3 * m + 1]), ga = S(p[3 * m + 2]);
+    const V t = u * al + be;
+    const V P2 = t * P1 - ga * P0;
+    V D2 = zero, E2 = zero;
     if (ORDER >= 1) D2 = al * P1 + t * D1 - ga * D0;
-    if (ORDER >= 2) E2 = (2.0 * al) * D1 + t * E1 - ga * E0;
+    if (ORDER >= 2) E2 = (S(2) * al) * D1 + t * E1 - ga * E0;
     visit(m + 1, P2, D2, E2);
     P0 = P1, P1 = P2, D0 = D1, D1 = D2, E0 = E1, E1 = E2;
   }
@@ -202,34 +262,61 @@ inline void poly_block(const BasisSpec& b, vd u, Visit& visit) {
 // tau = x - j, B_i(u) = N_k(x - i) is the piece m = j - i (0 <= m <= k) of the cardinal
 // B-spline evaluated at tau, and zero elsewhere: the k + 1 pieces (and their derivatives) are
 // evaluated once per input by Horner's rule, then handed to the basis functions they belong to.
-template <int ORDER, class Visit>
-inline void bspline_block(const BasisSpec& b, vd u, Visit& visit) {
+// x = (u - t_0)/h in double (in float it would lose the low bits of u: x reaches n_basis),
+// returned as j = floor(x) and tau = x - j in the compute type.
+inline void knot_interval(const BasisSpec& b, vec<double> u, vec<double>& j, vec<double>& tau) {
+  const vec<double> x = (u - b.t0) * b.inv_h;
+  j = vfloor<double>(x);
+  tau = x - j;
+}
+
+inline void knot_interval(const BasisSpec& b, vec<float> u, vec<float>& j, vec<float>& tau) {
+  typedef float v4f __attribute__((vector_size(16)));
+  v4f half[2][2];
+  for (int h = 0; h < 2; ++h) {
+    const v4f part = h ? __builtin_shufflevector(u, u, 4, 5, 6, 7)
+                       : __builtin_shufflevector(u, u, 0, 1, 2, 3);
+    vec<double> jd, td;
+    knot_interval(b, __builtin_convertvector(part, vec<double>), jd, td);
+    half[h][0] = __builtin_convertvector(jd, v4f);
+    half[h][1] = __builtin_convertvector(td, v4f);
+  }
+  j = __builtin_shufflevector(half[0][0], half[1][0], 0, 1, 2, 3, 4, 5, 6, 7);
+  tau = __builtin_shufflevector(half[0][1], half[1][1], 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+// B-splines of degree k on the knots t_i = t_0 + i h: with x = (u - t_0)/h, j = floor(x) and
+// tau = x - j, B_i(u) = N_k(x - i) is the piece m = j - i (0 <= m <= k) of the cardinal
+// B-spline evaluated at tau, and zero elsewhere: the k + 1 pieces (and their derivatives) are
+// evaluated once per input by Horner's rule, then handed to the basis functions they belong to.
+template <class S, int ORDER, class Visit>
+inline void bspline_block(const BasisSpec& b, vec<S> u, Visit& visit) {
+  typedef vec<S> V;
   const int k = b.order;
-  const vd x = (u - b.t0) * b.inv_h;
-  const vd j = vfloor(x);
-  const vd tau = x - j;
-  vd V[3][MAX_ORDER + 1];
+  V j, tau;
+  knot_interval(b, u, j, tau);
+  V val[3][MAX_ORDER + 1];
   for (int d = 0; d <= ORDER; ++d) {
     for (int m = 0; m <= k; ++m) {
       if (d > k) {
-        V[d][m] = splat(0.0);
+        val[d][m] = splat<S>(0.0);
         continue;
       }
       const double* c = b.piece[d][m];
-      vd acc = splat(c[k - d]);
-      for (int q = k - d - 1; q >= 0; --q) acc = acc * tau + c[q];
-      V[d][m] = acc;
+      V acc = splat<S>(c[k - d]);
+      for (int q = k - d - 1; q >= 0; --q) acc = acc * tau + S(c[q]);
+      val[d][m] = acc;
     }
   }
-  const vd zero = splat(0.0);
+  const V zero = splat<S>(0.0);
   for (int i = 0; i < b.K; ++i) {
-    const vd m = j - static_cast<double>(i);
-    vd B = zero, D = zero, E = zero;
+    const V m = j - S(i);
+    V B = zero, D = zero, E = zero;
     for (int r = 0; r <= k; ++r) {
-      const auto here = m == static_cast<double>(r);
-      B = here ? V[0][r] : B;
-      if (ORDER >= 1) D = here ? V[1][r] : D;
-      if (ORDER >= 2) E = here ? V[2][r] : E;
+      const auto here = m == S(r);
+      B = here ? val[0][r] : B;
+      if (ORDER >= 1) D = here ? val[1][r] : D;
+      if (ORDER >= 2) E = here ? val[2][r] : E;
     }
     visit(i, B, D, E);
   }
@@ -237,98 +324,108 @@ inline void bspline_block(const BasisSpec& b, vd u, Visit& visit) {
 
 // Fourier: B_{2j-2} = cos(j w u), B_{2j-1} = sin(j w u), j = 1, 2, ...; one sine and cosine
 // per input, then rotations by w u.
-template <int ORDER, class Visit>
-inline void fourier_block(const BasisSpec& b, vd u, Visit& visit) {
+template <class S, int ORDER, class Visit>
+inline void fourier_block(const BasisSpec& b, vec<S> u, Visit& visit) {
+  typedef vec<S> V;
   const double omega = b.p[0];
-  vd S1, C1;
-  sincos_v(u * omega, S1, C1);
-  vd S = S1, C = C1;
+  V S1, C1;
+  sincos_v(u * S(omega), S1, C1);
+  V Sn = S1, Cn = C1;
   for (int k = 0; k < b.K; ++k) {
-    const double f = (k / 2 + 1) * omega;
+    const S f = S((k / 2 + 1) * omega), f2 = S(-(k / 2 + 1) * omega * (k / 2 + 1) * omega);
     if (k % 2 == 0) {
-      visit(k, C, -f * S, (-f * f) * C);
+      visit(k, Cn, -f * Sn, f2 * Cn);
     } else {
-      visit(k, S, f * C, (-f * f) * S);
-      const vd Cn = C * C1 - S * S1;
-      S = S * C1 + C * S1;
-      C = Cn;
+      visit(k, Sn, f * Cn, f2 * Sn);
+      const V c = Cn * C1 - Sn * S1;
+      Sn = Sn * C1 + Cn * S1;
+      Cn = c;
     }
   }
 }
 
 // Gaussian RBFs on uniform centres mu_k = mu_0 + k delta: B_k = exp(-x_k^2) with
 // x_k = (u - mu_k)/h = x_0 - k s, s = delta/h; B' = -2 x / h B; B'' = (4x^2 - 2)/h^2 B.
-// In runs of GRBF_RUN centres: the first value and the ratio r = B_{k+1}/B_k =
-// exp(2 s x_k - s^2) by two exponentials, then B_{k+1} = B_k r and r <- r exp(-2 s^2).
+// In double, in runs of GRBF_RUN centres: the first value and the ratio r = B_{k+1}/B_k =
+// exp(2 s x_k - s^2) by two exponentials, then B_{k+1} = B_k r and r <- r exp(-2 s^2); in
+// float (whose exponential is cheap and whose products would compound rounding), one
+// exponential per centre.
 constexpr int GRBF_RUN = 8;
 
-template <int ORDER, class Visit>
-inline void grbf_block(const BasisSpec& b, vd u, Visit& visit) {
+template <class S, int ORDER, class Visit>
+inline void grbf_block(const BasisSpec& b, vec<S> u, Visit& visit) {
+  typedef vec<S> V;
   const double h = b.p[0], mu0 = b.p[1], delta = b.p[2];
-  const double inv_h = 1.0 / h, inv_h2 = inv_h * inv_h, s = delta * inv_h;
-  const double q = std::exp(-2.0 * s * s);
-  const vd x0 = (u - mu0) * inv_h;
-  vd B = splat(0.0), r = B;
+  const double inv_h = 1.0 / h, s = delta * inv_h;
+  const S q = S(std::exp(-2.0 * s * s)), d1 = S(-2.0 * inv_h), d2 = S(inv_h * inv_h);
+  const V x0 = (u - S(mu0)) * S(inv_h);
+  V B = splat<S>(0.0), r = B;
   for (int k = 0; k < b.K; ++k) {
-    const vd x = x0 - k * s;
+    if (std::is_same_v<S, float>) {  // float: each centre directly, x from u - mu_k
+      const V x = (u - S(mu0 + k * delta)) * S(inv_h);
+      B = exp_v(-(x * x));
+      visit(k, B, d1 * x * B, (x * x * S(4) - S(2)) * d2 * B);
+      continue;
+    }
+    const V x = x0 - S(k * s);
     if (k % GRBF_RUN == 0) {
       B = exp_v(-(x * x));
-      r = exp_v(2.0 * s * x - s * s);
+      r = exp_v(S(2.0 * s) * x - S(s * s));
     } else {
       B = B * r;
       r = r * q;
     }
-    visit(k, B, (-2.0 * inv_h) * x * B, (x * x * 4.0 - 2.0) * inv_h2 * B);
+    visit(k, B, d1 * x * B, (x * x * S(4) - S(2)) * d2 * B);
   }
 }
 
-template <int ORDER, class Visit>
-inline void generate(const BasisSpec& b, vd u, Visit& visit) {
+template <class S, int ORDER, class Visit>
+inline void generate(const BasisSpec& b, vec<S> u, Visit& visit) {
   switch (b.family) {
     case POLY:
-      poly_block<ORDER>(b, u, visit);
+      poly_block<S, ORDER>(b, u, visit);
       break;
     case BSPLINE:
-      bspline_block<ORDER>(b, u, visit);
+      bspline_block<S, ORDER>(b, u, visit);
       break;
     case FOURIER:
-      fourier_block<ORDER>(b, u, visit);
+      fourier_block<S, ORDER>(b, u, visit);
       break;
     default:
-      grbf_block<ORDER>(b, u, visit);
+      grbf_block<S, ORDER>(b, u, visit);
   }
 }
 
 // --------------------------------------------------------------------------- normalisation
-// u = norm(z) in the input's dtype (as the Python path computes it), then widened; n1 and n2
-// are norm'(z) and norm''(z) in double. Lanes n..TILE-1 of u are set to 0 (padding).
-template <typename scalar_t>
-inline void normalize_tile(int64_t norm, const scalar_t* z, const scalar_t* ut, int n,
-                           double* u, double* n1, double* n2) {
+// u = norm(z) in the input's dtype (as the Python path computes it), then converted to the
+// compute type S; n1 and n2 are norm'(z) and norm''(z). Lanes n..TILE-1 of u are set to 0.
+template <typename scalar_t, class S>
+inline void normalize_tile(int64_t norm, const scalar_t* z, const scalar_t* ut, int n, S* u,
+                           S* n1, S* n2) {
   for (int j = 0; j < n; ++j) {
-    double uj, d1, d2 = 0.0;
+    S uj, d1, d2 = S(0);
     if (norm == TANH) {
-      uj = static_cast<double>(ut[j]);
-      d1 = 1.0 - uj * uj;
-      d2 = -2.0 * uj * d1;
+      uj = static_cast<S>(ut[j]);
+      d1 = S(1) - uj * uj;
+      d2 = S(-2) * uj * d1;
     } else if (norm == SOFTSIGN) {
       const scalar_t zs = z[j];
-      uj = static_cast<double>(zs / (std::abs(zs) + scalar_t(1)));
-      const double r = 1.0 - std::fabs(uj);
+      uj = static_cast<S>(zs / (std::abs(zs) + scalar_t(1)));
+      const S r = S(1) - std::abs(uj);
       d1 = r * r;
-      d2 = (uj > 0.0 ? -2.0 : (uj < 0.0 ? 2.0 : 0.0)) * r * r * r;
+      d2 = (uj > S(0) ? S(-2) : (uj < S(0) ? S(2) : S(0))) * r * r * r;
     } else {
       const double inv = norm == CLAMP ? 1.0 / 3.0 : 1.0;
       const scalar_t v = z[j] * static_cast<scalar_t>(inv);
       const scalar_t vc = v < scalar_t(-1) ? scalar_t(-1) : (v > scalar_t(1) ? scalar_t(1) : v);
-      uj = static_cast<double>(vc);
-      d1 = std::abs(v) <= scalar_t(1) ? inv : 0.0;
+      uj = static_cast<S>(vc);
+      d1 = std::abs(v) <= scalar_t(1) ? S(inv) : S(0);
     }
     u[j] = uj;
     if (n1) n1[j] = d1;
     if (n2) n2[j] = d2;
   }
-  for (int j = n; j < TILE; ++j) u[j] = 0.0;
+  for (int j = n; j < TILE; ++j) u[j] = S(0);
 }
 
 // ------------------------------------------------------------------------------- the layout
@@ -403,44 +500,57 @@ Problem make_problem(const at::Tensor& z, const at::Tensor& weight, const at::Te
   return pb;
 }
 
-// (K + 1, C) double table of a weight (K + 1,) or (F, K + 1): column j holds the weights of
-// column j (a shared weight is repeated over the TILE columns; padding columns are 0).
-template <typename w_t>
-void fill_table(const w_t* src, const Problem& pb, std::vector<double>& table) {
+// Float32 inputs are evaluated in float32 arithmetic up to this many basis functions, where
+// the rounding of the evaluation stays below 1e-6 of the activation's range (measured, see
+// docs/numerics.rst; the polynomial recurrences accumulate it fastest), and in float64 above;
+// float64 inputs always in float64.
+constexpr int FLOAT_MAX_K_POLY = 8, FLOAT_MAX_K = 16;
+
+inline bool float_compute(const at::Tensor& z, const Problem& pb) {
+  const int most = pb.basis.family == POLY ? FLOAT_MAX_K_POLY : FLOAT_MAX_K;
+  return z.scalar_type() == at::kFloat && pb.K <= most;
+}
+
+// (K + 1, C) table of a weight (K + 1,) or (F, K + 1) in the compute type: column j holds the
+// weights of column j (a shared weight is repeated over the TILE columns; padding is 0).
+template <class S, typename w_t>
+void fill_table(const w_t* src, const Problem& pb, std::vector<S>& table) {
   const int64_t R = pb.K + 1, used = pb.per_neuron ? pb.F : pb.C;
   for (int64_t k = 0; k < R; ++k) {
     for (int64_t j = 0; j < used; ++j) {
-      table[k * pb.C + j] = static_cast<double>(pb.per_neuron ? src[j * R + k] : src[k]);
+      table[k * pb.C + j] = static_cast<S>(pb.per_neuron ? src[j * R + k] : src[k]);
     }
   }
 }
 
-std::vector<double> weight_table(const at::Tensor& weight, const Problem& pb) {
-  std::vector<double> table((pb.K + 1) * pb.C, 0.0);
+template <class S>
+std::vector<S> weight_table(const at::Tensor& weight, const Problem& pb) {
+  std::vector<S> table((pb.K + 1) * pb.C, S(0));
   const at::Tensor w = weight.is_contiguous() ? weight : weight.contiguous();
   if (w.scalar_type() == at::kFloat) {
-    fill_table(w.data_ptr<float>(), pb, table);
+    fill_table<S>(w.data_ptr<float>(), pb, table);
   } else {
     const at::Tensor wd = w.scalar_type() == at::kDouble ? w : w.to(at::kDouble);
-    fill_table(wd.data_ptr<double>(), pb, table);
+    fill_table<S>(wd.data_ptr<double>(), pb, table);
   }
   return table;
 }
 
-// Per-thread (K + 1, C) accumulators and their reduction to the weight's shape and dtype.
+// Per-thread (K + 1, C) accumulators and their reduction (in double) to the weight's shape.
+template <class S>
 struct Accumulator {
   int64_t size;
-  std::vector<double> data;
+  std::vector<S> data;
   explicit Accumulator(const Problem& pb)
-      : size((pb.K + 1) * pb.C), data(size * std::max(1, at::get_num_threads()), 0.0) {}
-  double* local() { return data.data() + size * at::get_thread_num(); }
+      : size((pb.K + 1) * pb.C), data(size * std::max(1, at::get_num_threads()), S(0)) {}
+  S* local() { return data.data() + size * at::get_thread_num(); }
 
   at::Tensor reduce(const Problem& pb, const at::Tensor& weight) {
     const int64_t R = pb.K + 1, threads = static_cast<int64_t>(data.size()) / size;
     const int64_t used = pb.per_neuron ? pb.F : pb.C;
     std::vector<double> sum(pb.per_neuron ? pb.F * R : R, 0.0);
     for (int64_t th = 0; th < threads; ++th) {
-      const double* a = data.data() + th * size;
+      const S* a = data.data() + th * size;
       for (int64_t k = 0; k < R; ++k) {
         for (int64_t j = 0; j < used; ++j) sum[pb.per_neuron ? j * R + k : k] += a[k * pb.C + j];
       }
@@ -454,7 +564,7 @@ struct Accumulator {
   }
 };
 
-// ``t`` as a contiguous tensor of dtype ``st`` and the shape of ``like`` (no copy when it is).
+// ``t`` as a contiguous tensor of the dtype and shape of ``like`` (no copy when it is one).
 at::Tensor as_input(const at::Tensor& t, const at::Tensor& like) {
   if (t.scalar_type() == like.scalar_type() && t.sizes() == like.sizes() && t.is_contiguous()) {
     return t;
@@ -464,32 +574,38 @@ at::Tensor as_input(const at::Tensor& t, const at::Tensor& like) {
 
 constexpr int64_t GRAIN_TILES = 256;  // 16k elements per task
 
-inline int blocks(int n) { return (n + VL - 1) / VL; }
+template <class S>
+inline int block_end(int n) {
+  constexpr int L = Lanes<S>::L;
+  return (n + L - 1) / L * L;
+}
 
 // ------------------------------------------------------------------------------ the kernels
-template <typename scalar_t, int ORDER>
-void forward_kernel(const Problem& pb, const double* wt, const scalar_t* z, const scalar_t* ut,
+template <typename scalar_t, class S, int ORDER>
+void forward_kernel(const Problem& pb, const S* wt, const scalar_t* z, const scalar_t* ut,
                     scalar_t* y, scalar_t* dz) {
+  typedef vec<S> V;
+  constexpr int L = Lanes<S>::L;
   const int64_t C = pb.C;
   at::parallel_for(0, pb.n_tiles, GRAIN_TILES, [&](int64_t begin, int64_t end) {
-    alignas(64) double u[TILE], n1[TILE], value[TILE], slope[TILE];
+    alignas(64) S u[TILE], n1[TILE], value[TILE], slope[TILE];
     for (int64_t t = begin; t < end; ++t) {
       int64_t off, col;
       int n;
       pb.tile(t, off, n, col);
-      normalize_tile<scalar_t>(pb.norm, z + off, ut ? ut + off : nullptr, n, u,
-                               ORDER ? n1 : nullptr, nullptr);
-      for (int jb = 0; jb < blocks(n) * VL; jb += VL) {
-        const double* w = wt + col + jb;
-        vd acc = load(w + pb.K * C), s = splat(0.0);
-        auto visit = [&](int k, vd B, vd D, vd) {
-          const vd wk = load(w + k * C);
+      normalize_tile<scalar_t, S>(pb.norm, z + off, ut ? ut + off : nullptr, n, u,
+                                  ORDER ? n1 : nullptr, nullptr);
+      for (int jb = 0; jb < block_end<S>(n); jb += L) {
+        const S* w = wt + col + jb;
+        V acc = load<S>(w + pb.K * C), s = splat<S>(0.0);
+        auto visit = [&](int k, V B, V D, V) {
+          const V wk = load<S>(w + k * C);
           acc += wk * B;
           if (ORDER) s += wk * D;
         };
-        generate<ORDER>(pb.basis, load(u + jb), visit);
-        store(value + jb, acc);
-        store(slope + jb, s);
+        generate<S, ORDER>(pb.basis, load<S>(u + jb), visit);
+        store<S>(value + jb, acc);
+        store<S>(slope + jb, s);
       }
       for (int j = 0; j < n; ++j) y[off + j] = static_cast<scalar_t>(value[j]);
       if (ORDER) {
@@ -499,117 +615,134 @@ void forward_kernel(const Problem& pb, const double* wt, const scalar_t* z, cons
   });
 }
 
-template <typename scalar_t>
+template <typename scalar_t, class S>
 void backward_kernel(const Problem& pb, const scalar_t* g, const scalar_t* z,
                      const scalar_t* ut, const scalar_t* dz, scalar_t* grad_z,
-                     Accumulator& accum) {
+                     Accumulator<S>& accum) {
+  typedef vec<S> V;
+  constexpr int L = Lanes<S>::L;
   const int64_t C = pb.C;
   at::parallel_for(0, pb.n_tiles, GRAIN_TILES, [&](int64_t begin, int64_t end) {
-    alignas(64) double u[TILE], gg[TILE];
-    double* a = accum.local();
+    alignas(64) S u[TILE], gg[TILE];
+    S* a = accum.local();
     for (int64_t t = begin; t < end; ++t) {
       int64_t off, col;
       int n;
       pb.tile(t, off, n, col);
-      normalize_tile<scalar_t>(pb.norm, z + off, ut ? ut + off : nullptr, n, u, nullptr,
-                               nullptr);
-      for (int j = 0; j < n; ++j) gg[j] = static_cast<double>(g[off + j]);
-      for (int j = n; j < TILE; ++j) gg[j] = 0.0;
+      normalize_tile<scalar_t, S>(pb.norm, z + off, ut ? ut + off : nullptr, n, u, nullptr,
+                                  nullptr);
+      for (int j = 0; j < n; ++j) gg[j] = static_cast<S>(g[off + j]);
+      for (int j = n; j < TILE; ++j) gg[j] = S(0);
       if (grad_z) {
         for (int j = 0; j < n; ++j) grad_z[off + j] = g[off + j] * dz[off + j];
       }
-      for (int jb = 0; jb < blocks(n) * VL; jb += VL) {
-        double* ab = a + col + jb;
-        const vd gv = load(gg + jb);
-        auto visit = [&](int k, vd B, vd, vd) { store(ab + k * C, load(ab + k * C) + gv * B); };
-        generate<0>(pb.basis, load(u + jb), visit);
-        store(ab + pb.K * C, load(ab + pb.K * C) + gv);
+      for (int jb = 0; jb < block_end<S>(n); jb += L) {
+        S* ab = a + col + jb;
+        const V gv = load<S>(gg + jb);
+        auto visit = [&](int k, V B, V, V) { store<S>(ab + k * C, load<S>(ab + k * C) + gv * B); };
+        generate<S, 0>(pb.basis, load<S>(u + jb), visit);
+        store<S>(ab + pb.K * C, load<S>(ab + pb.K * C) + gv);
       }
     }
   });
 }
 
+template <class S>
 struct SecondInputs {
-  const double* aw;  // (K + 1, C) table of a_w, or null
-  const double* wt;  // (K + 1, C) table of the weight
+  const S* aw;  // (K + 1, C) table of a_w, or null
+  const S* wt;  // (K + 1, C) table of the weight
   bool need_g, need_z, need_w;
 };
 
 // The per-element terms of the second derivatives, from the sums of one tile.
-template <typename scalar_t>
-void second_terms(int n, bool use_az, const SecondInputs& in, const double* aa,
-                  const double* gg, const double* n1, const double* n2, const double* fa0,
-                  const double* fa1, const double* f1, const double* f2, const scalar_t* dz,
-                  scalar_t* grad_g, scalar_t* grad_z) {
+template <typename scalar_t, class S>
+void second_terms(int n, bool use_az, const SecondInputs<S>& in, const S* aa, const S* gg,
+                  const S* n1, const S* n2, const S* fa0, const S* fa1, const S* f1,
+                  const S* f2, const scalar_t* dz, scalar_t* grad_g, scalar_t* grad_z) {
   if (in.need_g) {
     for (int j = 0; j < n; ++j) {
-      const double v = fa0[j] + (use_az ? aa[j] * static_cast<double>(dz[j]) : 0.0);
+      const S v = fa0[j] + (use_az ? aa[j] * static_cast<S>(dz[j]) : S(0));
       grad_g[j] = static_cast<scalar_t>(v);
     }
   }
   if (in.need_z) {
     for (int j = 0; j < n; ++j) {
-      const double curvature = f2[j] * n1[j] * n1[j] + f1[j] * n2[j];
+      const S curvature = f2[j] * n1[j] * n1[j] + f1[j] * n2[j];
       grad_z[j] = static_cast<scalar_t>(gg[j] * fa1[j] * n1[j] + aa[j] * gg[j] * curvature);
     }
   }
 }
 
-template <typename scalar_t, int ORDER>
-void double_backward_kernel(const Problem& pb, const SecondInputs& in, const scalar_t* az,
+template <typename scalar_t, class S, int ORDER>
+void double_backward_kernel(const Problem& pb, const SecondInputs<S>& in, const scalar_t* az,
                             const scalar_t* g, const scalar_t* z, const scalar_t* ut,
                             const scalar_t* dz, scalar_t* grad_g, scalar_t* grad_z,
-                            Accumulator* accum) {
+                            Accumulator<S>* accum) {
+  typedef vec<S> V;
+  constexpr int L = Lanes<S>::L;
   const int64_t C = pb.C;
   const bool use_aw = in.aw && (in.need_g || in.need_z);
   const bool use_az = az != nullptr;
   at::parallel_for(0, pb.n_tiles, GRAIN_TILES, [&](int64_t begin, int64_t end) {
-    alignas(64) double u[TILE], n1[TILE], n2[TILE], gg[TILE], aa[TILE], h[TILE];
-    alignas(64) double fa0[TILE], fa1[TILE], f1[TILE], f2[TILE];
-    double* a = accum ? accum->local() : nullptr;
+    alignas(64) S u[TILE], n1[TILE], n2[TILE], gg[TILE], aa[TILE], h[TILE];
+    alignas(64) S fa0[TILE], fa1[TILE], f1[TILE], f2[TILE];
+    S* a = accum ? accum->local() : nullptr;
     for (int64_t t = begin; t < end; ++t) {
       int64_t off, col;
       int n;
       pb.tile(t, off, n, col);
-      normalize_tile<scalar_t>(pb.norm, z + off, ut ? ut + off : nullptr, n, u, n1, n2);
+      normalize_tile<scalar_t, S>(pb.norm, z + off, ut ? ut + off : nullptr, n, u, n1, n2);
       for (int j = 0; j < n; ++j) {
-        gg[j] = static_cast<double>(g[off + j]);
-        aa[j] = use_az ? static_cast<double>(az[off + j]) : 0.0;
+        gg[j] = static_cast<S>(g[off + j]);
+        aa[j] = use_az ? static_cast<S>(az[off + j]) : S(0);
         h[j] = aa[j] * gg[j] * n1[j];
       }
-      for (int j = n; j < TILE; ++j) h[j] = 0.0;
-      for (int jb = 0; jb < blocks(n) * VL; jb += VL) {
-        const vd zero = splat(0.0), hv = load(h + jb);
-        vd va0 = use_aw ? load(in.aw + pb.K * C + col + jb) : zero;
-        vd va1 = zero, vf1 = zero, vf2 = zero;
-        auto visit = [&](int k, vd B, vd D, vd E) {
+      for (int j = n; j < TILE; ++j) h[j] = S(0);
+      for (int jb = 0; jb < block_end<S>(n); jb += L) {
+        const V zero = splat<S>(0.0), hv = load<S>(h + jb);
+        V va0 = use_aw ? load<S>(in.aw + pb.K * C + col + jb) : zero;
+        V va1 = zero, vf1 = zero, vf2 = zero;
+        auto visit = [&](int k, V B, V D, V E) {
           if (use_aw) {
-            const vd v = load(in.aw + k * C + col + jb);
+            const V v = load<S>(in.aw + k * C + col + jb);
             va0 += v * B;
             va1 += v * D;
           }
           if (ORDER >= 2) {
-            const vd w = load(in.wt + k * C + col + jb);
+            const V w = load<S>(in.wt + k * C + col + jb);
             vf1 += w * D;
             vf2 += w * E;
           }
           if (a) {
-            double* ak = a + k * C + col + jb;
-            store(ak, load(ak) + hv * D);
+            S* ak = a + k * C + col + jb;
+            store<S>(ak, load<S>(ak) + hv * D);
           }
         };
-        generate<ORDER>(pb.basis, load(u + jb), visit);
-        store(fa0 + jb, va0), store(fa1 + jb, va1), store(f1 + jb, vf1), store(f2 + jb, vf2);
+        generate<S, ORDER>(pb.basis, load<S>(u + jb), visit);
+        store<S>(fa0 + jb, va0), store<S>(fa1 + jb, va1);
+        store<S>(f1 + jb, vf1), store<S>(f2 + jb, vf2);
       }
-      second_terms<scalar_t>(n, use_az, in, aa, gg, n1, n2, fa0, fa1, f1, f2,
-                             dz ? dz + off : nullptr, grad_g ? grad_g + off : nullptr,
-                             grad_z ? grad_z + off : nullptr);
+      second_terms<scalar_t, S>(n, use_az, in, aa, gg, n1, n2, fa0, fa1, f1, f2,
+                                dz ? dz + off : nullptr, grad_g ? grad_g + off : nullptr,
+                                grad_z ? grad_z + off : nullptr);
     }
   });
 }
 
 // ---------------------------------------------------------------------------- the operators
 at::Tensor empty0(const at::Tensor& like) { return at::empty({0}, like.options()); }
+
+// Runs fn.template operator()<scalar_t, S>() for the input dtype and the compute type.
+template <class Fn>
+void dispatch(const at::Tensor& z, const Problem& pb, Fn&& fn) {
+  if (z.scalar_type() == at::kDouble) {
+    fn(double(), double());
+  } else if (float_compute(z, pb)) {
+    fn(float(), float());
+  } else {
+    fn(float(), double());
+  }
+}
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> taaf_forward_cpu(
     const at::Tensor& z_in, const at::Tensor& weight, const at::Tensor& spec, int64_t family,
@@ -620,15 +753,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> taaf_forward_cpu(
   at::Tensor y = at::empty_like(z);
   at::Tensor dz = need_slope ? at::empty_like(z) : empty0(z);
   if (pb.n_tiles) {
-    const std::vector<double> wt = weight_table(weight, pb);
-    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "taaf_forward", [&] {
+    dispatch(z, pb, [&](auto io, auto compute) {
+      using scalar_t = decltype(io);
+      using S = decltype(compute);
+      const std::vector<S> wt = weight_table<S>(weight, pb);
       const scalar_t* ut = norm == TANH ? u.data_ptr<scalar_t>() : nullptr;
       if (need_slope)
-        forward_kernel<scalar_t, 1>(pb, wt.data(), z.data_ptr<scalar_t>(), ut,
-                                    y.data_ptr<scalar_t>(), dz.data_ptr<scalar_t>());
+        forward_kernel<scalar_t, S, 1>(pb, wt.data(), z.data_ptr<scalar_t>(), ut,
+                                       y.data_ptr<scalar_t>(), dz.data_ptr<scalar_t>());
       else
-        forward_kernel<scalar_t, 0>(pb, wt.data(), z.data_ptr<scalar_t>(), ut,
-                                    y.data_ptr<scalar_t>(), nullptr);
+        forward_kernel<scalar_t, S, 0>(pb, wt.data(), z.data_ptr<scalar_t>(), ut,
+                                       y.data_ptr<scalar_t>(), nullptr);
     });
   }
   return {y, dz, u};
@@ -641,20 +776,24 @@ std::tuple<at::Tensor, at::Tensor> taaf_backward_cpu(
   if (!need_w) return {need_z ? grad * dz : empty0(z_in), empty0(weight)};
   const at::Tensor z = z_in.contiguous();
   Problem pb = make_problem(z, weight, spec, family, norm);
-  Accumulator accum(pb);
   at::Tensor grad_z = need_z ? at::empty_like(z) : empty0(z);
-  if (pb.n_tiles) {
-    const at::Tensor g = as_input(grad, z);
-    const at::Tensor u = norm == TANH ? u_in.contiguous() : u_in;
-    const at::Tensor d = need_z ? as_input(dz, z) : dz;
-    AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "taaf_backward", [&] {
-      backward_kernel<scalar_t>(pb, g.data_ptr<scalar_t>(), z.data_ptr<scalar_t>(),
-                                norm == TANH ? u.data_ptr<scalar_t>() : nullptr,
-                                need_z ? d.data_ptr<scalar_t>() : nullptr,
-                                need_z ? grad_z.data_ptr<scalar_t>() : nullptr, accum);
-    });
-  }
-  return {grad_z, accum.reduce(pb, weight)};
+  at::Tensor grad_w;
+  const at::Tensor g = as_input(grad, z);
+  const at::Tensor u = norm == TANH ? u_in.contiguous() : u_in;
+  const at::Tensor d = need_z ? as_input(dz, z) : dz;
+  dispatch(z, pb, [&](auto io, auto compute) {
+    using scalar_t = decltype(io);
+    using S = decltype(compute);
+    Accumulator<S> accum(pb);
+    if (pb.n_tiles) {
+      backward_kernel<scalar_t, S>(pb, g.data_ptr<scalar_t>(), z.data_ptr<scalar_t>(),
+                                   norm == TANH ? u.data_ptr<scalar_t>() : nullptr,
+                                   need_z ? d.data_ptr<scalar_t>() : nullptr,
+                                   need_z ? grad_z.data_ptr<scalar_t>() : nullptr, accum);
+    }
+    grad_w = accum.reduce(pb, weight);
+  });
+  return {grad_z, grad_w};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> taaf_double_backward_cpu(
@@ -669,35 +808,38 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> taaf_double_backward_cpu(
   need_w = need_w && has_az;
   at::Tensor grad_g = need_g ? at::zeros_like(z) : empty0(z);
   at::Tensor grad_z = need_z ? at::zeros_like(z) : empty0(z);
-  Accumulator accum(pb);
-  if (pb.n_tiles && (has_az || has_aw) && (need_g || need_z || need_w)) {
-    const at::ScalarType st = z.scalar_type();
-    const at::Tensor g = as_input(grad, z);
-    const at::Tensor u = norm == TANH ? u_in.contiguous() : u_in;
-    const at::Tensor dz = dz_in.numel() ? as_input(dz_in, z) : dz_in;
-    TORCH_CHECK(!(has_az && need_g) || dz.numel() == z.numel(),
-                "taafs_sk::taaf_double_backward needs the saved slope dz");
-    const at::Tensor az = has_az ? as_input(*a_z_opt, z) : at::Tensor();
-    std::vector<double> aw_table;
-    if (has_aw) aw_table = weight_table(*a_w_opt, pb);
-    const std::vector<double> wt = weight_table(weight, pb);
-    SecondInputs in{has_aw ? aw_table.data() : nullptr, wt.data(), need_g, need_z, need_w};
-    AT_DISPATCH_FLOATING_TYPES(st, "taaf_double_backward", [&] {
-      const scalar_t* azp = has_az ? az.data_ptr<scalar_t>() : nullptr;
-      const scalar_t* dzp = dz.numel() ? dz.data_ptr<scalar_t>() : nullptr;
-      const scalar_t* up = norm == TANH ? u.data_ptr<scalar_t>() : nullptr;
-      scalar_t* gg = need_g ? grad_g.data_ptr<scalar_t>() : nullptr;
-      scalar_t* gz = need_z ? grad_z.data_ptr<scalar_t>() : nullptr;
-      Accumulator* acc = need_w ? &accum : nullptr;
-      if (has_az && need_z)
-        double_backward_kernel<scalar_t, 2>(pb, in, azp, g.data_ptr<scalar_t>(),
-                                            z.data_ptr<scalar_t>(), up, dzp, gg, gz, acc);
-      else
-        double_backward_kernel<scalar_t, 1>(pb, in, azp, g.data_ptr<scalar_t>(),
-                                            z.data_ptr<scalar_t>(), up, dzp, gg, gz, acc);
-    });
+  at::Tensor grad_w = need_w ? at::zeros_like(weight) : empty0(weight);
+  if (!(pb.n_tiles && (has_az || has_aw) && (need_g || need_z || need_w))) {
+    return {grad_g, grad_z, grad_w};
   }
-  at::Tensor grad_w = need_w ? accum.reduce(pb, weight) : empty0(weight);
+  const at::Tensor g = as_input(grad, z);
+  const at::Tensor u = norm == TANH ? u_in.contiguous() : u_in;
+  const at::Tensor dz = dz_in.numel() ? as_input(dz_in, z) : dz_in;
+  TORCH_CHECK(!(has_az && need_g) || dz.numel() == z.numel(),
+              "taafs_sk::taaf_double_backward needs the saved slope dz");
+  const at::Tensor az = has_az ? as_input(*a_z_opt, z) : at::Tensor();
+  dispatch(z, pb, [&](auto io, auto compute) {
+    using scalar_t = decltype(io);
+    using S = decltype(compute);
+    std::vector<S> aw_table;
+    if (has_aw) aw_table = weight_table<S>(*a_w_opt, pb);
+    const std::vector<S> wt = weight_table<S>(weight, pb);
+    SecondInputs<S> in{has_aw ? aw_table.data() : nullptr, wt.data(), need_g, need_z, need_w};
+    Accumulator<S> accum(pb);
+    const scalar_t* azp = has_az ? az.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* dzp = dz.numel() ? dz.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* up = norm == TANH ? u.data_ptr<scalar_t>() : nullptr;
+    scalar_t* gg = need_g ? grad_g.data_ptr<scalar_t>() : nullptr;
+    scalar_t* gz = need_z ? grad_z.data_ptr<scalar_t>() : nullptr;
+    Accumulator<S>* acc = need_w ? &accum : nullptr;
+    if (has_az && need_z)
+      double_backward_kernel<scalar_t, S, 2>(pb, in, azp, g.data_ptr<scalar_t>(),
+                                             z.data_ptr<scalar_t>(), up, dzp, gg, gz, acc);
+    else
+      double_backward_kernel<scalar_t, S, 1>(pb, in, azp, g.data_ptr<scalar_t>(),
+                                             z.data_ptr<scalar_t>(), up, dzp, gg, gz, acc);
+    if (need_w) grad_w = accum.reduce(pb, weight);
+  });
   return {grad_g, grad_z, grad_w};
 }
 
