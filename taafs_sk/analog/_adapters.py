@@ -213,13 +213,14 @@ def _check_samples(X, owner: str) -> None:
     if sp.issparse(X) or isinstance(X, (str, bytes)):
         return
     try:
-        shape = np.shape(X)
-    except ValueError:  # ragged rows: check_array says so
+        shape = np.asarray(X).shape  # through __array__ for array-likes
+    except (TypeError, ValueError):  # ragged rows or no array form: check_array says so
         return
     if len(shape) != 2 or shape[0] == 0:
         raise ValueError(f"X must be a 2-D array (n_samples, n_features) with at least one "
-                         f"row for {owner}, got shape {shape}; reshape a single sample with "
-                         "X.reshape(1, -1).")
+                         f"row for {owner}, got shape {shape}. Reshape your data with "
+                         "X.reshape(1, -1) for a single sample or X.reshape(-1, 1) for a "
+                         "single feature.")
 
 
 def _check_parts(mlp, y_mean, y_scale, dtype, transform, write_back) -> None:

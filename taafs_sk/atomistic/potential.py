@@ -377,7 +377,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return float(r2_score(y, self.predict(atoms_list), sample_weight=sample_weight))
 
     def as_calculator(self):
-        """An ASE calculator (energy, forces) backed by this fitted potential.
+        """An ASE calculator (energy, forces, stress) backed by this fitted potential.
 
         Returns
         -------
