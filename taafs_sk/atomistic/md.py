@@ -69,6 +69,10 @@ def run_nve(atoms, calculator, *, n_steps: int = 1000, timestep_fs: float = 1.0,
     if uncertainty_threshold is not None:
         check_real("uncertainty_threshold", uncertainty_threshold, 0.0, include_minimum=False)
     check_choice("on_uncertainty", on_uncertainty, ["stop", "warn"])
+    check_real("timestep_fs", timestep_fs, 0.0, include_minimum=False)
+    check_real("temperature_K", temperature_K, 0.0)
+    if not isinstance(atoms, require("ase").Atoms):
+        raise TypeError(f"atoms must be an ase.Atoms, got {type(atoms).__name__}.")
     atoms, dyn = _start(atoms, calculator, timestep_fs, temperature_K, random_state)
     rows: list[tuple[float, ...]] = []
     watch = _UncertaintyWatch(atoms, uncertainty_threshold, on_uncertainty, timestep_fs)
@@ -169,5 +173,12 @@ def energy_drift(trace: dict) -> float:
     >>> round(energy_drift({"time_ps": t, "total": 0.072 * t, "n_atoms": 72}), 6)
     1.0
     """
+    missing = [k for k in ("time_ps", "total", "n_atoms") if k not in trace]
+    if missing:
+        raise ValueError(f"trace must be run_nve's dict, with 'time_ps', 'total' and "
+                         f"'n_atoms'; missing {missing}.")
+    if len(trace["time_ps"]) < 2:
+        raise ValueError(f"trace must hold at least 2 recorded steps to fit a drift, got "
+                         f"{len(trace['time_ps'])}.")
     slope = np.polyfit(trace["time_ps"], trace["total"], 1)[0]
     return float(1e3 * slope / trace["n_atoms"])

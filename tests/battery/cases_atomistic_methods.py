@@ -1,11 +1,6 @@
 """Bad-input cases of taafs_sk.atomistic's public methods (the potential's fit and predict
 family, the calculator, the descriptor) and of the functions and classes of its public modules
-(``descriptors``, ``network``, ``training``, ``md``).
-
-A ``known_bug`` case fails today in a file of ``taafs_sk/atomistic`` owned by another helper
-(``md.py``: the ensemble helper; the others: the atomistic helper): it runs as a strict
-xfail until the fix lands.
-"""
+(``descriptors``, ``network``, ``training``, ``md``)."""
 
 from __future__ import annotations
 
@@ -214,20 +209,14 @@ def md_cases() -> list[Case]:
         Case("run_nve", "negative-steps", nve(n_steps=-1), "n_steps", "-1"),
         Case("run_nve", "zero-log_interval", nve(n_steps=2, log_interval=0), "log_interval",
              "0"),
-        Case("run_nve", "atoms-str", nve(atoms="H2", n_steps=1), "atoms", "str",
-             known_bug="atomistic/md.py run_nve: AttributeError 'str' object has no "
-             "attribute 'copy'"),
-        Case("run_nve", "nan-timestep", nve(n_steps=2, timestep_fs=NAN), "timestep_fs", "nan",
-             known_bug="atomistic/md.py run_nve: runs, and the potential then refuses NaN "
-             "positions"),
+        Case("run_nve", "atoms-str", nve(atoms="H2", n_steps=1), "atoms", "str"),
+        Case("run_nve", "nan-timestep", nve(n_steps=2, timestep_fs=NAN), "timestep_fs", "nan"),
         Case("run_nve", "negative-temperature", nve(n_steps=2, temperature_K=-5.0),
-             "temperature_K", "-5", known_bug="atomistic/md.py run_nve: NaN velocities, "
-             "then NaN positions"),
-        Case("energy_drift", "empty-trace", lambda: drift({}), "trace", "time_ps",
-             known_bug="atomistic/md.py energy_drift: KeyError"),
+             "temperature_K", "-5"),
+        Case("energy_drift", "empty-trace", lambda: drift({}), "trace", "time_ps"),
         Case("energy_drift", "one-point",
              lambda: drift({"time_ps": np.zeros(1), "total": np.ones(1), "n_atoms": 2}),
-             "trace", "1", known_bug="atomistic/md.py energy_drift: numpy's LinAlgError"),
+             "trace", "1"),
     ]
 
 
