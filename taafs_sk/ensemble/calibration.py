@@ -18,6 +18,8 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.isotonic import IsotonicRegression
 
+from .._validation import check_finite_array
+
 __all__ = ["CALIBRATIONS", "IsotonicCalibration", "ScaleCalibration", "make_calibration"]
 
 _N_QUADRATURE = 4096  # midpoints in p of the quantile function, for the std of Z'
@@ -60,6 +62,7 @@ class ScaleCalibration:
 
     def fit(self, z: np.ndarray, sample_weight: np.ndarray | None = None) -> ScaleCalibration:
         """Fit on standardised errors ``z`` of shape ``(n_rows, n_outputs)``."""
+        z = check_finite_array("z", z, ndim=2)
         self.scale_ = np.sqrt(np.average(np.square(z), axis=0, weights=sample_weight))
         self.std_factor_ = self.scale_
         return self
@@ -118,6 +121,7 @@ class IsotonicCalibration:
 
     def fit(self, z: np.ndarray, sample_weight: np.ndarray | None = None) -> IsotonicCalibration:
         """Fit on standardised errors ``z`` of shape ``(n_rows, n_outputs)``."""
+        z = check_finite_array("z", z, ndim=2)
         w = np.ones(len(z)) if sample_weight is None else np.asarray(sample_weight, float)
         self.scale_ = ScaleCalibration().fit(z, w).scale_
         u = norm.cdf(z / self.scale_)

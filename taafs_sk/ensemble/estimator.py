@@ -246,6 +246,9 @@ class EnsembleRegressor(RegressorMixin, BaseEstimator):
         y_std : ndarray of the same shape
             Only with ``return_std=True``.
         """
+        for name, flag in (("return_std", return_std), ("calibrated", calibrated)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {flag!r} ({type(flag).__name__}).")
         members = self.predict_members(X)
         mean = members.mean(axis=0)
         if not return_std:

@@ -1,6 +1,5 @@
 """Bad-input cases of taafs_sk.ensemble (the ensemble helper's package): the estimator, the
-recalibrations and the uncertainty metrics. A ``known_bug`` case fails today in
-``taafs_sk/ensemble`` (owned by the ensemble helper) and runs as a strict xfail."""
+recalibrations and the uncertainty metrics."""
 
 from __future__ import annotations
 
@@ -32,22 +31,17 @@ def ensemble_cases() -> list[Case]:
         Case("EnsembleRegressor", "interval-coverage-above-one",
              lambda: ensemble_fitted().predict_interval(X, coverage=1.5), "coverage", "1.5"),
         Case("EnsembleRegressor", "return_std-str",
-             lambda: ensemble_fitted().predict(X, return_std="yes"), "return_std", "yes",
-             known_bug="ensemble/estimator.py EnsembleRegressor.predict: a truthy string "
-             "is taken as return_std=True"),
+             lambda: ensemble_fitted().predict(X, return_std="yes"), "return_std", "yes"),
         Case("ScaleCalibration", "quantile-above-one",
              lambda: lazy(E + "ScaleCalibration")().fit(Z).quantile(2.0), "p", "2."),
         Case("ScaleCalibration", "nan-errors",
-             lambda: lazy(E + "ScaleCalibration")().fit(np.array([[1.0], [NAN]])), "z", "nan",
-             known_bug="ensemble/calibration.py ScaleCalibration.fit: NaN errors give a NaN "
-             "scale silently"),
+             lambda: lazy(E + "ScaleCalibration")().fit(np.array([[1.0], [NAN]])), "z", "nan"),
         Case("IsotonicCalibration", "quantile-nan",
              lambda: lazy(E + "IsotonicCalibration")().fit(Z).quantile([0.2, NAN]), "p",
              "nan"),
         Case("IsotonicCalibration", "nan-errors",
              lambda: lazy(E + "IsotonicCalibration")().fit(np.array([[1.0], [NAN], [2.0]])),
-             "z", "nan", known_bug="ensemble/calibration.py IsotonicCalibration.fit: "
-             "scikit-learn's 'Input X contains NaN' names no z"),
+             "z", "nan"),
         Case("gaussian_nll", "nan-mean",
              lambda: lazy(E + "gaussian_nll")([1.0, 2.0], [1.0, NAN], ones), "y_mean", "nan"),
         Case("gaussian_nll", "negative-std",
