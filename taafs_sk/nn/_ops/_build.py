@@ -89,7 +89,7 @@ def load_library() -> float:
     name = extension_name()
     folder = cache_dir() / name
     library = folder / f"{name}.so"
-    if library.exists():
+    if not (folder / "lock").exists() and library.exists():  # built, and no build running
         torch.ops.load_library(str(library))
         return 0.0
     from torch.utils import cpp_extension  # noqa: PLC0415  (slow import, first build only)
