@@ -49,7 +49,7 @@ draws the reliability diagram. Run from the project root (one torch thread per p
     TAAFS_SK_DATA=../shared/data nice -n 10 .venv/bin/python benchmarks/bench_uncertainty.py \\
         --parts tabular --sets halide pilania [--seeds 3] [--out results/uncertainty.jsonl]
     ... --parts cu [--stride 2 --epochs 150]     ... --parts cost [--repeats 3]
-    ... --report results/uncertainty.jsonl --plot docs/images/uncertainty_reliability.png
+    ... --report results/uncertainty.jsonl --plot docs/images/uncertainty
 
 ``--quick``: one seed, 3 members, few epochs, small QM9: a smoke test, not a result.
 """
@@ -389,8 +389,52 @@ def report(path: str, plot: str | None) -> None:
             print(json.dumps({k: v for k, v in r.items() if not k.endswith("trace")}))
         if r.get("part") == "md":
             md_flags(r)
-    if plot:
-        plot_reliability(tab, plot)
+    if plot and tab:
+        plot_reliability(tab, f"{plot}_reliability.png")
+    md = [r for r in rows if r.get("part") == "md" and r.get("epochs")]
+    if plot and md:
+        plot_md(md, f"{plot}_md.png")
+    al = [r for r in rows if r.get("part") == "al"]
+    if plot and al:
+        plot_al(al, f"{plot}_al.png")
+
+
+def plot_md(rows: list, path: str) -> None:
+    """Largest per-atom committee force std and closest pair along each MD run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 5.0), sharex=True)
+    for r in rows:
+        t = np.arange(len(r["min_distance_trace"]))
+        top.semilogy(t, r["max_forces_std_trace"], label=f"driven by {r['driver']}")
+        bottom.plot(t, r["min_distance_trace"], label=f"driven by {r['driver']}")
+    top.axhline(rows[0]["threshold"], color="grey", ls="--", lw=0.8,
+                label="largest on held-out 300 K frames")
+    top.set_ylabel("max per-atom force std (eV/Å)")
+    bottom.axhline(1.5, color="grey", ls=":", lw=0.8)
+    bottom.set(xlabel="time (fs)", ylabel="closest pair (Å)")
+    top.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def plot_al(rows: list, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for r in rows:
+        curve = np.array(r["curve"])
+        ax.plot(curve[:, 0], curve[:, 1], marker="o", label=f"{r['strategy']} (seed {r['seed']})")
+    ax.set(xlabel="training frames", ylabel="test force RMSE (eV/Å)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def md_flags(r: dict) -> None:
@@ -461,7 +505,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="results/uncertainty.jsonl")
     parser.add_argument("--report", default=None, help="print the tables of this file")
-    parser.add_argument("--plot", default=None, help="reliability diagram (with --report)")
+    parser.add_argument("--plot", default=None,
+                        help="with --report: PREFIX of the figures PREFIX_reliability.png, "
+                             "PREFIX_md.png, PREFIX_al.png (those the file has data for)")
     args = parser.parse_args()
     if args.report:
         report(args.report, args.plot)
