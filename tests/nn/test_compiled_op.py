@@ -219,6 +219,18 @@ def test_a_shared_weight_acts_on_a_tensor_of_any_rank():
 
 
 @needs_op
+@pytest.mark.parametrize("name", BASES)
+def test_non_finite_inputs_give_what_the_python_path_gives(name):
+    basis = make_basis(name, 6)
+    weight = torch.randn(7)
+    z = torch.tensor([[float("nan"), float("inf"), -float("inf"), 0.5]])
+    for normalization in NORMALIZATIONS:
+        want = _TAAFFunction.apply(z, weight, basis, normalization)
+        got = _compiled(basis, normalization)(z, weight)
+        torch.testing.assert_close(got, want, equal_nan=True, rtol=1e-5, atol=1e-6)
+
+
+@needs_op
 def test_threads_give_the_single_thread_result():
     basis = make_basis("grbf", 8)
     z, weight = _inputs(8, "neuron", torch.float64, rows=20_000, width=3)

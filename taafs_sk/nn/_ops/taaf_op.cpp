@@ -308,7 +308,7 @@ inline void bspline_block(const BasisSpec& b, vec<S> u, Visit& visit) {
       val[d][m] = acc;
     }
   }
-  const V zero = splat<S>(0.0);
+  const V zero = tau - tau;  // 0, or NaN for a NaN input (which then stays NaN)
   for (int i = 0; i < b.K; ++i) {
     const V m = j - S(i);
     V B = zero, D = zero, E = zero;
