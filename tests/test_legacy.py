@@ -11,6 +11,7 @@ import pytest
 from sklearn.base import clone
 
 from taafs_sk._legacy import MOVED
+from taafs_sk.nn._ops import use_compiled
 
 PICKLE = Path(__file__).parent / "data" / "models_0_1.pkl"  # written by taafs-sk 0.1.0
 
@@ -75,8 +76,12 @@ def test_regressors_pickled_with_0_2_predict_the_same_and_train_on(bundle_0_2):
     X = bundle_0_2["X"]
     y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
     for name, model in bundle_0_2["models"].items():
-        np.testing.assert_array_equal(model.predict(X), bundle_0_2["predictions"][name],
-                                      err_msg=name)
+        with use_compiled(False):  # the 0.2 predictions came from the Python kernels
+            np.testing.assert_array_equal(model.predict(X), bundle_0_2["predictions"][name],
+                                          err_msg=name)
+        # the compiled operator rounds differently (1e-15 relative measured)
+        np.testing.assert_allclose(model.predict(X), bundle_0_2["predictions"][name],
+                                   rtol=1e-12, err_msg=name)
         before = model.predict(X)
         weights = None if name == "rlekf" else np.linspace(0.5, 2.0, len(X))
         model.partial_fit(X, y, sample_weight=weights)  # the 0.2 net carried no weights by name
@@ -86,6 +91,9 @@ def test_regressors_pickled_with_0_2_predict_the_same_and_train_on(bundle_0_2):
 
 def test_potential_pickled_with_0_2_predicts_the_same(bundle_0_2):
     pot, frames = bundle_0_2["potential"], bundle_0_2["frames"]
-    np.testing.assert_allclose(pot.predict(frames), bundle_0_2["energies"], rtol=1e-12)
+    with use_compiled(False):  # the 0.2 predictions came from the Python kernels
+        np.testing.assert_allclose(pot.predict(frames), bundle_0_2["energies"], rtol=1e-12)
+    # the compiled operator's float32 rounding differs (1.3e-9 of the total energy measured)
+    np.testing.assert_allclose(pot.predict(frames), bundle_0_2["energies"], rtol=1e-8)
     for got, want in zip(pot.predict_forces(frames), bundle_0_2["forces"], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
