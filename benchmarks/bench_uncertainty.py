@@ -333,7 +333,7 @@ def run_al(args) -> None:
     runs = [load_pwmlff("cu", "train"), load_pwmlff("cu", "test")]
     pool = [a for frames in runs for a in frames[:75]]  # indices 0-74: 300 K, 75-149: 500 K
     test = [a for frames in runs for a in frames[80::args.stride]]
-    for seed in range(args.al_seeds):
+    for seed in range(args.al_first_seed, args.al_first_seed + args.al_seeds):
         for strategy in ("committee std", "random"):
             curve = al_curve(args, strategy, seed, pool, test)
             emit(args, {"part": "al", "strategy": strategy, "seed": seed,
@@ -502,6 +502,7 @@ def main() -> None:
     parser.add_argument("--al-max", type=int, default=60)
     parser.add_argument("--al-epochs", type=int, default=60)
     parser.add_argument("--al-seeds", type=int, default=1)
+    parser.add_argument("--al-first-seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="results/uncertainty.jsonl")
     parser.add_argument("--report", default=None, help="print the tables of this file")
