@@ -15,6 +15,8 @@ molecules), a ``StandardScaler`` fitted on the training rows. Per seed ``s``:
 * ``GPR``: ``GaussianProcessRegressor(Constant * Matern(nu=2.5) + WhiteKernel,
   normalize_y=True)``, one length scale per feature with ``--gpr-ard`` (the halides), at
   most ``--gpr-max-train`` training rows; its fit is deterministic, so it runs once;
+* ``ensemble all rows`` (``--models TAAFS-all``): the ensemble with ``calibrate=None``, its
+  members on all training rows (raw spread only);
 * ``AKNN``: ``AdditiveKernelNN(random_state=s)`` (QM9: on ``--aknn-components``
   partial-least-squares components fitted on the training rows).
 
@@ -177,6 +179,14 @@ def run_tabular(args, name: str) -> None:
             (model, Xa), t = timed(lambda s=seed: aknn(args, name, s, Xtr, ytr, Xte))
             emit(args, {**base, "model": "AKNN", "seed": seed, "fit_s": t,
                         **gaussian_scores(yte, *model.predict(Xa, return_std=True))})
+        if "TAAFS-all" in args.models:  # members on all rows, raw spread only
+            ens = EnsembleRegressor(TAAFSRegressor(**options), n_members=args.members,
+                                    random_state=seed)
+            ens, t = timed(lambda e=ens: e.fit(Xtr, ytr))
+            emit(args, {**base, "model": "ensemble all rows, raw", "seed": seed, "fit_s": t,
+                        **gaussian_scores(yte, *ens.predict(Xte, return_std=True))})
+        if "TAAFS" not in args.models:
+            continue
         single, t = timed(lambda s=seed: TAAFSRegressor(random_state=s, **options).fit(Xtr, ytr))
         rmse = float(np.sqrt(np.mean((single.predict(Xte) - yte) ** 2)))
         emit(args, {**base, "model": "single", "seed": seed, "fit_s": t, "rmse": rmse})
