@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e ".[test,docs,atomistic,torchsim]"
+	$(PIP) install -q -c constraints.txt -e ".[test,docs,atomistic,torchsim,mace,chgnet]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -29,6 +29,7 @@ ALLOWED = {
     "analog": {"nn", "taafs", "additive", "exceptions", "_validation"},
     "atomistic": {"nn", "taafs", "exceptions", "_registry", "_validation"},
     "ensemble": {"taafs", "exceptions", "_validation"},
+    "integrations": {"nn", "atomistic", "exceptions", "_validation"},
     "studies": {"analog", "taafs", "additive", "nn", "featurizers", "datasets", "exceptions",
                 "_validation"},
     "plotting": {"nn", "_validation"},
@@ -103,6 +104,14 @@ def test_module_is_small(path):
 def test_featurizers_import_without_torch():
     code = ("import sys, taafs_sk.featurizers, taafs_sk.datasets; "
             "heavy = {'torch', 'skorch'} & set(sys.modules); "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_third_party_force_fields_are_never_imported_by_the_package():
+    # taafs_sk.integrations loads mace/chgnet/e3nn only when one of its functions is called
+    code = ("import sys, taafs_sk, taafs_sk.atomistic, taafs_sk.nn, taafs_sk.integrations; "
+            "heavy = {'mace', 'chgnet', 'e3nn'} & {m.split('.')[0] for m in sys.modules}; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
 
