@@ -17,9 +17,10 @@ from ._deps import require
 require("ase")
 
 from .descriptors import ANIDescriptor, AtomicDescriptor  # noqa: E402
+from .painn import PaiNN  # noqa: E402
 from .potential import TAAFSPotential  # noqa: E402
 from .torchsim import as_torchsim_model  # noqa: E402
 from .training import register_training_step  # noqa: E402
 
-__all__ = ["ANIDescriptor", "AtomicDescriptor", "TAAFSPotential", "as_torchsim_model",
+__all__ = ["ANIDescriptor", "AtomicDescriptor", "PaiNN", "TAAFSPotential", "as_torchsim_model",
            "register_training_step"]
