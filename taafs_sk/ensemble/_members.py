@@ -92,24 +92,11 @@ def _calibration_split(n_units: int, fraction: float, tabular: bool, rng, calibr
     return np.sort(order[:n_units - n_cal]), np.sort(order[n_units - n_cal:])
 
 
-def plan_members(Xa, y, sample_weight, *, n_members: int, names: list[str],
-                 bootstrap: bool, calibrate: str | None, fraction: float, tabular: bool, rng):
-    """One :class:`MemberPlan` per member, and the calibration or None: (representative
-    rows, their weights, every row of ``X`` held out)."""
-    seeds = [{k: int(s) for k, s in zip(names, rng.randint(MAX_SEED, size=len(names)),
-                                        strict=True)} for _ in range(n_members)]
-    boot_seeds = rng.randint(MAX_SEED, size=n_members)
-    if not bootstrap and calibrate is None:
-        return [MemberPlan(None, None, s) for s in seeds], None
-    w = np.ones(n_rows(Xa)) if sample_weight is None else sample_weight
-    rows, weights, unit_of_row = _units(Xa, y, w, tabular)
-    calibration = None
-    if calibrate is not None:
-        train, cal = _calibration_split(len(rows), fraction, tabular, rng, calibrate)
-        calibration = (rows[cal], weights[cal], np.flatnonzero(np.isin(unit_of_row, cal)))
-        rows, weights = rows[train], weights[train]
+def _draw_plans(rows, weights, seeds: list[dict], boot_seeds, bootstrap: bool) -> list:
+    """One plan per member on the units ``rows`` (weights ``weights``): all of them, or a
+    bootstrap sample drawn with the member's ``boot_seeds`` entry."""
     if not bootstrap:
-        return [MemberPlan(rows, weights, s) for s in seeds], calibration
+        return [MemberPlan(rows, weights, s) for s in seeds]
     plans = []
     integral = np.all(weights == np.round(weights))
     total = int(round(weights.sum())) if integral else len(weights)
@@ -117,7 +104,32 @@ def plan_members(Xa, y, sample_weight, *, n_members: int, names: list[str],
         counts = np.random.RandomState(b).multinomial(total, weights / weights.sum())
         drawn = np.flatnonzero(counts)
         plans.append(MemberPlan(rows[drawn], counts[drawn].astype(np.float64), s))
-    return plans, calibration
+    return plans
+
+
+def plan_members(Xa, y, sample_weight, *, n_members: int, names: list[str],
+                 bootstrap: bool, calibrate: str | None, fraction: float, tabular: bool, rng,
+                 refit: bool = False):
+    """One :class:`MemberPlan` per member, the calibration or None: (representative rows,
+    their weights, every row of ``X`` held out), and with ``refit`` the plans of the members
+    refitted on every unit after the calibration (same seeds; None without ``refit``)."""
+    seeds = [{k: int(s) for k, s in zip(names, rng.randint(MAX_SEED, size=len(names)),
+                                        strict=True)} for _ in range(n_members)]
+    boot_seeds = rng.randint(MAX_SEED, size=n_members)
+    if not bootstrap and calibrate is None:
+        return [MemberPlan(None, None, s) for s in seeds], None, None
+    w = np.ones(n_rows(Xa)) if sample_weight is None else sample_weight
+    all_rows, all_weights, unit_of_row = _units(Xa, y, w, tabular)
+    rows, weights, calibration, refit_plans = all_rows, all_weights, None, None
+    if calibrate is not None:
+        train, cal = _calibration_split(len(rows), fraction, tabular, rng, calibrate)
+        calibration = (rows[cal], weights[cal], np.flatnonzero(np.isin(unit_of_row, cal)))
+        rows, weights = rows[train], weights[train]
+        if refit:
+            refit_plans = (_draw_plans(all_rows, all_weights, seeds, boot_seeds, True)
+                           if bootstrap else [MemberPlan(None, None, s) for s in seeds])
+    return (_draw_plans(rows, weights, seeds, boot_seeds, bootstrap), calibration,
+            refit_plans)
 
 
 def _index_params(fit_params: dict, rows: np.ndarray, n: int) -> dict:

@@ -89,6 +89,39 @@ def test_calibration_never_sees_the_rows_it_is_scored_on():
                                raw * ens.calibrator_.std_factor_[0])
 
 
+@pytest.mark.parametrize("calibrate", ["scale", "isotonic"])
+def test_refit_keeps_the_calibration_and_refits_the_members_on_every_row(calibrate):
+    X, y = data(n=50)
+    params = dict(n_members=4, calibrate=calibrate, random_state=0)
+    held = EnsembleRegressor(Offset(), **params).fit(X, y)
+    refit = EnsembleRegressor(Offset(), refit=True, **params).fit(X, y)
+    # the calibration is the one fitted on the held-out rows, before the refit
+    np.testing.assert_array_equal(refit.calibration_indices_, held.calibration_indices_)
+    np.testing.assert_allclose(refit.calibrator_.std_factor_, held.calibrator_.std_factor_)
+    # the final members (same seeds) trained on every row: those of calibrate=None
+    for member in refit.estimators_:
+        assert sorted(member.rows_.astype(int)) == list(range(50))
+    full = EnsembleRegressor(Offset(), n_members=4, random_state=0).fit(X, y)
+    np.testing.assert_allclose(refit.predict_members(X), full.predict_members(X))
+    raw = refit.predict(X, return_std=True, calibrated=False)[1]
+    np.testing.assert_allclose(refit.predict(X, return_std=True)[1],
+                               raw * refit.calibrator_.std_factor_[0])
+
+
+def test_refit_with_bootstrap_draws_from_every_row():
+    X, y = data(n=40)
+    ens = EnsembleRegressor(Offset(), n_members=3, calibrate="scale", bootstrap=True,
+                            refit=True, random_state=0).fit(X, y)
+    seen = set().union(*(set(m.rows_.astype(int)) for m in ens.estimators_))
+    assert seen & set(ens.calibration_indices_)  # the refitted members drew held-out rows
+
+
+def test_refit_without_calibration_is_refused():
+    X, y = data()
+    with pytest.raises(ValueError, match="refit=True.*calibrate=None"):
+        EnsembleRegressor(Offset(), refit=True).fit(X, y)
+
+
 def test_copies_of_a_held_out_row_are_all_held_out():
     X, y = data(n=30)
     X, y = np.repeat(X, 3, axis=0), np.repeat(y, 3)  # every row three times
@@ -137,6 +170,7 @@ def test_sample_weight_for_an_estimator_without_it_is_refused():
     ("n_members", 0), ("n_members", -2), ("n_members", 2.5), ("n_members", 1),
     ("calibrate", "platt"), ("calibrate", 1), ("calibration_fraction", 0.0),
     ("calibration_fraction", 1.5), ("bootstrap", "yes"), ("estimator", "mlp"),
+    ("refit", "yes"),
 ])
 def test_bad_parameters_are_named(param, value):
     X, y = data()
