@@ -38,6 +38,7 @@ import torch
 from torch.utils.data import Dataset, Subset
 
 from ._frames import Frames
+from .learned import learned_features
 
 __all__ = ["LastBlockSplit", "StructureBatchIterator", "StructureDataset", "targets_of",
            "training_dataset"]
@@ -75,13 +76,25 @@ def training_dataset(frames: Frames, energies: np.ndarray, forces: list[np.ndarr
     """``frames`` with their targets (residual energies ``(B,)``, forces ``(n_atoms, 3)``
     each) as a dataset; sets the feature and energy scaling of ``networks`` (an
     :class:`~taafs_sk.atomistic.network.ElementNetworks`) from the first ``n_train``
-    structures, the training block (the held-out ones come last)."""
-    dtype, device = frames.G.dtype, frames.G.device
+    structures, the training block (the held-out ones come last). With a learned descriptor
+    (``networks.descriptor``) its fit-time statistics (``set_statistics``, if it has one) come
+    from the training block first, then the feature scaling from its untrained ``G``."""
+    dtype, device = networks.feature_mean.dtype, frames.species.device
     frames.energy = torch.as_tensor(energies, dtype=dtype, device=device)
     frames.forces = torch.as_tensor(np.concatenate(forces), dtype=dtype, device=device)
     k = int(frames.n_atoms[:n_train].sum())  # atoms of the training block come first
     scale = float(frames.forces[:k].pow(2).mean().sqrt()) or 1.0
-    networks.set_scaling(frames.G[:k], frames.species[:k], scale)
+    if frames.G is None:
+        train = frames.subset(range(n_train))
+        set_statistics = getattr(networks.descriptor, "set_statistics", None)
+        if set_statistics is not None:
+            with torch.no_grad():
+                set_statistics(train.species, train.pair_i, train.pair_j,
+                               train.vectors.to(dtype))
+        G = learned_features(networks.descriptor, train, dtype)
+    else:
+        G = frames.G[:k]
+    networks.set_scaling(G, frames.species[:k], scale)
     return StructureDataset(frames)
 
 

@@ -16,14 +16,23 @@ import numpy as np
 
 from .._validation import check_real
 from ._frames import as_atoms_list, build_frames, check_structures
+from .learned import LearnedDescriptor
 from .network import energies_and_forces
 from .repulsion import repulsion_terms
 from .stress import cell_volumes, virial_to_stress
 
-__all__ = ["PREDICT_CHUNK", "check_finite_outputs", "composition", "evaluate"]
+__all__ = ["LEARNED_CHUNK", "PREDICT_CHUNK", "check_finite_outputs", "composition", "evaluate",
+           "predict_chunk"]
 
 #: Structures per evaluation in predict (and per validation batch in fit).
 PREDICT_CHUNK = 64
+#: The same with a learned descriptor (its per-pair activations are kept for the forces).
+LEARNED_CHUNK = 16
+
+
+def predict_chunk(descriptor) -> int:
+    """Structures per evaluation with ``descriptor`` (fixed or learned)."""
+    return LEARNED_CHUNK if isinstance(descriptor, LearnedDescriptor) else PREDICT_CHUNK
 
 
 def composition(atoms_list: list, elements: Sequence[str]) -> np.ndarray:
@@ -84,11 +93,14 @@ def evaluate(potential, X, forces: bool, stress: bool = False):
     atoms_list = as_atoms_list(X, "X")
     min_distance = check_real("min_distance of TAAFSPotential", potential.min_distance,
                               minimum=0.0)
-    check_structures(atoms_list, potential.elements_, float(potential.descriptor_.cutoff))
+    descriptor = potential.descriptor_
+    check_structures(atoms_list, potential.elements_, float(descriptor.cutoff),
+                     getattr(descriptor, "cutoff_name", None))
     volumes = cell_volumes(atoms_list) if stress else None
     energies, force_list, virials = [], [], []
-    for b in range(0, len(atoms_list), PREDICT_CHUNK):
-        chunk = atoms_list[b:b + PREDICT_CHUNK]
+    size = predict_chunk(descriptor)
+    for b in range(0, len(atoms_list), size):
+        chunk = atoms_list[b:b + size]
         frames = build_frames(chunk, potential.elements_, potential.descriptor_,
                               potential.dtype_, potential.device, min_distance=min_distance,
                               first=b)

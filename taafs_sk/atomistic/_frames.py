@@ -43,9 +43,11 @@ def as_atoms_list(atoms_list, name: str = "atoms_list") -> list:
     return out
 
 
-def check_structures(atoms_list: list, elements: Sequence[str] | None, cutoff: float) -> None:
+def check_structures(atoms_list: list, elements: Sequence[str] | None, cutoff: float,
+                     cutoff_name: str | None = None) -> None:
     """Refuse empty structures, non-finite positions, unknown elements and bad periodic cells
-    (see :func:`check_cell`), naming the structure."""
+    (see :func:`check_cell`), naming the structure (and the cutoff's parameter
+    ``cutoff_name``, if given)."""
     for k, atoms in enumerate(atoms_list):
         if len(atoms) == 0:
             raise ValueError(f"structure {k} has no atoms.")
@@ -58,10 +60,10 @@ def check_structures(atoms_list: list, elements: Sequence[str] | None, cutoff: f
             if unseen:
                 raise ValueError(f"structure {k} contains element(s) {unseen} not seen in fit "
                                  f"(the potential knows {list(elements)}).")
-        check_cell(atoms, k, cutoff)
+        check_cell(atoms, k, cutoff, cutoff_name)
 
 
-def check_cell(atoms, k: int, cutoff: float) -> None:
+def check_cell(atoms, k: int, cutoff: float, cutoff_name: str | None = None) -> None:
     """Refuse a non-finite cell, linearly dependent periodic cell vectors, and a periodic
     cell thinner than ``cutoff`` along a periodic direction (an atom would see its own
     image). Thickness is measured in the lattice of the periodic vectors alone, so a
@@ -84,9 +86,10 @@ def check_cell(atoms, k: int, cutoff: float) -> None:
     thin = np.flatnonzero(heights < cutoff)
     if thin.size:
         ax, h = int(axes[thin[0]]), float(heights[thin[0]])
+        named = f"({cutoff_name}) " if cutoff_name else ""
         raise ValueError(
             f"structure {k}: the periodic cell is {h:.3f} Å thick along cell vector "
-            f"{ax}, smaller than the descriptor cutoff {cutoff} Å, so an atom would "
+            f"{ax}, smaller than the descriptor cutoff {named}{cutoff} Å, so an atom would "
             "see its own periodic image; use a supercell (atoms.repeat).")
 
 
@@ -154,6 +157,9 @@ def _from_calc(atoms, k: int, what: str):
 class Frames:
     """Structures as one flat graph (all tensors on one device, ``G``/``J`` in one dtype).
 
+    With a learned descriptor ``G`` and ``J`` are None: the module computes the descriptors
+    from ``vectors`` (float64, cast to the network's dtype at use).
+
     ``len(frames)`` is the number of structures. A Frames is also a minibatch of the
     library's skorch loop (see :mod:`taafs_sk.atomistic._batches`), which hands it to the
     module as it is (:class:`~taafs_sk.taafs.net.TrainingNet` converts only tensor-likes).
@@ -165,12 +171,16 @@ class Frames:
     pair_i: torch.Tensor  # (P,) centre
     pair_j: torch.Tensor  # (P,) neighbour
     pair_struct: torch.Tensor  # (P,)
-    G: torch.Tensor  # (N, D)
-    J: torch.Tensor  # (P, D, 3)
+    G: torch.Tensor | None  # (N, D); None with a learned descriptor
+    J: torch.Tensor | None  # (P, D, 3); None with a learned descriptor
     energy: torch.Tensor | None = None  # (B,) residual energies (reference removed)
     forces: torch.Tensor | None = None  # (N, 3)
     vectors: torch.Tensor | None = None  # (P, 3) float64 pair vectors r_p (for the virial)
     _offsets: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def n_atoms_total(self) -> int:
+        return int(self.species.numel())
 
     @property
     def n_structures(self) -> int:
@@ -201,8 +211,9 @@ class Frames:
             species=self.species[atoms],
             struct=torch.repeat_interleave(counting, self.n_atoms[idx]),
             n_atoms=self.n_atoms[idx], pair_i=self.pair_i[pairs] + shift,
-            pair_j=self.pair_j[pairs] + shift, pair_struct=local, G=self.G[atoms],
-            J=self.J[pairs],
+            pair_j=self.pair_j[pairs] + shift, pair_struct=local,
+            G=None if self.G is None else self.G[atoms],
+            J=None if self.J is None else self.J[pairs],
             energy=None if self.energy is None else self.energy[idx],
             forces=None if self.forces is None else self.forces[atoms],
             vectors=None if self.vectors is None else self.vectors[pairs])
@@ -218,7 +229,8 @@ class Frames:
             species=self.species[a0:a1], struct=self.struct[a0:a1] - first,
             n_atoms=self.n_atoms[first:end], pair_i=self.pair_i[p0:p1] - a0,
             pair_j=self.pair_j[p0:p1] - a0, pair_struct=self.pair_struct[p0:p1] - first,
-            G=self.G[a0:a1], J=self.J[p0:p1],
+            G=None if self.G is None else self.G[a0:a1],
+            J=None if self.J is None else self.J[p0:p1],
             energy=None if self.energy is None else self.energy[first:end],
             forces=None if self.forces is None else self.forces[a0:a1],
             vectors=None if self.vectors is None else self.vectors[p0:p1])
@@ -248,14 +260,15 @@ def check_min_distance(i: np.ndarray, j: np.ndarray, vectors: np.ndarray, min_di
             "Fix the structure, or lower min_distance (0 disables the check).")
 
 
-def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDescriptor,
+def build_frames(atoms_list: list, elements: Sequence[str], descriptor,
                  dtype: torch.dtype, device: str = "cpu", *, min_distance: float = 0.0,
                  first: int = 0) -> Frames:
     """Neighbour lists and descriptors of checked structures (see :func:`check_structures`).
 
     A structure with a pair closer than ``min_distance`` Å is refused, named by its index
     in ``atoms_list`` plus ``first`` (the caller's numbering), before any descriptor is
-    computed.
+    computed. ``descriptor`` is an :class:`AtomicDescriptor` (``G`` and ``J`` computed
+    here) or a learned descriptor's spec (only the pairs and their vectors are kept).
     """
     neighbor_list = require("ase.neighborlist").neighbor_list
     index = {el: e for e, el in enumerate(elements)}
@@ -278,16 +291,19 @@ def build_frames(atoms_list: list, elements: Sequence[str], descriptor: AtomicDe
     pair_i = torch.as_tensor(np.concatenate(pi), dtype=torch.long)
     pair_j = torch.as_tensor(np.concatenate(pj), dtype=torch.long)
     vectors = torch.as_tensor(np.concatenate(vec).reshape(-1, 3), dtype=torch.float64)
-    G, J = _descriptors(descriptor, species_t, n_atoms, torch.as_tensor(pcounts), pair_i,
-                        pair_j, vectors.to(dtype), len(elements), dtype)
-    check_finite_descriptors(G, J, n_atoms, pair_i, first)
+    G = J = None
+    if isinstance(descriptor, AtomicDescriptor):
+        G, J = _descriptors(descriptor, species_t, n_atoms, torch.as_tensor(pcounts), pair_i,
+                            pair_j, vectors.to(dtype), len(elements), dtype)
+        check_finite_descriptors(G, J, n_atoms, pair_i, first)
+        G, J = G.to(device), J.to(device)
     return Frames(species=species_t.to(device),
                   struct=torch.repeat_interleave(torch.arange(len(counts)), n_atoms).to(device),
                   n_atoms=n_atoms.to(device), pair_i=pair_i.to(device),
                   pair_j=pair_j.to(device),
                   pair_struct=torch.repeat_interleave(torch.arange(len(counts)),
                                                       torch.as_tensor(pcounts)).to(device),
-                  G=G.to(device), J=J.to(device), vectors=vectors.to(device))
+                  G=G, J=J, vectors=vectors.to(device))
 
 
 def check_finite_descriptors(G: torch.Tensor, J: torch.Tensor, n_atoms: torch.Tensor,

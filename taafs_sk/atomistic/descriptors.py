@@ -31,6 +31,7 @@ import torch
 
 from .._validation import check_count, check_real
 from ._deps import require
+from .learned import LearnedDescriptor
 
 __all__ = ["ANIDescriptor", "AtomicDescriptor", "DESCRIPTORS",
            "make_descriptor"]
@@ -299,8 +300,9 @@ def _angular_terms(angular, va: torch.Tensor, vb: torch.Tensor):
 DESCRIPTORS = {"ani1x": ANIDescriptor}
 
 
-def make_descriptor(descriptor) -> AtomicDescriptor:
-    """A descriptor from a name in :data:`DESCRIPTORS` or an :class:`AtomicDescriptor`.
+def make_descriptor(descriptor) -> AtomicDescriptor | LearnedDescriptor:
+    """A descriptor from a name in :data:`DESCRIPTORS`, an :class:`AtomicDescriptor` or a
+    learned descriptor's spec (:class:`~taafs_sk.atomistic.learned.LearnedDescriptor`).
 
     Examples
     --------
@@ -308,10 +310,10 @@ def make_descriptor(descriptor) -> AtomicDescriptor:
     >>> make_descriptor("ani1x").cutoff
     5.2
     """
-    if isinstance(descriptor, AtomicDescriptor):
+    if isinstance(descriptor, (AtomicDescriptor, LearnedDescriptor)):
         return descriptor
     if isinstance(descriptor, str) and descriptor in DESCRIPTORS:
         return DESCRIPTORS[descriptor]()
-    raise ValueError(f"descriptor must be one of {sorted(DESCRIPTORS)} or an AtomicDescriptor "
-                     f"instance, got {descriptor!r}.")
+    raise ValueError(f"descriptor must be one of {sorted(DESCRIPTORS)}, an AtomicDescriptor "
+                     f"or a LearnedDescriptor instance, got {descriptor!r}.")
 

@@ -6,7 +6,9 @@ estimator), with :math:`\hat G_i` the descriptor standardised per element and :m
 fixed energy scale. Forces are :math:`-\partial E / \partial \mathbf R` obtained from
 :math:`\partial E / \partial G` (autograd through the networks only) and the descriptor's pair
 Jacobians (see :mod:`taafs_sk.atomistic.descriptors`); with ``create_graph=True`` they stay
-differentiable in the weights, which force training needs.
+differentiable in the weights, which force training needs. With a learned descriptor
+(:mod:`taafs_sk.atomistic.learned`, held as ``ElementNetworks.descriptor``) ``G`` is computed
+from the pair vectors at every call and the forces come from autograd through it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from torch import nn
 
 from .._validation import check_count
 from .._validation._text import short
+from ..nn.activations import TAAF
 from ..nn.network import MLP
 
 __all__ = ["ElementNetworks", "energies_and_forces"]
@@ -40,6 +43,10 @@ class ElementNetworks(nn.Module):
         From :func:`taafs_sk.nn.make_activation_factory`; one factory builds all element
         networks, so its sharing scheme applies across them (``'global'``: one activation
         for all; ``'network'``: one per element network; ``'layer'``, ``'neuron'``).
+    descriptor : torch.nn.Module, default=None
+        A learned descriptor (:mod:`taafs_sk.atomistic.learned`) computing ``G`` from the
+        pair vectors, trained with the networks; None for a fixed descriptor (``G`` and its
+        pair Jacobians given by the frames).
 
     Examples
     --------
@@ -53,7 +60,8 @@ class ElementNetworks(nn.Module):
 
     def __init__(self, n_features: int, elements: Sequence[str],
                  hidden_layer_sizes: Sequence[int],
-                 activation_factory: Callable[[int, int], nn.Module]) -> None:
+                 activation_factory: Callable[[int, int], nn.Module],
+                 descriptor: nn.Module | None = None) -> None:
         super().__init__()
         check_count("n_features of ElementNetworks", n_features)
         if (isinstance(elements, str) or not isinstance(elements, Sequence) or not elements
@@ -68,6 +76,7 @@ class ElementNetworks(nn.Module):
         self.register_buffer("feature_mean", torch.zeros(n, n_features))
         self.register_buffer("feature_scale", torch.ones(n, n_features))
         self.register_buffer("energy_scale", torch.ones(()))
+        self.descriptor = descriptor
 
     def set_scaling(self, G: torch.Tensor, species: torch.Tensor, energy_scale: float) -> None:
         """Per-element feature mean and spread from training descriptors; the energy scale."""
@@ -106,9 +115,12 @@ class ElementNetworks(nn.Module):
                                  f"indices in [0, {len(self.elements) - 1}], got {bad}.")
 
     def n_activation_params(self) -> int:
-        """Parameters of the activations, each shared one counted once."""
-        seen = {id(p): p for net in self.nets for act in net.activations
-                for p in act.parameters()}
+        """Parameters of the activations (the learned descriptor's TAAFs included), each
+        shared one counted once."""
+        acts = [act for net in self.nets for act in net.activations]
+        if self.descriptor is not None:
+            acts += [m for m in self.descriptor.modules() if isinstance(m, TAAF)]
+        seen = {id(p): p for act in acts for p in act.parameters()}
         return sum(p.numel() for p in seen.values())
 
     def atomic_energies(self, G: torch.Tensor, species: torch.Tensor) -> torch.Tensor:
@@ -139,6 +151,8 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
     if not isinstance(model, ElementNetworks):
         raise TypeError(f"model of energies_and_forces must be an ElementNetworks, got "
                         f"{short(model)} ({type(model).__name__}).")
+    if model.descriptor is not None:
+        return _learned_energies_and_forces(model, frames, create_graph, forces, virials)
     G = frames.G
     if forces or virials:
         G = G.detach().requires_grad_(True)
@@ -152,7 +166,35 @@ def energies_and_forces(model: ElementNetworks, frames, create_graph: bool = Fal
             return energy, None
         (dE_dG,) = torch.autograd.grad(energy.sum(), G, create_graph=create_graph)
         dE_dr = torch.einsum("pd,pdk->pk", dE_dG[frames.pair_i], frames.J)
-        force = (dE_dr.new_zeros(G.shape[0], 3).index_add(0, frames.pair_i, dE_dr)
+    return _forces_and_virials(frames, energy, dE_dr, create_graph, virials)
+
+
+def _learned_energies_and_forces(model: ElementNetworks, frames, create_graph: bool,
+                                 forces: bool, virials: bool):
+    """:func:`energies_and_forces` with a learned descriptor: ``G`` from the pair vectors
+    through ``model.descriptor``, :math:`\\partial E / \\partial \\mathbf r_p` by autograd."""
+    dtype = model.feature_mean.dtype
+    vectors = frames.vectors.to(dtype)
+    if forces or virials:
+        vectors = vectors.detach().requires_grad_(True)
+        mode = torch.enable_grad()
+    else:
+        mode = contextlib.nullcontext() if create_graph else torch.no_grad()
+    with mode:
+        G = model.descriptor(frames.species, frames.pair_i, frames.pair_j, vectors)
+        atomic = model.atomic_energies(G, frames.species)
+        energy = atomic.new_zeros(frames.n_structures).index_add(0, frames.struct, atomic)
+        if not (forces or virials):
+            return energy, None
+        (dE_dr,) = torch.autograd.grad(energy.sum(), vectors, create_graph=create_graph)
+    return _forces_and_virials(frames, energy, dE_dr, create_graph, virials)
+
+
+def _forces_and_virials(frames, energy, dE_dr, create_graph: bool, virials: bool):
+    """Forces ``(N, 3)`` from :math:`\\partial E / \\partial \\mathbf r_p` ``(P, 3)``, and
+    with ``virials`` the structures' virials (see :func:`energies_and_forces`)."""
+    with torch.enable_grad() if create_graph else contextlib.nullcontext():
+        force = (dE_dr.new_zeros(frames.n_atoms_total, 3).index_add(0, frames.pair_i, dE_dr)
                  .index_add(0, frames.pair_j, -dE_dr))
     if not create_graph:
         energy, force = energy.detach(), force.detach()

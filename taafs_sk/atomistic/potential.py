@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from numbers import Integral, Real
 
@@ -16,19 +15,25 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..taafs.architecture import (
     ARCHITECTURE_CONSTRAINTS,
-    activation_factory,
     add_registrations,
     check_architecture,
     optimizer_names,
     restore_registrations,
 )
 from ..taafs.checkpoint import TrainingCheckpoint
-from ..taafs.training import early_stopping_monitor, fit_net
-from ._batches import LastBlockSplit, StructureDataset, training_dataset
-from ._evaluation import PREDICT_CHUNK, composition, evaluate
-from ._frames import as_atoms_list, build_frames, check_structures, read_targets
-from .descriptors import DESCRIPTORS, AtomicDescriptor, make_descriptor
-from .network import ElementNetworks
+from ..taafs.training import fit_net
+from ._evaluation import composition, evaluate, predict_chunk
+from ._frames import as_atoms_list, check_structures, read_targets
+from ._setup import (
+    SETSTATE_DEFAULTS,
+    build_networks,
+    cutoff_name,
+    fit_descriptor,
+    is_learned,
+    structure_dataset,
+)
+from .descriptors import DESCRIPTORS, AtomicDescriptor
+from .learned import LearnedDescriptor
 from .repulsion import subtract_repulsion
 from .training import (
     check_loss_weights,
@@ -75,9 +80,15 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         Map from pre-activation to the basis domain (see :class:`taafs_sk.nn.TAAF`).
     basis_kwargs : dict, default=None
         Options of a basis given by name.
-    descriptor : str or AtomicDescriptor, default='ani1x'
+    descriptor : str, AtomicDescriptor or LearnedDescriptor, default='ani1x'
         Atom-centred descriptor: ``'ani1x'`` (:class:`ANIDescriptor`, the ANI-1x AEV,
-        cutoff 5.2 Å) or an :class:`~taafs_sk.atomistic.descriptors.AtomicDescriptor`.
+        cutoff 5.2 Å), an :class:`~taafs_sk.atomistic.descriptors.AtomicDescriptor`
+        (fixed: computed once with its pair Jacobians), or a learned one
+        (:class:`~taafs_sk.atomistic.learned.LearnedDescriptor`, e.g.
+        :class:`~taafs_sk.atomistic.DeepPotSE`): a module trained with the networks, with
+        ``basis``/``sharing`` shaping its activations too (a fixed ``basis`` name is the
+        baseline everywhere), forces by autograd through it. Its hyperparameters are
+        searchable as ``descriptor__<name>``.
     repulsion : {None, 'zbl'}, default=None
         A short-range pair repulsion under the networks: ``'zbl'`` is the ZBL universal
         screened Coulomb energy of every pair, switched smoothly to zero between
@@ -151,8 +162,9 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         Elements seen in fit, sorted.
     reference_energies_ : ndarray of shape (n_elements,)
         Per-element reference energies (eV).
-    descriptor_ : AtomicDescriptor
-        The descriptor used: a copy of ``descriptor`` (the one given is never changed).
+    descriptor_ : AtomicDescriptor or LearnedDescriptor
+        The descriptor used: a copy of ``descriptor`` (the one given is never changed); a
+        learned descriptor's trained module is ``module_.descriptor``.
     n_features_in_ : int
         Descriptor length (the input width of each element network).
     net_ : taafs_sk.taafs.net.TrainingNet
@@ -201,7 +213,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         **ARCHITECTURE_CONSTRAINTS,
-        "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor],
+        "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor, LearnedDescriptor],
         "repulsion": [StrOptions({"zbl"}), None],
         "zbl_inner": [Interval(Real, 0, None, closed="left")],
         "zbl_outer": [Interval(Real, 0, None, closed="neither")],
@@ -283,19 +295,15 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         # the optimiser options are checked before the descriptors are computed
         net_params = potential_net_params(self.optimizer, self.optimizer_kwargs)
         atoms_list = as_atoms_list(X, "X")
-        self.descriptor_ = copy.deepcopy(make_descriptor(self.descriptor))
-        cutoff = float(self.descriptor_.cutoff)
+        self.descriptor_, cutoff = fit_descriptor(self.descriptor, self.min_distance)
         check_loss_weights(self.energy_weight, self.force_weight)
-        if self.min_distance >= cutoff:
-            raise ValueError(f"min_distance of TAAFSPotential must be smaller than the "
-                             f"descriptor cutoff {cutoff} Å, got {self.min_distance!r}.")
-        check_structures(atoms_list, None, cutoff)
+        check_structures(atoms_list, None, cutoff, cutoff_name(self.descriptor_))
         energies, force_list = read_targets(atoms_list, energies, forces)
         energies, force_list = subtract_repulsion(self, atoms_list, energies, force_list)
         self._seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self._initialize_module(atoms_list, energies, hidden)
         self._initialize_net(len(atoms_list), net_params)  # checks the device
-        dataset = self._dataset(atoms_list, energies, force_list)
+        dataset = structure_dataset(self, atoms_list, energies, force_list)
         self.net_ = fit_net(self.net_, dataset, None, seed=self._seed,
                             checkpoint=potential_checkpoint(self, atoms_list, energies,
                                                             force_list))
@@ -314,30 +322,16 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         self.dtype_ = _DTYPES[self.dtype]
         counts = composition(atoms_list, self.elements_)
         self.reference_energies_ = np.linalg.lstsq(counts, energies, rcond=None)[0]
-        self.n_features_in_ = self.descriptor_.n_features(len(self.elements_))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed)
-            module = ElementNetworks(self.n_features_in_, self.elements_, hidden,
-                                     activation_factory(self))
-        self.module_ = module.to(dtype=self.dtype_)
+            self.module_, self.n_features_in_ = build_networks(self, self.elements_, hidden,
+                                                               self.dtype_)
 
     def _initialize_net(self, n_structures: int, net_params: dict) -> None:
         """``net_``: the library's skorch net around ``module_`` (not yet initialised)."""
         self.net_ = potential_net(self, self.module_, n_structures, self._seed, net_params,
-                                  valid_batch_size=PREDICT_CHUNK)
+                                  valid_batch_size=predict_chunk(self.descriptor_))
         self.module_.to(device=self.device)
-
-    def _dataset(self, atoms_list, energies, force_list) -> StructureDataset:
-        """The structures' descriptors and targets; sets ``module_``'s scaling from the
-        training block."""
-        frames = build_frames(atoms_list, self.elements_, self.descriptor_, self.dtype_,
-                              self.device, min_distance=float(self.min_distance))
-        residual = energies - composition(atoms_list, self.elements_) @ self.reference_energies_
-        n = len(atoms_list)
-        held_out = early_stopping_monitor(self.early_stopping, False, n,
-                                          self.validation_fraction) == "valid_loss"
-        n_train = n - LastBlockSplit(self.validation_fraction).n_valid(n) if held_out else n
-        return training_dataset(frames, residual, force_list, self.module_, n_train)
 
     # ------------------------------------------------------------------ predict
     def predict(self, X) -> np.ndarray:
@@ -390,8 +384,14 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
 
     def export_lammps(self, path) -> str:
         """Write this potential for LAMMPS' ``pair_style mliap unified`` (see
-        :func:`taafs_sk.atomistic.lammps.export_lammps`; not run in LAMMPS here)."""
+        :func:`taafs_sk.atomistic.lammps.export_lammps`; not run in LAMMPS here); fixed
+        descriptors only."""
         from .lammps import export_lammps
+
+        if is_learned(getattr(self, "descriptor_", None)):
+            raise ValueError(f"export_lammps supports fixed descriptors only (per-pair "
+                             f"Jacobians for mliap); this potential's descriptor is the "
+                             f"learned {self.descriptor_!r}.")
 
         return export_lammps(self, path)
 
@@ -403,8 +403,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         return add_registrations(state)
 
     def __setstate__(self, state):
-        state = {"min_distance": 0.1, "checkpoint": None, "repulsion": None, "zbl_inner": 1.0,
-                 "zbl_outer": 2.0, **state}  # pickled before these
+        state = {**SETSTATE_DEFAULTS, **state}  # pickled before these
         super().__setstate__(restore_registrations(state, "TAAFSPotential"))
         net = self.__dict__.get("net_")
         if net is not None and "module_" not in self.__dict__:

@@ -42,6 +42,7 @@ from ..taafs.checkpoint import as_checkpoint, data_fingerprint
 from ..taafs.training import build_net, optimizer_params
 from ._batches import LastBlockSplit, StructureBatchIterator
 from ._frames import Frames
+from .learned import LearnedDescriptor
 from .network import ElementNetworks, energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
@@ -285,7 +286,8 @@ def potential_checkpoint(potential, atoms_list: list, energies, force_list):
     if potential.checkpoint is None:
         return None
     data = [[a.numbers, a.positions, a.cell.array, a.pbc] for a in atoms_list]
-    params = {k: v for k, v in potential.get_params(deep=False).items()
+    params = {k: repr(v) if isinstance(v, LearnedDescriptor) else v  # by its settings
+              for k, v in potential.get_params(deep=False).items()
               if k not in ("checkpoint", "verbose")}
     return as_checkpoint(potential.checkpoint,
                          data_fingerprint(params, data, energies, list(force_list)))
