@@ -35,7 +35,7 @@ from .bases import (
 from .fixed import FIXED_ACTIVATIONS, fixed_activation
 from .network import MLP
 from .optimizers import available_optimizers, register_optimizer
-from .replace import replace_activations
+from .replace import ReplacementReport, replace_activations
 from .rlekf import RLEKF
 from .tabulated import TabulatedActivation
 
@@ -54,6 +54,7 @@ __all__ = [
     "LegendreBasis",
     "MLP",
     "RLEKF",
+    "ReplacementReport",
     "TAAF",
     "TabulatedActivation",
     "activation_grid",

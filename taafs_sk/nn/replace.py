@@ -35,23 +35,47 @@ itself an activation); an activation with no such ancestor belongs to the whole 
 torchani's per-element ``ANINetworks`` (``atomics`` is a ``ModuleDict``) this gives one TAAF per
 element network, for an ensemble of them one per member and element, and for a plain
 ``nn.Sequential`` one for the whole network.
+
+Where a library holds its activation matters: besides modules of the given ``types``, an
+activation *function* of the given ``functions`` stored in an attribute (``self.act = F.silu``,
+a :func:`functools.partial` of one) and a module computing ``cst * f(z)`` (found by its
+attributes ``f`` and ``cst``: e3nn's ``normalize2mom``, inside ``FullyConnectedNet`` layers and
+``Activation``, as MACE uses them) are replaced; :math:`\varphi_0` is then the function, or the
+wrapper itself with its constant. Gates (sites whose attribute is named ``gate``, ``gates``,
+``*_gate`` or ``*_gates``: e3nn ``Gate.act_gates``, MACE's ``GatedEquivariantBlock._act_gate``)
+are replaced only with ``gates=True``. An activation of odd scalars (an e3nn ``Activation``
+entry or gated block whose input irreps have parity -1) is kept: e3nn derived the output parity
+from the function being odd or even, which a TAAF correction is not. Every site kept is listed
+in the report with its reason.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
+from ._replace_checks import (
+    DEFAULT_FUNCTIONS,
+    OWNER,
+    check_elementwise,
+    check_functions,
+    check_types,
+    infer_width,
+    no_match_message,
+    reference,
+)
+from ._replace_report import ReplacementReport
+from ._replace_sites import ROOT, Site, describe, find_sites
 from ._taaf import TAAF, _check_choice
 from .bases import Basis, resolve_basis
 from .checks import check_torch_module
 
-__all__ = ["DEFAULT_TYPES", "REPLACE_SHARING", "replace_activations"]
+__all__ = ["DEFAULT_FUNCTIONS", "DEFAULT_TYPES", "REPLACE_SHARING", "ReplacementReport",
+           "replace_activations"]
 
 #: The fixed activations :func:`replace_activations` swaps by default (subclasses included).
 DEFAULT_TYPES: tuple[type[nn.Module], ...] = (
@@ -60,195 +84,32 @@ DEFAULT_TYPES: tuple[type[nn.Module], ...] = (
     nn.Hardswish,
 )
 REPLACE_SHARING = ("layer", "neuron", "network", "global")
-_OWNER = "replace_activations"
-_ROOT = "<root>"
 # Set by replace_activations itself, so not accepted in **taaf_kwargs.
 _RESERVED = ("num_features", "basis", "n_basis", "sharing", "init")
-# Modules that keep the width of the last axis, skipped when looking for the Linear before an
-# activation.
-_WIDTH_KEEPING = (nn.Dropout, nn.AlphaDropout, nn.FeatureAlphaDropout, nn.Identity,
-                  nn.LayerNorm)
-
-
-# Torch classes that are never elementwise activations, refused in ``types`` before any module
-# is looked at: containers, layers with weights, normalisations, reductions over an axis and
-# random masks. Anything else found is probed once (_not_elementwise).
-_NOT_ACTIVATIONS: tuple[tuple[tuple[type[nn.Module], ...], str], ...] = (
-    ((nn.Sequential, nn.ModuleList, nn.ModuleDict, nn.ParameterList, nn.ParameterDict),
-     "a container of modules"),
-    ((nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.Embedding, nn.EmbeddingBag,
-      nn.RNNBase, nn.RNNCellBase, nn.MultiheadAttention, nn.Transformer,
-      nn.TransformerEncoder, nn.TransformerDecoder, nn.TransformerEncoderLayer,
-      nn.TransformerDecoderLayer), "a layer with weights that mixes its inputs"),
-    ((nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm,
-      nn.LocalResponseNorm), "a normalisation over several entries"),
-    ((nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d), "a normalisation over an axis"),
-    ((nn.modules.dropout._DropoutNd,), "a random mask, not an activation"),
-)
-_PROBE_WIDTH = 3  # width of the probe input where the width before a site cannot be inferred
-
-
-@dataclass
-class _Site:
-    """One place where a matching activation is registered: ``parent.<name>``."""
-
-    parent: nn.Module
-    name: str
-    path: str
-    act: nn.Module
-    network: str
-
-
-def _check_types(types: object) -> tuple[type[nn.Module], ...]:
-    if isinstance(types, type):
-        types = (types,)
-    if not isinstance(types, Sequence) or isinstance(types, str):
-        raise TypeError(f"types of {_OWNER} must be a tuple of torch.nn.Module subclasses, "
-                        f"got {types!r}.")
-    types = tuple(types)
-    if not types:
-        raise ValueError(f"types of {_OWNER} must name at least one activation class, got ().")
-    for t in types:
-        if not (isinstance(t, type) and issubclass(t, nn.Module)):
-            raise TypeError(f"types of {_OWNER} must hold torch.nn.Module subclasses (e.g. "
-                            f"nn.Tanh), got {t!r}.")
-        if issubclass(t, TAAF):
-            raise ValueError(f"types of {_OWNER} must hold fixed activations, got {t.__name__}"
-                             " (a TAAF is never replaced).")
-        for family, why in _NOT_ACTIVATIONS:
-            if issubclass(t, family):
-                raise ValueError(f"types of {_OWNER} must hold elementwise activation classes "
-                                 f"(e.g. nn.Tanh), got {t.__name__}: {why}, which a TAAF "
-                                 "cannot replace.")
-    return types
 
 
 def _check_arguments(module: nn.Module, basis: str | Basis, n_basis: int, sharing: str,
-                     types: object, inplace: bool,
-                     taaf_kwargs: dict) -> tuple[type[nn.Module], ...]:
-    check_torch_module("module", module, _OWNER)  # names what to pass for an estimator
+                     types: object, functions: object, flags: dict,
+                     taaf_kwargs: dict) -> tuple[tuple, tuple]:
+    check_torch_module("module", module, OWNER)  # names what to pass for an estimator
     if isinstance(module, torch.jit.ScriptModule):
-        raise TypeError(f"module of {_OWNER} must be a plain (eager) torch.nn.Module, got a "
+        raise TypeError(f"module of {OWNER} must be a plain (eager) torch.nn.Module, got a "
                         f"scripted {type(module).__name__}; replace before scripting.")
-    _check_choice(_OWNER, "sharing", sharing, REPLACE_SHARING)
-    if not isinstance(inplace, bool):
-        raise TypeError(f"inplace of {_OWNER} must be True or False, got {inplace!r}.")
+    _check_choice(OWNER, "sharing", sharing, REPLACE_SHARING)
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} of {OWNER} must be True or False, got {value!r}.")
     reserved = sorted(set(taaf_kwargs) & set(_RESERVED))
     if reserved:
-        raise TypeError(f"{_OWNER} sets {reserved} of each TAAF itself; they cannot be passed "
+        raise TypeError(f"{OWNER} sets {reserved} of each TAAF itself; they cannot be passed "
                         "as keyword arguments.")
     accepted = set(inspect.signature(TAAF).parameters) - set(_RESERVED)
     unknown = sorted(set(taaf_kwargs) - accepted)
     if unknown:
-        raise TypeError(f"{_OWNER} got unknown keyword arguments {unknown}; the TAAF options "
+        raise TypeError(f"{OWNER} got unknown keyword arguments {unknown}; the TAAF options "
                         f"it passes on are {sorted(accepted)}.")
-    resolve_basis(basis, n_basis, taaf_kwargs.get("basis_kwargs"), owner=_OWNER)
-    return _check_types(types)
-
-
-def _find_sites(root: nn.Module, types: tuple[type[nn.Module], ...]) -> list[_Site]:
-    """Every ``(parent, name)`` holding a matching activation, in registration order."""
-    sites: list[_Site] = []
-    visited: set[int] = set()
-
-    def visit(module: nn.Module, prefix: str, network: str) -> None:
-        visited.add(id(module))
-        container = isinstance(module, (nn.ModuleDict, nn.ModuleList))
-        for name, child in module._modules.items():
-            if child is None or isinstance(child, TAAF):
-                continue
-            path = f"{prefix}.{name}" if prefix else name
-            if isinstance(child, types):
-                sites.append(_Site(module, name, path, child, network))
-            elif id(child) not in visited:
-                visit(child, path, path if container else network)
-
-    visit(root, "", _ROOT)
-    return sites
-
-
-def _no_match_message(root: nn.Module, types: tuple[type[nn.Module], ...]) -> str:
-    leaves = [f"{name!r} ({type(m).__module__}.{type(m).__qualname__})"
-              for name, m in root.named_modules()
-              if name and not m._modules and not any(True for _ in m.parameters())]
-    hint = ""
-    if leaves:
-        hint = (f" Parameter-free leaf modules it holds: {', '.join(leaves[:5])}"
-                f"{', ...' if len(leaves) > 5 else ''}; pass their classes in types= to "
-                "replace them (e.g. types=(torchani.nn.TightCELU,)).")
-    return (f"module of {_OWNER} ({type(root).__name__}) holds no activation module of types "
-            f"{[t.__name__ for t in types]}.{hint} Activations called as functions inside "
-            "forward (torch.tanh(x), F.celu(x)) are not modules and cannot be replaced.")
-
-
-def _not_elementwise(site: _Site, root: nn.Module) -> str | None:
-    """Why the activation of ``site`` is not elementwise, from one probe in eval mode on a
-    ``(2, width)`` input: another shape out, or other outputs moving when one input entry
-    does. None when it passes, or when it cannot run on the probe (then nothing is known)."""
-    try:
-        width = _infer_width(site)
-    except ValueError:
-        width = _PROBE_WIDTH
-    ref = _reference(site, root)
-    x = torch.linspace(-2.0, 2.0, 2 * width, dtype=None if ref is None else ref.dtype,
-                       device=None if ref is None else ref.device).view(2, width)
-    moved = x.clone()
-    moved[0, 0] = 0.75  # one entry changed
-    act, training = site.act, site.act.training
-    try:
-        with torch.no_grad():
-            act.eval()
-            y, y_moved = act(x.clone()), act(moved.clone())  # clones: inplace activations
-    except Exception:  # noqa: BLE001 - any failure on the probe: the probe says nothing
-        return None
-    finally:
-        act.train(training)
-    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
-        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        return f"it maps an input of shape {tuple(x.shape)} to {shape}"
-    others = torch.ones_like(x, dtype=torch.bool)
-    others[0, 0] = False
-    if not torch.allclose(y[others], y_moved[others], rtol=0.0, atol=0.0, equal_nan=True):
-        return "changing one entry of its input changes other entries of its output"
-    return None
-
-
-def _check_elementwise(sites: list[_Site], root: nn.Module) -> None:
-    """Refuse a found activation that is not elementwise, naming ``types`` and its class."""
-    probed: set[int] = set()
-    for site in sites:
-        if id(site.act) in probed:
-            continue
-        probed.add(id(site.act))
-        why = _not_elementwise(site, root)
-        if why is not None:
-            raise ValueError(
-                f"types of {_OWNER} holds {type(site.act).__name__}, but the module found at "
-                f"{site.path!r} ({site.act!r}) is not an elementwise activation: {why}. A TAAF "
-                f"acts on each entry alone; remove {type(site.act).__name__} from types.")
-
-
-def _infer_width(site: _Site) -> int:
-    """Width of the last axis entering ``site``: from the ``nn.Linear`` just before it."""
-    parent = site.parent
-    if isinstance(parent, nn.Linear):  # e.g. a Dense layer that applies its own activation
-        return int(parent.out_features)
-    if isinstance(parent, nn.Sequential):
-        names = list(parent._modules)
-        for prev in reversed(names[: names.index(site.name)]):
-            before = parent._modules[prev]
-            if isinstance(before, _WIDTH_KEEPING):
-                continue
-            if isinstance(before, nn.Linear):
-                return int(before.out_features)
-            break
-    raise ValueError(
-        f"sharing='neuron' of {_OWNER} needs the width of every replaced activation, and that "
-        f"of {site.path!r} ({type(site.act).__name__} inside {type(parent).__name__}) cannot be "
-        "inferred: it must follow an nn.Linear inside an nn.Sequential (Dropout, Identity or "
-        "LayerNorm may sit between) or be held by an nn.Linear subclass. A module that calls "
-        "one activation after several layers (torchani's AtomicNetwork does) cannot have "
-        "per-neuron coefficients; use sharing='layer' or 'network'.")
+    resolve_basis(basis, n_basis, taaf_kwargs.get("basis_kwargs"), owner=OWNER)
+    return check_types(types), check_functions(functions)
 
 
 def _settings(act: nn.Module) -> dict:
@@ -264,16 +125,7 @@ def _same_function(a: nn.Module, b: nn.Module) -> bool:
     return type(a) is type(b) and not has_params and _settings(a) == _settings(b)
 
 
-def _reference(site: _Site, root: nn.Module) -> torch.Tensor | None:
-    """A floating tensor of the network near ``site``: the TAAF takes its dtype and device."""
-    for owner in (site.parent, root):
-        for t in (*owner.parameters(), *owner.buffers()):
-            if t.is_floating_point():
-                return t
-    return None
-
-
-def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis: str | Basis, n_basis: int,
+def _new_taaf(site: Site, root: nn.Module, width: int | None, basis: str | Basis, n_basis: int,
               taaf_kwargs: dict) -> TAAF:
     """A residual TAAF copying the activation of ``site``: per neuron when ``width`` is
     given, else one set of coefficients shared by every neuron."""
@@ -282,31 +134,31 @@ def _new_taaf(site: _Site, root: nn.Module, width: int | None, basis: str | Basi
         base.inplace = False
     act = TAAF(width, basis, n_basis=n_basis, sharing="shared" if width is None else "neuron",
                init=base, **taaf_kwargs)
-    ref = _reference(site, root)
+    ref = reference(site, root)
     if ref is not None:
         act = act.to(device=ref.device, dtype=ref.dtype)
     return act.train(site.act.training)
 
 
-def _assign_taafs(root: nn.Module, sites: list[_Site], basis: str | Basis, n_basis: int,
+def _assign_taafs(root: nn.Module, sites: list[Site], basis: str | Basis, n_basis: int,
                   sharing: str, taaf_kwargs: dict) -> list[TAAF]:
     """The TAAF for each site (the same object for the sites of one shared group)."""
     if sharing in ("layer", "neuron"):
-        return [_new_taaf(s, root, _infer_width(s) if sharing == "neuron" else None, basis,
+        return [_new_taaf(s, root, infer_width(s) if sharing == "neuron" else None, basis,
                           n_basis, taaf_kwargs) for s in sites]
     groups: dict[str, list[int]] = {}
     for i, s in enumerate(sites):
-        groups.setdefault(_ROOT if sharing == "global" else s.network, []).append(i)
+        groups.setdefault(ROOT if sharing == "global" else s.network, []).append(i)
     taafs: list[TAAF | None] = [None] * len(sites)
     for network, members in groups.items():
         first = sites[members[0]]
         for i in members[1:]:
             if not _same_function(first.act, sites[i].act):
                 raise ValueError(
-                    f"sharing={sharing!r} of {_OWNER} gives one TAAF to sub-network "
-                    f"{network!r}, but its activations {first.path!r} ({first.act!r}) and "
-                    f"{sites[i].path!r} ({sites[i].act!r}) compute different functions, which "
-                    "one TAAF cannot reproduce; use sharing='layer'.")
+                    f"sharing={sharing!r} of {OWNER} gives one TAAF to sub-network "
+                    f"{network!r}, but its activations {first.path!r} ({describe(first.act)}) "
+                    f"and {sites[i].path!r} ({describe(sites[i].act)}) compute different "
+                    "functions, which one TAAF cannot reproduce; use sharing='layer'.")
         shared = _new_taaf(first, root, None, basis, n_basis, taaf_kwargs)
         for i in members:
             taafs[i] = shared
@@ -320,10 +172,13 @@ def replace_activations(
     n_basis: int = 8,
     sharing: str = "layer",
     types: Sequence[type[nn.Module]] = DEFAULT_TYPES,
+    functions: Sequence[Callable] = DEFAULT_FUNCTIONS,
+    gates: bool = False,
     inplace: bool = False,
+    report: bool = False,
     **taaf_kwargs,
-) -> nn.Module:
-    r"""Replace the fixed activation modules of a network by TAAFs that reproduce them.
+) -> nn.Module | tuple[nn.Module, ReplacementReport]:
+    r"""Replace the fixed activations of a network by TAAFs that reproduce them.
 
     Each replaced activation :math:`\varphi_0` becomes
     :math:`\varphi_0(z) + \sum_k c_k B_k(\mathrm{norm}(z)) + b` with :math:`c = b = 0`, a
@@ -341,10 +196,11 @@ def replace_activations(
         Basis functions per TAAF.
     sharing : {'layer', 'neuron', 'network', 'global'}, default='layer'
         Which activations share one TAAF (see :mod:`taafs_sk.nn.replace`): one per place an
-        activation module is registered, per-neuron coefficients at each place (the width
-        comes from the ``nn.Linear`` before it; refused where it cannot be inferred), one
-        per sub-network (the TAAFS paper's scheme 2; every activation of a sub-network must
-        compute the same function), or one for everything.
+        activation is registered, per-neuron coefficients at each place (the width comes from
+        the ``nn.Linear`` before it, or from the e3nn layer or ``Activation`` holding it;
+        refused where it cannot be inferred), one per sub-network (the TAAFS paper's scheme 2;
+        every activation of a sub-network must compute the same function), or one for
+        everything.
     types : sequence of nn.Module subclasses, default=DEFAULT_TYPES
         Activation classes to replace (subclasses match). Add a library's own, e.g.
         ``torchani.nn.TightCELU``. They must be elementwise: containers, layers with weights
@@ -352,10 +208,22 @@ def replace_activations(
         ``nn.Softmax``) and dropout are refused, and each module found is probed once (in
         eval mode, on a small tensor of the network's dtype): one that changes the shape or
         mixes entries is refused. A module that cannot run on the probe is not judged.
+    functions : sequence of callables, default=DEFAULT_FUNCTIONS
+        Activation functions to replace where a module holds one in an attribute
+        (``self.act = F.silu``; a :func:`functools.partial` of one matches too) or wraps one as
+        ``cst * f`` (e3nn's ``normalize2mom``). Add your own (a shifted softplus); they are
+        probed like ``types``. A TAAF holding a function pickles where the function does.
+    gates : bool, default=False
+        Also replace gates (attributes named ``gate``/``gates`` or ending in ``_gate``/
+        ``_gates``, whose output multiplies equivariant features). Kept by default, and
+        listed in the report.
     inplace : bool, default=False
         By default ``module`` is deep-copied first and left unchanged (the scikit-learn
         ``clone`` habit); ``True`` modifies ``module`` itself and returns it. Nothing is
         changed when an error is raised.
+    report : bool, default=False
+        Also return a :class:`ReplacementReport`: every site replaced (path, old activation,
+        TAAF, parameters added) and every site seen but kept, with the reason.
     **taaf_kwargs
         Further options of :class:`~taafs_sk.nn.TAAF`: ``normalization``, ``basis_kwargs``,
         ``fused``.
@@ -364,25 +232,28 @@ def replace_activations(
     -------
     module : torch.nn.Module
         The network with its activations replaced (a copy unless ``inplace=True``).
+    report : ReplacementReport
+        Only with ``report=True``.
 
     Raises
     ------
     TypeError
-        If ``module`` is not an eager ``nn.Module``, ``types`` holds a non-module class, or
+        If ``module`` is not an eager ``nn.Module``, ``types`` holds a non-module class,
+        ``functions`` a non-callable, a class or a module, a flag is not a bool, or
         ``taaf_kwargs`` holds an unknown or reserved option.
     ValueError
-        For an unknown ``sharing`` or basis, a ``types`` entry that is not an elementwise
-        activation, no activation of ``types`` in ``module``, a
-        width that ``sharing='neuron'`` cannot infer, or different activation functions
-        within one shared group.
+        For an unknown ``sharing`` or basis, a ``types`` or ``functions`` entry that is not an
+        elementwise activation, nothing to replace in ``module`` (the message lists the sites
+        kept and why), a width that ``sharing='neuron'`` cannot infer, or different activation
+        functions within one shared group.
 
     Notes
     -----
-    Only activation *modules* can be swapped. Activations called as functions inside a
-    module's ``forward`` (``torch.tanh(x)``, ``F.silu(x)``) are invisible from outside and stay
-    fixed. A module that registers one activation and calls it after several layers (torchani's
-    ``AtomicNetwork`` does) gets one TAAF for all of them; per-layer TAAFs there need one
-    activation module per layer, and ``sharing='neuron'`` is refused.
+    Activations called as functions inside a module's ``forward`` (``torch.tanh(x)``,
+    ``F.silu(x)``) are invisible from outside and stay fixed. A module that registers one
+    activation and calls it after several layers (torchani's ``AtomicNetwork`` does) gets one
+    TAAF for all of them; per-layer TAAFs there need one activation per layer, and
+    ``sharing='neuron'`` is refused.
 
     Examples
     --------
@@ -397,16 +268,20 @@ def replace_activations(
     >>> bool((new(x) - net(x)).abs().max() < 1e-6)
     True
     """
-    types = _check_arguments(module, basis, n_basis, sharing, types, inplace, taaf_kwargs)
+    types, functions = _check_arguments(
+        module, basis, n_basis, sharing, types, functions,
+        {"gates": gates, "inplace": inplace, "report": report}, taaf_kwargs)
     if isinstance(module, types):
-        raise ValueError(f"module of {_OWNER} is itself an activation ({module!r}), which has no "
+        raise ValueError(f"module of {OWNER} is itself an activation ({module!r}), which has no "
                          f"parent to be replaced in; use TAAF(init={module!r}) instead.")
     root = module if inplace else copy.deepcopy(module)
-    sites = _find_sites(root, types)
+    sites, skipped = find_sites(root, types, functions, gates)
     if not sites:
-        raise ValueError(_no_match_message(root, types))
-    _check_elementwise(sites, root)
+        raise ValueError(no_match_message(root, types, skipped))
+    check_elementwise(sites, root)
     taafs = _assign_taafs(root, sites, basis, n_basis, sharing, taaf_kwargs)
     for site, act in zip(sites, taafs, strict=True):
         setattr(site.parent, site.name, act)
+    if report:
+        return root, ReplacementReport.build(sharing, sites, taafs, skipped)
     return root
