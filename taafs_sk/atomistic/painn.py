@@ -15,11 +15,12 @@ from torch import nn
 
 from .._validation import check_count, check_real
 from ._painn_blocks import PaiNNModule
+from .learned import LearnedDescriptor
 
 __all__ = ["PaiNN"]
 
 
-class PaiNN:
+class PaiNN(LearnedDescriptor):
     r"""PaiNN (polarizable atom interaction network): a learned, equivariant descriptor.
 
     Each atom :math:`i` carries scalar features :math:`\mathbf s_i \in \mathbb R^F` (started
@@ -50,15 +51,18 @@ class PaiNN:
 
     :math:`\phi` and :math:`\mathbf a` are two-layer networks of width :math:`F` whose
     nonlinearity (SiLU in the paper) comes from the potential's ``activation(width,
-    network)`` under the network names ``"message.<t>"`` and ``"update.<t>"``: a TAAF, or
-    SiLU when the potential's ``basis`` is a fixed activation. The descriptor :math:`G_i` is
+    network)`` under the network names ``"message.<t>"`` and ``"update.<t>"``: a TAAF
+    (started from SiLU's shape, :attr:`taaf_init`), or the fixed activation the potential's
+    ``basis`` names (``basis='silu'`` is the paper's model). The descriptor :math:`G_i` is
     the final :math:`\mathbf s_i`; the potential's per-element networks are the atomwise
     readout. Energies are invariant and the vector features equivariant under rotations
     (tested); norms of vector features carry a small :math:`\epsilon` under the square root,
     so forces and their gradients stay finite where a vector feature is zero.
 
-    The object holds only its hyperparameters (it is picklable and deep-copyable);
-    :meth:`build` makes the torch module, whose parameters train with the readout.
+    The object holds only its hyperparameters (it is picklable and deep-copyable; a
+    :class:`~taafs_sk.atomistic.learned.LearnedDescriptor`, so ``GridSearchCV`` reaches them
+    as ``descriptor__n_atom_basis``...); :meth:`build` makes the torch module, whose
+    parameters train with the readout in :class:`~taafs_sk.atomistic.TAAFSPotential`.
 
     Parameters
     ----------
@@ -102,6 +106,10 @@ class PaiNN:
     8
     """
 
+    #: The TAAFs start as SiLU, the paper's activation (the baseline is ``basis='silu'``).
+    taaf_init = "silu"
+    cutoff: float = 5.0  # a plain hyperparameter here (the base class declares a property)
+
     def __init__(self, n_atom_basis: int = 128, n_interactions: int = 2, n_rbf: int = 16,
                  cutoff: float = 5.0) -> None:
         self.n_atom_basis = n_atom_basis
@@ -109,38 +117,13 @@ class PaiNN:
         self.n_rbf = n_rbf
         self.cutoff = cutoff
 
-    def get_params(self, deep: bool = True) -> dict:
-        """The hyperparameters by name (scikit-learn's spelling)."""
-        return {"n_atom_basis": self.n_atom_basis, "n_interactions": self.n_interactions,
-                "n_rbf": self.n_rbf, "cutoff": self.cutoff}
-
-    def set_params(self, **params) -> PaiNN:
-        """Set hyperparameters by name; an unknown name is a ValueError listing the valid
-        ones."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{name!r} is not a parameter of PaiNN; valid: "
-                                 f"{sorted(valid)}.")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"PaiNN({args})"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.get_params() == self.get_params()
-
-    __hash__ = None  # mutable, like an estimator
-
-    def check_params(self) -> None:
+    def check(self) -> None:
         """Refuse counts below 1 and a non-positive or non-finite cutoff, naming them.
 
         Examples
         --------
         >>> from taafs_sk.atomistic import PaiNN
-        >>> PaiNN(n_interactions=0).check_params()
+        >>> PaiNN(n_interactions=0).check()
         Traceback (most recent call last):
         ...
         ValueError: n_interactions of PaiNN must be an integer >= 1, got 0.
@@ -171,7 +154,7 @@ class PaiNN:
             ``n_features`` is ``n_atom_basis``; ``features(...)`` also returns the vector
             features ``(n_atoms, 3, n_atom_basis)``.
         """
-        self.check_params()
+        self.check()
         n_species = check_count("n_species of PaiNN.build", n_species)
         if not callable(activation):
             raise TypeError("activation of PaiNN.build must be a callable (width, network) -> "
