@@ -107,7 +107,7 @@ def _function_name(fn: Callable) -> str:
         args = [repr(a) for a in fn.args] + [f"{k}={v!r}" for k, v in fn.keywords.items()]
         return f"partial({_function_name(fn.func)}, {', '.join(args)})"
     module = getattr(fn, "__module__", None) or ""
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = getattr(fn, "__name__", None) or repr(fn)
     return f"{module}.{name}" if module else name
 
 
