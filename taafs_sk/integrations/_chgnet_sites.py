@@ -1,0 +1,118 @@
+"""Where CHGNet holds its activations, which of them run, which are gates, and the report.
+
+CHGNet 0.4.2 registers ``nn.SiLU`` and ``nn.Sigmoid`` modules. Three kinds of site exist:
+
+- activations that ``forward`` calls (the hidden layers of every MLP and the ``activation``
+  applied to the core branch of every ``GatedMLP``): swapped;
+- the ``sigmoid`` of every ``GatedMLP``, whose output multiplies the core branch
+  (:math:`\\mathrm{SiLU}(W_c x) \\odot \\sigma(W_g x)`): a *gate*, swapped only when asked;
+- the ``activation`` registered on each ``AtomConv``, ``BondConv`` and ``AngleUpdate``, which
+  their ``forward`` never calls: a TAAF there would add parameters that never train, so they
+  are left as they are and reported as unused.
+
+Which sites run is found by running the model once on a small probe crystal with forward hooks,
+not read from CHGNet's source, so a later CHGNet version that starts calling them is followed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from ..nn import TAAF
+
+#: The activation classes a CHGNet model registers.
+CHGNET_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.SiLU, nn.Sigmoid)
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """One activation site of a CHGNet model and what :func:`taaf_chgnet` did with it.
+
+    Attributes
+    ----------
+    path : str
+        Module path in the model (``model.get_submodule(path)``).
+    old : str
+        The activation found there (``'SiLU'``, ``'Sigmoid'``).
+    status : {'replaced', 'gate kept', 'unused, kept'}
+        Replaced by a TAAF; a gate left fixed (``gates=False``); never called by the model's
+        ``forward`` and left fixed.
+    taaf : str
+        The TAAF now there (its ``repr``), or ``''`` when kept.
+    n_params : int
+        Parameters this site adds (0 when kept, and for a TAAF already counted at an earlier
+        site that shares it).
+    """
+
+    path: str
+    old: str
+    status: str
+    taaf: str
+    n_params: int
+
+    def __str__(self) -> str:
+        return f"{self.path:<45} {self.old:<8} {self.status:<13} +{self.n_params:<4} {self.taaf}"
+
+
+def find_sites(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Every ``(path, module)`` of the model that is a SiLU or Sigmoid module, in order."""
+    return [(name, m) for name, m in model.named_modules()
+            if name and isinstance(m, CHGNET_ACTIVATIONS) and not isinstance(m, TAAF)]
+
+
+def is_gate(path: str, act: nn.Module) -> bool:
+    """Whether ``path`` holds the sigmoid of a GatedMLP (its output multiplies features)."""
+    return isinstance(act, nn.Sigmoid) and path.rsplit(".", 1)[-1] == "sigmoid"
+
+
+def probe_structure():
+    """A three-atom Cu crystal with bonds under CHGNet's 3 Å bond-graph cutoff, so that its
+    atom, bond and angle layers all run on it."""
+    from pymatgen.core import Lattice, Structure
+
+    return Structure(Lattice.cubic(3.6), ["Cu", "Cu", "Cu"],
+                     [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5]])
+
+
+def called_sites(model: nn.Module, sites: list[tuple[str, nn.Module]]) -> set[str]:
+    """Paths of the ``sites`` whose module the model calls when it predicts an energy."""
+    import torch
+
+    called: set[str] = set()
+    handles = []
+    for path, act in sites:
+        def hook(module, args, output, path=path):  # noqa: ARG001 - signature of torch hooks
+            called.add(path)
+        handles.append(act.register_forward_hook(hook))
+    training = model.training
+    try:
+        model.eval()
+        graph = model.graph_converter(probe_structure())
+        with torch.no_grad():
+            model([graph], task="e")
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(training)
+    return called
+
+
+def site_reports(model: nn.Module, sites: list[tuple[str, nn.Module]],
+                 statuses: dict[str, str]) -> list[SiteReport]:
+    """The report rows, read from the swapped ``model`` (shared TAAFs counted once)."""
+    seen: set[int] = set()
+    rows = []
+    for path, act in sites:
+        status = statuses[path]
+        new = model.get_submodule(path)
+        n_params, taaf = 0, ""
+        if status == "replaced":
+            taaf = (f"TAAF({type(new.basis).__name__}, base={type(new.base).__name__}, "
+                    f"sharing={new.sharing!r})")
+            if id(new) not in seen:
+                seen.add(id(new))
+                n_params = sum(p.numel() for p in new.parameters())
+        rows.append(SiteReport(path, type(act).__name__, status, taaf, n_params))
+    return rows
