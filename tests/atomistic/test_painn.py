@@ -245,3 +245,75 @@ def test_build_refuses_bad_arguments_by_name():
         PaiNN().build(1, "silu", torch.float64)
     with pytest.raises(TypeError, match="dtype of PaiNN.build must be a floating"):
         PaiNN().build(1, silu, torch.long)
+
+
+# --- inside TAAFSPotential -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cu_frames(data_home):
+    from taafs_sk.datasets import load_pwmlff
+
+    return load_pwmlff("cu", "train", data_home=data_home)
+
+
+@pytest.fixture(scope="module")
+def painn_potentials(cu_frames):
+    """One epoch on two Cu frames, float64, SiLU and a B-spline TAAF."""
+    from taafs_sk.atomistic import TAAFSPotential
+
+    out = {}
+    for basis, taaf_options in (("silu", {}), ("bspline", {"n_basis": 4,
+                                                          "sharing": "network"})):
+        out[basis] = TAAFSPotential(
+            (8,), basis=basis, **taaf_options, max_epochs=1, batch_size=1,
+            descriptor=PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=4.0),
+            early_stopping=False, dtype="float64", random_state=0,
+        ).fit([cu_frames[10], cu_frames[60]])
+    return out
+
+
+@pytest.mark.parametrize("basis", ["silu", "bspline"])
+def test_potential_with_painn_fits_pickles_and_predicts_forces(painn_potentials, cu_frames,
+                                                               basis):
+    pot = painn_potentials[basis]
+    names = {type(m).__name__ for m in pot.module_.descriptor.modules()}
+    assert ("TAAF" in names) == (basis != "silu")
+    assert pot.descriptor_.get_params()["n_atom_basis"] == 8
+    again = pickle.loads(pickle.dumps(pot))
+    atoms = cu_frames[70]
+    forces = again.predict_forces([atoms])[0]
+    assert forces.shape == (72, 3) and np.abs(forces).max() > 1e-3
+    np.testing.assert_array_equal(forces, pot.predict_forces([atoms])[0])
+    np.testing.assert_array_equal(again.predict([atoms]), pot.predict([atoms]))
+
+
+def test_potential_forces_are_central_differences_of_its_energy(painn_potentials, cu_frames):
+    pot, atoms = painn_potentials["bspline"], cu_frames[70]
+    forces = pot.predict_forces([atoms])[0]
+    h = 1e-4
+    for atom, axis in ((0, 0), (41, 2)):
+        shifted = []
+        for sign in (1, -1):
+            moved = atoms.copy()
+            moved.positions[atom, axis] += sign * h
+            shifted.append(moved)
+        e_plus, e_minus = pot.predict(shifted)
+        assert abs(-(e_plus - e_minus) / (2 * h) - forces[atom, axis]) < 1e-6
+
+
+def test_grid_search_reaches_painn_hyperparameters():
+    from sklearn.base import clone
+
+    from taafs_sk.atomistic import TAAFSPotential
+
+    pot = TAAFSPotential(descriptor=PaiNN(n_atom_basis=8))
+    pot.set_params(descriptor__n_atom_basis=4, descriptor__cutoff=4.5)
+    assert repr(clone(pot).descriptor) == ("PaiNN(n_atom_basis=4, n_interactions=2, "
+                                           "n_rbf=16, cutoff=4.5)")
+
+
+def test_potential_refuses_a_bad_painn_by_name(cu_frames):
+    from taafs_sk.atomistic import TAAFSPotential
+
+    with pytest.raises(ValueError, match="n_rbf of PaiNN must be an integer >= 1, got 0"):
+        TAAFSPotential(descriptor=PaiNN(n_rbf=0), max_epochs=1).fit(cu_frames[:2])
