@@ -6,12 +6,15 @@ CHGNet 0.4.2 registers ``nn.SiLU`` and ``nn.Sigmoid`` modules. Three kinds of si
   applied to the core branch of every ``GatedMLP``): swapped;
 - the ``sigmoid`` of every ``GatedMLP``, whose output multiplies the core branch
   (:math:`\\mathrm{SiLU}(W_c x) \\odot \\sigma(W_g x)`): a *gate*, swapped only when asked;
-- the ``activation`` registered on each ``AtomConv``, ``BondConv`` and ``AngleUpdate``, which
-  their ``forward`` never calls: a TAAF there would add parameters that never train, so they
-  are left as they are and reported as unused.
+- sites whose output never reaches the energy or the magnetic moments: the ``activation``
+  registered on each ``AtomConv``, ``BondConv`` and ``AngleUpdate``, which their ``forward``
+  never calls, and the gated MLP of the last ``AngleUpdate``, whose updated angle features no
+  later layer reads. A TAAF there would add parameters that never train, so they are left as
+  they are and reported as unused.
 
-Which sites run is found by running the model once on a small probe crystal with forward hooks,
-not read from CHGNet's source, so a later CHGNet version that starts calling them is followed.
+Which sites matter is found by running the model once on a small probe crystal with forward
+hooks and asking autograd which site outputs the energy and magmoms depend on, not read from
+CHGNet's source, so a later CHGNet version that uses them is followed.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ class SiteReport:
     old : str
         The activation found there (``'SiLU'``, ``'Sigmoid'``).
     status : {'replaced', 'gate kept', 'unused, kept'}
-        Replaced by a TAAF; a gate left fixed (``gates=False``); never called by the model's
-        ``forward`` and left fixed.
+        Replaced by a TAAF; a gate left fixed (``gates=False``); left fixed because its output
+        never reaches the energy or magnetic moments (never called, or read by nothing).
     taaf : str
         The TAAF now there (its ``repr``), or ``''`` when kept.
     n_params : int
@@ -76,27 +79,36 @@ def probe_structure():
                      [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5]])
 
 
-def called_sites(model: nn.Module, sites: list[tuple[str, nn.Module]]) -> set[str]:
-    """Paths of the ``sites`` whose module the model calls when it predicts an energy."""
+def effective_sites(model: nn.Module, sites: list[tuple[str, nn.Module]]) -> set[str]:
+    """Paths of the ``sites`` whose output reaches the predicted energy or magnetic moments.
+
+    One forward pass on :func:`probe_structure` records each site's output; a site that is
+    never called, or whose output the energy and magmoms do not depend on (no autograd path),
+    is left out. Forces and stress are derivatives of the energy, so they depend on the same
+    sites.
+    """
     import torch
 
-    called: set[str] = set()
+    outputs: dict[str, torch.Tensor] = {}
     handles = []
     for path, act in sites:
         def hook(module, args, output, path=path):  # noqa: ARG001 - signature of torch hooks
-            called.add(path)
+            outputs.setdefault(path, output)
         handles.append(act.register_forward_hook(hook))
     training = model.training
     try:
         model.eval()
         graph = model.graph_converter(probe_structure())
-        with torch.no_grad():
-            model([graph], task="e")
+        with torch.enable_grad():
+            pred = model([graph], task="em")
+            total = pred["e"].sum() + sum(m.sum() for m in pred["m"])
+            paths = [p for p, out in outputs.items() if out.requires_grad]
+            grads = torch.autograd.grad(total, [outputs[p] for p in paths], allow_unused=True)
     finally:
         for h in handles:
             h.remove()
         model.train(training)
-    return called
+    return {p for p, g in zip(paths, grads, strict=True) if g is not None}
 
 
 def site_reports(model: nn.Module, sites: list[tuple[str, nn.Module]],

@@ -31,7 +31,7 @@ from ..nn import TAAF, replace_activations
 from ._chgnet_sites import (
     CHGNET_ACTIVATIONS,
     SiteReport,
-    called_sites,
+    effective_sites,
     find_sites,
     is_gate,
     site_reports,
@@ -86,14 +86,16 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
                 gates: bool = False, inplace: bool = False, report: bool = False):
     """Swap the activations a CHGNet model calls for residual TAAFs that reproduce them.
 
-    Every ``nn.SiLU`` that the model's ``forward`` calls becomes a
+    Every ``nn.SiLU`` whose output reaches the predicted energy becomes a
     :class:`~taafs_sk.nn.TAAF` with ``base`` a copy of it and zero coefficients (see
     :func:`taafs_sk.nn.replace_activations`, which does the swap). The ``nn.Sigmoid`` of each
     gated MLP, whose output multiplies the core branch, is a gate: it is swapped only with
-    ``gates=True``. The ``activation`` registered on each ``AtomConv``, ``BondConv`` and
-    ``AngleUpdate`` is never called by CHGNet 0.4.2 (found by running the model once on a
-    probe crystal with forward hooks) and is left as it is, so no parameter is added that
-    cannot train. The options are recorded in ``model.model_args['taaf']`` so that
+    ``gates=True``. Sites whose output never reaches the energy or magnetic moments are left
+    as they are, so no parameter is added that cannot train: in CHGNet 0.4.2 the
+    ``activation`` registered on each ``AtomConv``, ``BondConv`` and ``AngleUpdate`` (never
+    called) and the gated MLP of the last ``AngleUpdate`` (its output is read by no later
+    layer); they are found by one forward pass on a probe crystal with hooks and autograd.
+    The options are recorded in ``model.model_args['taaf']`` so that
     :func:`load_taaf_chgnet` can rebuild the model from a saved file.
 
     Parameters
@@ -144,11 +146,11 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
     --------
     >>> from chgnet.model import CHGNet
     >>> from taafs_sk.integrations.chgnet import taaf_chgnet
-    >>> pretrained = CHGNet.load(verbose=False)  # doctest: +ELLIPSIS
+    >>> pretrained = CHGNet.load(verbose=False)
     CHGNet v0.3.0 initialized with 412,525 parameters
     >>> model, rows = taaf_chgnet(pretrained, "bspline", n_basis=8, report=True)
     >>> sum(r.status == "replaced" for r in rows), sum(r.n_params for r in rows)
-    (27, 243)
+    (26, 234)
     """
     _check_model("model", model)
     if not isinstance(basis, str):
@@ -167,8 +169,8 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
                          f"= {model.model_args.get(_TAAF_KEY)!r}); swap the original model.")
     root = model if inplace else copy.deepcopy(model)
     sites = find_sites(root)
-    called = called_sites(root, sites)
-    statuses = {path: "unused, kept" if path not in called
+    used = effective_sites(root, sites)
+    statuses = {path: "unused, kept" if path not in used
                 else "gate kept" if is_gate(path, act) and not gates else "replaced"
                 for path, act in sites}
     held = _set_aside(root, [p for p, s in statuses.items() if s != "replaced"])
