@@ -19,8 +19,6 @@ CHGNet's source, so a later CHGNet version that uses them is followed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from torch import nn
 
 from ..nn import TAAF
@@ -29,34 +27,13 @@ from ..nn import TAAF
 CHGNET_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.SiLU, nn.Sigmoid)
 
 
-@dataclass(frozen=True)
-class SiteReport:
-    """One activation site of a CHGNet model and what :func:`taaf_chgnet` did with it.
-
-    Attributes
-    ----------
-    path : str
-        Module path in the model (``model.get_submodule(path)``).
-    old : str
-        The activation found there (``'SiLU'``, ``'Sigmoid'``).
-    status : {'replaced', 'gate kept', 'unused, kept'}
-        Replaced by a TAAF; a gate left fixed (``gates=False``); left fixed because its output
-        never reaches the energy or magnetic moments (never called, or read by nothing).
-    taaf : str
-        The TAAF now there (its ``repr``), or ``''`` when kept.
-    n_params : int
-        Parameters this site adds (0 when kept, and for a TAAF already counted at an earlier
-        site that shares it).
-    """
-
-    path: str
-    old: str
-    status: str
-    taaf: str
-    n_params: int
-
-    def __str__(self) -> str:
-        return f"{self.path:<45} {self.old:<8} {self.status:<13} +{self.n_params:<4} {self.taaf}"
+#: Why :func:`taaf_chgnet` keeps a site, by status.
+REASONS = {
+    "gate": "a gate (its output multiplies the gated MLP's core branch); pass gates=True to "
+            "replace it",
+    "unused": "its output reaches neither the energy nor the magnetic moments (never called, "
+              "or read by no later layer), so a TAAF there would never train",
+}
 
 
 def find_sites(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -109,22 +86,3 @@ def effective_sites(model: nn.Module, sites: list[tuple[str, nn.Module]]) -> set
             h.remove()
         model.train(training)
     return {p for p, g in zip(paths, grads, strict=True) if g is not None}
-
-
-def site_reports(model: nn.Module, sites: list[tuple[str, nn.Module]],
-                 statuses: dict[str, str]) -> list[SiteReport]:
-    """The report rows, read from the swapped ``model`` (shared TAAFs counted once)."""
-    seen: set[int] = set()
-    rows = []
-    for path, act in sites:
-        status = statuses[path]
-        new = model.get_submodule(path)
-        n_params, taaf = 0, ""
-        if status == "replaced":
-            taaf = (f"TAAF({type(new.basis).__name__}, base={type(new.base).__name__}, "
-                    f"sharing={new.sharing!r})")
-            if id(new) not in seen:
-                seen.add(id(new))
-                n_params = sum(p.numel() for p in new.parameters())
-        rows.append(SiteReport(path, type(act).__name__, status, taaf, n_params))
-    return rows

@@ -28,16 +28,9 @@ from collections.abc import Sequence
 
 from .._validation import check_choice, check_count, check_non_empty
 from ..nn import TAAF, replace_activations
-from ._chgnet_sites import (
-    CHGNET_ACTIVATIONS,
-    SiteReport,
-    effective_sites,
-    find_sites,
-    is_gate,
-    site_reports,
-)
+from ._chgnet_sites import CHGNET_ACTIVATIONS, REASONS, effective_sites, find_sites, is_gate
 
-__all__ = ["SiteReport", "fit_atom_ref", "load_taaf_chgnet", "save_taaf_chgnet",
+__all__ = ["fit_atom_ref", "load_taaf_chgnet", "save_taaf_chgnet",
            "structure_data", "taaf_chgnet"]
 
 #: Sharing schemes :func:`taaf_chgnet` accepts (see :func:`taafs_sk.nn.replace_activations`).
@@ -117,14 +110,16 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
     inplace : bool, default=False
         Modify ``model`` itself instead of a deep copy.
     report : bool, default=False
-        Also return the list of :class:`SiteReport` rows, one per SiLU or Sigmoid module
-        found (replaced, gate kept, or unused and kept), with the parameters each adds.
+        Also return the :class:`~taafs_sk.nn.ReplacementReport` of
+        :func:`~taafs_sk.nn.replace_activations`: every site replaced (path, old activation,
+        TAAF, parameters added) and every SiLU or Sigmoid module kept, with the reason (a
+        gate, or an output that reaches no prediction).
 
     Returns
     -------
     model : chgnet.model.CHGNet
         The swapped model (``model`` itself when ``inplace=True``).
-    rows : list of SiteReport
+    report : ReplacementReport
         Only when ``report=True``.
 
     Raises
@@ -148,9 +143,9 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
     >>> from taafs_sk.integrations.chgnet import taaf_chgnet
     >>> pretrained = CHGNet.load(verbose=False)
     CHGNet v0.3.0 initialized with 412,525 parameters
-    >>> model, rows = taaf_chgnet(pretrained, "bspline", n_basis=8, report=True)
-    >>> sum(r.status == "replaced" for r in rows), sum(r.n_params for r in rows)
-    (26, 234)
+    >>> model, report = taaf_chgnet(pretrained, "bspline", n_basis=8, report=True)
+    >>> len(report.replaced), report.n_params_added, len(report.skipped)
+    (26, 234, 21)
     """
     _check_model("model", model)
     if not isinstance(basis, str):
@@ -170,21 +165,23 @@ def taaf_chgnet(model, basis: str = "bspline", *, n_basis: int = 8, sharing: str
     root = model if inplace else copy.deepcopy(model)
     sites = find_sites(root)
     used = effective_sites(root, sites)
-    statuses = {path: "unused, kept" if path not in used
-                else "gate kept" if is_gate(path, act) and not gates else "replaced"
-                for path, act in sites}
-    held = _set_aside(root, [p for p, s in statuses.items() if s != "replaced"])
-    try:
-        replace_activations(root, basis, n_basis=n_basis, sharing=sharing,
-                            types=CHGNET_ACTIVATIONS, inplace=True)
+    kept = {path: "unused" if path not in used else "gate"
+            for path, act in sites if path not in used or (is_gate(path, act) and not gates)}
+    held = _set_aside(root, list(kept))
+    try:  # gates=True: which sites are gates is decided above, from CHGNet's layout
+        root, result = replace_activations(root, basis, n_basis=n_basis, sharing=sharing,
+                                           types=CHGNET_ACTIVATIONS, gates=True, inplace=True,
+                                           report=True)
     finally:
         for parent, name, act in held:
             setattr(parent, name, act)
+    for row in result.replaced:
+        row["gate"] = is_gate(row["path"], root.get_submodule(row["path"]).base)
+    result.skipped += [{"path": path, "old": type(act).__name__, "reason": REASONS[kept[path]]}
+                       for path, act in sites if path in kept]
     root.model_args[_TAAF_KEY] = {"basis": basis, "n_basis": n_basis, "sharing": sharing,
                                   "gates": gates}
-    if report:
-        return root, site_reports(root, sites, statuses)
-    return root
+    return (root, result) if report else root
 
 
 def structure_data(frames: Sequence, *, shuffle: bool = False):

@@ -49,39 +49,40 @@ def _taafs(model):
     return {name: m for name, m in model.named_modules() if isinstance(m, TAAF)}
 
 
-def test_swap_replaces_called_silus_and_reports_every_site(pretrained, swapped):
-    model, rows = swapped
-    statuses = [r.status for r in rows]
-    assert len(rows) == 47  # 37 SiLU + 10 Sigmoid modules in the shipped model
-    assert statuses.count("replaced") == 26
-    assert statuses.count("gate kept") == 9
+def test_swap_replaces_effective_silus_and_reports_every_site(pretrained, swapped):
+    model, report = swapped
+    kept = {row["path"]: row["reason"] for row in report.skipped}
+    assert len(report.replaced) + len(kept) == 47  # 37 SiLU + 10 Sigmoid modules shipped
+    assert len(report.replaced) == 26
+    assert all(row["old"].startswith("SiLU") and not row["gate"] for row in report.replaced)
+    assert sum("gate" in reason for reason in kept.values()) == 9
     # the 10 never-called conv activations, and the last angle update's gated MLP
-    assert statuses.count("unused, kept") == 12
-    assert {r.path for r in rows if r.status == "unused, kept"} >= {
-        "angle_layers.2.twoBody_bond.activation", "angle_layers.2.twoBody_bond.sigmoid",
-        "atom_conv_layers.0.activation"}
-    assert sorted(_taafs(model)) == sorted(r.path for r in rows if r.status == "replaced")
-    assert model.n_params - pretrained.n_params == sum(r.n_params for r in rows) == 26 * 9
-    assert all(isinstance(model.get_submodule(r.path), nn.Sigmoid)
-               for r in rows if r.status == "gate kept")
+    assert sum("never train" in reason for reason in kept.values()) == 12
+    for path in ("angle_layers.2.twoBody_bond.activation",
+                 "angle_layers.2.twoBody_bond.sigmoid", "atom_conv_layers.0.activation"):
+        assert "never train" in kept[path]
+    assert sorted(_taafs(model)) == sorted(row["path"] for row in report.replaced)
+    assert model.n_params - pretrained.n_params == report.n_params_added == 26 * 9
+    assert all(isinstance(model.get_submodule(p), (nn.SiLU, nn.Sigmoid)) for p in kept)
     assert model.model_args["taaf"] == {"basis": "bspline", "n_basis": 8, "sharing": "layer",
                                         "gates": False}
     assert not _taafs(pretrained) and "taaf" not in pretrained.model_args  # a copy was swapped
+    assert "26 activation sites" in str(report)
 
 
 def test_gates_are_swapped_only_when_asked(pretrained):
-    model, rows = taaf_chgnet(pretrained, "chebyshev1", n_basis=4, gates=True, report=True)
-    gates = [r for r in rows if r.old == "Sigmoid" and r.status != "unused, kept"]
-    assert len(gates) == 9 and all(r.status == "replaced" for r in gates)
-    gate = model.get_submodule(gates[0].path)
+    model, report = taaf_chgnet(pretrained, "chebyshev1", n_basis=4, gates=True, report=True)
+    gates = [row for row in report.replaced if row["gate"]]
+    assert len(gates) == 9 and len(report.replaced) == 35
+    gate = model.get_submodule(gates[0]["path"])
     assert isinstance(gate, TAAF) and isinstance(gate.base, nn.Sigmoid)
 
 
 def test_network_sharing_gives_one_taaf_per_block(pretrained):
-    model, rows = taaf_chgnet(pretrained, sharing="network", report=True)
+    model, report = taaf_chgnet(pretrained, sharing="network", report=True)
     # 4 atom convolutions, 3 bond convolutions, 2 angle updates (the last has no effect), readout
-    assert len({id(m) for m in _taafs(model).values()}) == 10
-    assert sum(r.n_params for r in rows) == model.n_params - pretrained.n_params == 10 * 9
+    assert len({id(m) for m in _taafs(model).values()}) == report.n_taafs == 10
+    assert report.n_params_added == model.n_params - pretrained.n_params == 10 * 9
 
 
 def test_step0_outputs_unchanged(pretrained, frames):
