@@ -13,10 +13,18 @@ time per epoch (ratio to tanh). The descriptors of each data set are computed on
 by all its fits (identical inputs give identical descriptors), so the fit times below are
 training only. With ``--save-models`` the Cu seed-0 models are pickled for ``bench_md.py``.
 
+``--descriptor deeppot`` swaps the fixed ANI descriptor for the learned DeepPot-SE
+(:class:`taafs_sk.atomistic.DeepPotSE`, ``se_e2_a``): its embedding networks take the same
+activation as the fitting networks (tanh, the published model, or a TAAF), trained together;
+``--dp-neuron``, ``--dp-axis``, ``--rcut``, ``--rcut-smth`` set it. The neighbour lists are
+built once per data set and shared by all fits (the descriptor itself is recomputed at every
+step, so fit times include it).
+
 Run from the project root::
 
     nice -n 10 .venv/bin/python benchmarks/bench_potential.py [--systems cu hfo2 ec]
         [--seeds 3] [--epochs 40] [--stride 2 2 1] [--out results/potential]
+        [--descriptor deeppot --dp-neuron 8 16 32 --dp-axis 4 --batch-size 4 --lr 2e-3]
 """
 
 from __future__ import annotations
@@ -33,17 +41,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from taafs_sk.atomistic import TAAFSPotential
-from taafs_sk.atomistic import potential as potential_module
+from taafs_sk.atomistic import DeepPotSE, TAAFSPotential, _evaluation, _setup
 from taafs_sk.datasets import load_pwmlff
 
 ACTIVATIONS = ("tanh", "bspline", "fourier", "chebyshev1")
 
 
 def share_descriptors():
-    """Memoise the descriptor step on the identity of the structure list's members (the
-    same frames are described once for every activation and seed)."""
-    original = potential_module.build_frames
+    """Memoise the descriptor step of fit and predict on the identity of the structure
+    list's members (the same frames are described once for every activation and seed)."""
+    original = _setup.build_frames
     cache: dict = {}
 
     @functools.wraps(original)
@@ -54,8 +61,20 @@ def share_descriptors():
             cache[key] = original(atoms_list, elements, descriptor, dtype, device, **options)
         return copy.copy(cache[key])
 
-    potential_module.build_frames = cached
+    _setup.build_frames = _evaluation.build_frames = cached
     return cache
+
+
+def make_potential(args, act: str, seed: int, **overrides) -> TAAFSPotential:
+    """The potential of one fit: ``act`` everywhere, the descriptor of ``--descriptor``."""
+    descriptor = "ani1x"
+    if args.descriptor == "deeppot":
+        descriptor = DeepPotSE(rcut=args.rcut, rcut_smth=args.rcut_smth,
+                               neuron=tuple(args.dp_neuron), axis_neuron=args.dp_axis)
+    params = {"basis": act, "sharing": "layer", "descriptor": descriptor,
+              "max_epochs": args.epochs, "patience": args.patience, "random_state": seed,
+              "batch_size": args.batch_size, "lr": args.lr, **overrides}
+    return TAAFSPotential(tuple(args.hidden), **params)
 
 
 def rmse(pot, frames) -> tuple[float, float]:
@@ -82,6 +101,13 @@ def main() -> None:
     parser.add_argument("--save-models", action="store_true")
     parser.add_argument("--timing", type=int, default=0,
                         help="instead: time N interleaved rounds of 3-epoch fits per activation")
+    parser.add_argument("--descriptor", choices=["ani", "deeppot"], default="ani")
+    parser.add_argument("--dp-neuron", type=int, nargs="+", default=[25, 50, 100])
+    parser.add_argument("--dp-axis", type=int, default=16)
+    parser.add_argument("--rcut", type=float, default=6.0)
+    parser.add_argument("--rcut-smth", type=float, default=0.5)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3)
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", module="torchani")
@@ -100,15 +126,14 @@ def main() -> None:
               f"{len(train[0])} atoms", flush=True)
         for seed in range(args.seeds):
             for act in args.activations:
-                pot = TAAFSPotential(tuple(args.hidden), basis=act, sharing="layer",
-                                     max_epochs=args.epochs, patience=args.patience,
-                                     random_state=seed)
+                pot = make_potential(args, act, seed)
                 start = time.perf_counter()
                 pot.fit(train)
                 wall = time.perf_counter() - start
                 e, f = rmse(pot, test)
                 epoch = float(np.mean([r["dur"] for r in pot.history_]))
-                row = {"system": system, "activation": act, "seed": seed, "energy_rmse": e,
+                row = {"system": system, "descriptor": args.descriptor, "activation": act,
+                       "seed": seed, "energy_rmse": e,
                        "force_rmse": f, "n_params": pot.n_params_,
                        "n_activation_params": pot.n_activation_params_,
                        "epochs": pot.n_iter_, "epoch_s": epoch, "fit_s": wall,
@@ -132,8 +157,8 @@ def time_epochs(args) -> None:
         times: dict[str, list[float]] = {act: [] for act in args.activations}
         for rnd in range(args.timing):
             for act in args.activations:
-                pot = TAAFSPotential(tuple(args.hidden), basis=act, max_epochs=3,
-                                     early_stopping=False, random_state=rnd).fit(train)
+                pot = make_potential(args, act, rnd, max_epochs=3,
+                                     early_stopping=False).fit(train)
                 times[act].extend(r["dur"] for r in pot.history_[1:])
         base = np.median(times["tanh"])
         for act, ts in times.items():

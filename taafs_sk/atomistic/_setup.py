@@ -8,21 +8,54 @@ the estimator sets its fitted attributes.
 from __future__ import annotations
 
 import copy
+import os
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..nn.activations import make_activation_factory
+from ..taafs.architecture import optimizer_names
+from ..taafs.checkpoint import TrainingCheckpoint
 from ..taafs.training import early_stopping_monitor
 from ._batches import LastBlockSplit, StructureDataset, training_dataset
 from ._evaluation import composition
 from ._frames import build_frames
-from .descriptors import make_descriptor
+from .descriptors import DESCRIPTORS, AtomicDescriptor, make_descriptor
 from .learned import DescriptorActivation, LearnedDescriptor, check_learned_module
 from .network import ElementNetworks
 
-__all__ = ["SETSTATE_DEFAULTS", "build_networks", "cutoff_name", "fit_descriptor",
-           "is_learned", "structure_dataset"]
+__all__ = ["DTYPES", "POTENTIAL_CONSTRAINTS", "SETSTATE_DEFAULTS", "build_networks",
+           "cutoff_name", "fit_descriptor", "is_learned", "structure_dataset"]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+#: scikit-learn constraints of TAAFSPotential's parameters other than the network shape
+#: (:data:`taafs_sk.taafs.architecture.ARCHITECTURE_CONSTRAINTS`).
+POTENTIAL_CONSTRAINTS: dict = {
+    "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor, LearnedDescriptor],
+    "repulsion": [StrOptions({"zbl"}), None],
+    "zbl_inner": [Interval(Real, 0, None, closed="left")],
+    "zbl_outer": [Interval(Real, 0, None, closed="neither")],
+    "min_distance": [Interval(Real, 0, None, closed="left")],
+    "energy_weight": [Interval(Real, 0, None, closed="left")],
+    "force_weight": [Interval(Real, 0, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [optimizer_names()],
+    "optimizer_kwargs": [dict, None],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "dtype": [StrOptions(set(DTYPES))],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "checkpoint": [None, str, os.PathLike, TrainingCheckpoint],
+}
 
 #: Parameters added after the first pickles, with the value that reproduces them.
 SETSTATE_DEFAULTS = {"min_distance": 0.1, "checkpoint": None, "repulsion": None,

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import os
-from numbers import Integral, Real
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..taafs.architecture import (
     ARCHITECTURE_CONSTRAINTS,
     add_registrations,
     check_architecture,
-    optimizer_names,
     restore_registrations,
 )
-from ..taafs.checkpoint import TrainingCheckpoint
 from ..taafs.training import fit_net
 from ._evaluation import composition, evaluate, predict_chunk
 from ._frames import as_atoms_list, check_structures, read_targets
 from ._setup import (
+    DTYPES,
+    POTENTIAL_CONSTRAINTS,
     SETSTATE_DEFAULTS,
     build_networks,
     cutoff_name,
@@ -32,8 +28,6 @@ from ._setup import (
     is_learned,
     structure_dataset,
 )
-from .descriptors import DESCRIPTORS, AtomicDescriptor
-from .learned import LearnedDescriptor
 from .repulsion import subtract_repulsion
 from .training import (
     check_loss_weights,
@@ -44,7 +38,6 @@ from .training import (
 
 __all__ = ["TAAFSPotential"]
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class TAAFSPotential(RegressorMixin, BaseEstimator):
@@ -211,30 +204,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
     ((4,), (32, 3))
     """
 
-    _parameter_constraints: dict = {
-        **ARCHITECTURE_CONSTRAINTS,
-        "descriptor": [StrOptions(set(DESCRIPTORS)), AtomicDescriptor, LearnedDescriptor],
-        "repulsion": [StrOptions({"zbl"}), None],
-        "zbl_inner": [Interval(Real, 0, None, closed="left")],
-        "zbl_outer": [Interval(Real, 0, None, closed="neither")],
-        "min_distance": [Interval(Real, 0, None, closed="left")],
-        "energy_weight": [Interval(Real, 0, None, closed="left")],
-        "force_weight": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [optimizer_names()],
-        "optimizer_kwargs": [dict, None],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "dtype": [StrOptions(set(_DTYPES))],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "checkpoint": [None, str, os.PathLike, TrainingCheckpoint],
-    }
+    _parameter_constraints: dict = {**ARCHITECTURE_CONSTRAINTS, **POTENTIAL_CONSTRAINTS}
 
     def __init__(self, hidden_layer_sizes=(32, 32), *, basis="bspline", n_basis=8,
                  sharing="layer", normalization="tanh", basis_kwargs=None, descriptor="ani1x",
@@ -319,7 +289,7 @@ class TAAFSPotential(RegressorMixin, BaseEstimator):
         """``elements_``, ``dtype_``, ``reference_energies_``, ``n_features_in_`` and the
         untrained ``module_`` (weights seeded, on the CPU until the net is built)."""
         self.elements_ = sorted({s for a in atoms_list for s in a.get_chemical_symbols()})
-        self.dtype_ = _DTYPES[self.dtype]
+        self.dtype_ = DTYPES[self.dtype]
         counts = composition(atoms_list, self.elements_)
         self.reference_energies_ = np.linalg.lstsq(counts, energies, rcond=None)[0]
         with torch.random.fork_rng(devices=[]):
