@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 from collections.abc import Iterator, Sequence
 
+import torch
 from torch import nn
 
 from ..nn import Basis, ReplacementReport, replace_activations
@@ -150,6 +152,7 @@ def _swapping(reports: list, options: dict) -> Iterator[None]:
     def configure_with_taafs(*args, **kwargs):
         model, output_args = configure(*args, **kwargs)
         model, report = taaf_mace(model, inplace=True, **options)
+        logging.info("TAAFs (taafs_sk.integrations.mace):\n%s", report)
         reports.append(report)
         return model, output_args
 
@@ -188,6 +191,11 @@ def run_train(
     -------
     report : ReplacementReport
         What was swapped in the trained model (written to MACE's log too).
+
+    Notes
+    -----
+    ``mace_run_train`` sets torch's default dtype (``--default_dtype``) and adds handlers to
+    the root logger; both are restored when it returns.
     """
     if isinstance(argv, str) or not isinstance(argv, Sequence) or not all(
             isinstance(a, str) for a in argv):
@@ -195,18 +203,24 @@ def run_train(
                         f"arguments), got {argv!r}.")
     _check_sharing(sharing)
     _mace_modules()
-    import logging
-
     from mace.cli import run_train as cli
     from mace.tools import build_default_arg_parser
 
     args = build_default_arg_parser().parse_args(list(argv))
     reports: list[ReplacementReport] = []
     options = dict(basis=basis, n_basis=n_basis, sharing=sharing, gates=gates, **taaf_kwargs)
-    with _swapping(reports, options):
-        cli.run(args)
+    dtype, root = torch.get_default_dtype(), logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        with _swapping(reports, options):
+            cli.run(args)
+    finally:  # mace_run_train sets the default dtype and adds log handlers for the process
+        torch.set_default_dtype(dtype)
+        for handler in set(root.handlers) - set(handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
     if not reports:
         raise RuntimeError("mace_run_train finished without building a model (--dry_run?); "
                            "nothing was swapped.")
-    logging.info("TAAFs (taafs_sk.integrations.mace):\n%s", reports[-1])
     return reports[-1]
