@@ -26,6 +26,7 @@ from .cases_estimators import additive_cases, featurizer_cases, taafs_cases, taa
 from .cases_nn import nn_cases
 from .cases_nn_methods import method_cases as nn_method_cases
 from .cases_nn_methods import module_function_cases as nn_module_cases
+from .cases_painn import painn_cases
 from .cases_studies import dataset_cases, plotting_cases, study_cases
 from .common import Case
 
@@ -40,4 +41,4 @@ def all_cases() -> list[Case]:
             *wrapper_method_cases(), *shape_method_cases(), *torch_model_method_cases(),
             *export_cases(), *analog_function_cases(), *atomistic_cases(),
             *potential_method_cases(), *descriptor_cases(), *network_and_training_cases(),
-            *md_cases(), *ensemble_cases()]
+            *md_cases(), *ensemble_cases(), *painn_cases()]
