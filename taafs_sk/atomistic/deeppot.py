@@ -125,6 +125,8 @@ class DeepPotSEModule(nn.Module):
         :meth:`set_statistics`).
     sel : Tensor of shape (n_species,)
         Neighbour slots :math:`N_b` per neighbour element.
+    lr_scale : float
+        Learning-rate factor of its parameters (see :class:`DeepPotSE`; 1.0 until set).
     """
 
     def __init__(self, n_species: int, rcut: float, rcut_smth: float, neuron: Sequence[int],
@@ -132,6 +134,7 @@ class DeepPotSEModule(nn.Module):
         super().__init__()
         self.n_species, self.rcut, self.rcut_smth = n_species, rcut, rcut_smth
         self.axis_neuron = axis_neuron
+        self.lr_scale = 1.0
         self.n_features = neuron[-1] * axis_neuron
         self.embeddings = nn.ModuleList(
             EmbeddingNet(neuron, activation, f"embedding.{a}-{b}", dtype)
@@ -221,6 +224,13 @@ class DeepPotSE(LearnedDescriptor):
     sel : int, sequence of int or None, default=None
         Neighbour slots per neighbour element (see :mod:`.deeppot`); None: the largest count
         in the training block.
+    lr_scale : float, default=0.1
+        Learning rate of the descriptor's parameters relative to the potential's ``lr``
+        (optimisers with a learning rate; RLEKF has none and ignores it). The fitting
+        networks' inputs are standardised with the spread of the *untrained* descriptor,
+        which in a crystal is about 1e-3 of its mean; at the full rate the descriptor drifts
+        many spreads within an epoch and the fitting networks saturate (measured on Cu:
+        forces stuck at the labels' RMS with 1.0; 0.1 and 0.01 train).
 
     Examples
     --------
@@ -241,12 +251,13 @@ class DeepPotSE(LearnedDescriptor):
     """
 
     def __init__(self, rcut=6.0, rcut_smth=0.5, neuron=(25, 50, 100), axis_neuron=16,
-                 sel=None):
+                 sel=None, lr_scale=0.1):
         self.rcut = rcut
         self.rcut_smth = rcut_smth
         self.neuron = neuron
         self.axis_neuron = axis_neuron
         self.sel = sel
+        self.lr_scale = lr_scale
 
     @property
     def cutoff(self) -> float:
@@ -285,10 +296,15 @@ class DeepPotSE(LearnedDescriptor):
                                        or c < 1 for c in counts)):
             raise ValueError(f"sel of DeepPotSE must be None, a positive int or a sequence of "
                              f"them (one per element), got {sel!r}.")
+        if not (real(self.lr_scale) and 0 < self.lr_scale < float("inf")):
+            raise ValueError(f"lr_scale of DeepPotSE must be a positive finite number, got "
+                             f"{self.lr_scale!r}.")
 
     def build(self, n_species: int, activation, dtype: torch.dtype) -> DeepPotSEModule:
         """The untrained :class:`DeepPotSEModule` for ``n_species`` elements."""
         self.check()
-        return DeepPotSEModule(n_species, float(self.rcut), float(self.rcut_smth),
-                               [int(h) for h in self.neuron], int(self.axis_neuron), self.sel,
-                               activation, dtype)
+        module = DeepPotSEModule(n_species, float(self.rcut), float(self.rcut_smth),
+                                 [int(h) for h in self.neuron], int(self.axis_neuron),
+                                 self.sel, activation, dtype)
+        module.lr_scale = float(self.lr_scale)
+        return module

@@ -32,7 +32,11 @@ The contract has two parts:
   loop over atoms or pairs. Several structures are one disjoint graph. Optionally it has
   ``set_statistics(species, pair_i, pair_j, vectors)``, which the potential calls once at fit,
   on the training block only, before training (e.g. DeepPot-SE's environment-matrix
-  normalisation).
+  normalisation), and a float ``lr_scale``: its parameters then train at ``lr * lr_scale``
+  (optimisers with a learning rate). The fitting networks' inputs are standardised per
+  feature with the spread of the *untrained* descriptor's ``G`` over the training block
+  (fixed buffers), so a descriptor whose ``G`` varies little between atoms (a crystal) and
+  moves fast in training drifts off that scale: a smaller ``lr_scale`` keeps it on.
 
 ``activation(width, network)`` (a :class:`DescriptorActivation`) returns the activation of a
 layer of ``width`` neurons in the sub-network named ``network`` (e.g. ``"embedding.0-1"``): a

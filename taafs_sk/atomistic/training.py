@@ -46,7 +46,7 @@ from .learned import LearnedDescriptor
 from .network import ElementNetworks, energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
-           "check_loss_weights", "potential_checkpoint", "potential_net",
+           "check_loss_weights", "descriptor_lr", "potential_checkpoint", "potential_net",
            "potential_net_params",
            "register_training_step"]
 
@@ -271,8 +271,19 @@ def potential_net(potential, networks: nn.Module, n_structures: int, seed: int,
         iterator_train=StructureBatchIterator, iterator_valid=StructureBatchIterator,
         iterator_valid__batch_size=valid_batch_size,
         criterion__energy_weight=p.energy_weight, criterion__force_weight=p.force_weight,
-        criterion__random_state=seed, **net_params,
+        criterion__random_state=seed, **descriptor_lr(networks, p), **net_params,
     )
+
+
+def descriptor_lr(networks, potential) -> dict:
+    """The optimiser parameter group of a learned descriptor whose module has an
+    ``lr_scale`` other than 1 (its parameters train at ``lr * lr_scale``); nothing for a
+    fixed descriptor or a measurement optimiser (no learning rate)."""
+    scale = float(getattr(networks.descriptor, "lr_scale", 1.0))
+    if scale == 1.0 or is_measurement_optimizer(optimizer_class(potential.optimizer)):
+        return {}
+    return {"optimizer__param_groups": [("networks.descriptor.*",
+                                         {"lr": potential.lr * scale})]}
 
 
 def potential_checkpoint(potential, atoms_list: list, energies, force_list):

@@ -223,3 +223,36 @@ def test_tanh_baseline_has_no_activation_parameters():
     assert pot.n_activation_params_ == 0
     assert all(isinstance(a, torch.nn.Tanh)
                for net in pot.module_.descriptor.embeddings for a in net.activations)
+
+
+def test_calculator_runs_md_with_stress(fitted):
+    from taafs_sk.atomistic.md import run_nve
+
+    atoms = _frames(1, seed=9)[0]
+    atoms.calc = fitted.as_calculator()
+    np.testing.assert_allclose(atoms.get_forces(), fitted.predict_forces([atoms])[0])
+    assert atoms.get_stress().shape == (6,)
+    trace = run_nve(atoms, fitted.as_calculator(), n_steps=4, log_interval=2,
+                    temperature_K=100.0)
+    assert np.isfinite(trace["total"]).all() and len(trace["total"]) == 3
+
+
+def test_torchsim_model_matches_predict(fitted):
+    ts = pytest.importorskip("torch_sim")
+    from taafs_sk.atomistic import as_torchsim_model
+
+    frames = _frames(2, seed=11)
+    state = ts.io.atoms_to_state(frames, torch.device("cpu"), torch.float64)
+    out = as_torchsim_model(fitted)(state)
+    energies, forces = fitted.predict_energies_and_forces(frames)
+    np.testing.assert_allclose(out["energy"].numpy(), energies, rtol=1e-12)
+    np.testing.assert_allclose(out["forces"].numpy(), np.concatenate(forces), atol=1e-12)
+
+
+def test_descriptor_trains_at_its_lr_scale(fitted):
+    groups = fitted.net_.optimizer_.param_groups
+    rates = sorted(group["lr"] for group in groups)
+    assert rates == pytest.approx([1e-3, 1e-2])  # lr=1e-2, lr_scale=0.1
+    slow = next(g for g in groups if g["lr"] == pytest.approx(1e-3))
+    assert {id(p) for p in slow["params"]} == {
+        id(p) for p in fitted.module_.descriptor.parameters()}
