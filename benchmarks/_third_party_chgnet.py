@@ -15,10 +15,15 @@ Energies are reported twice: as ``predict_structure`` returns them (float32: at 
 -4967.8 eV/atom for Cu the float32 spacing is 0.49 meV/atom, so rounding alone gives about
 0.14 meV/atom RMS) and with the AtomRef term added in float64 to the float32 GNN term.
 
-Run (one comparison on Cu, one thread)::
+Run (the one comparison measured on Cu, one thread; about 15 minutes on a loaded 2-core
+machine: 22 training frames, 3 epochs, 20 test frames)::
 
     TAAFS_SK_DATA=../shared/data .venv/bin/python benchmarks/_third_party_chgnet.py \\
-        --system cu --epochs 3 --seed 0
+        --system cu --epochs 3 --seed 0 --n-train 24 --test-every 5
+
+``--timing`` instead times Trainer's epoch on one batch of 2 frames for the original and the
+swapped model in turn, 5 rounds (about 3 minutes), which a loaded machine biases less than two
+runs one after the other.
 """
 
 from __future__ import annotations
@@ -162,6 +167,37 @@ def run_chgnet(system: str, variant, seed: int, *, epochs: int, threads: int = 1
     return out
 
 
+def interleaved_epoch_times(system: str, variant, *, n_frames: int = 2, repeats: int = 5,
+                            threads: int = 1) -> dict:
+    """Trainer's own epoch on one batch of ``n_frames`` training frames, timed for the original
+    and the swapped model in turn (``repeats`` rounds after one warm-up each), so that load
+    from other processes hits both alike. Returns the times and the ratio of the medians."""
+    from chgnet.model import CHGNet
+    from chgnet.trainer import Trainer
+
+    spec = _variant(variant)
+    torch.set_num_threads(threads)
+    frames = load_pwmlff(system, "train")[:n_frames]
+    loader = _loader(structure_data(frames), n_frames, 0)
+    trainers = {}
+    for name in ("original", "taaf"):
+        model = CHGNet.load(verbose=False)
+        if name == "taaf":
+            model = taaf_chgnet(model, spec[0], sharing=spec[1], inplace=True)
+        fit_atom_ref(model, frames)
+        trainers[name] = Trainer(model=model, targets="ef", epochs=repeats + 1, torch_seed=0,
+                                 use_device="cpu", print_freq=1000)
+        trainers[name]._train(loader, 0)  # warm-up: builds and caches the graphs
+    times: dict[str, list[float]] = {name: [] for name in trainers}
+    for epoch in range(1, repeats + 1):
+        for name, trainer in trainers.items():
+            start = time.perf_counter()
+            trainer._train(loader, epoch)
+            times[name].append(time.perf_counter() - start)
+    ratio = float(np.median(times["taaf"]) / np.median(times["original"]))
+    return {"variant": "/".join(spec), "times": times, "ratio_of_medians": ratio}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--system", default="cu", choices=["cu", "hfo2", "ec"])
@@ -172,7 +208,13 @@ def main() -> None:
     parser.add_argument("--variants", default="original,bspline/layer",
                         help="comma-separated: original, bspline/layer, chebyshev1/network, ...")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
+    parser.add_argument("--timing", action="store_true",
+                        help="only the interleaved epoch timing on one batch of 2 frames")
     args = parser.parse_args()
+    if args.timing:
+        for name in args.variants.split(",")[1:]:
+            print(json.dumps(interleaved_epoch_times(args.system, tuple(name.split("/")))))
+        return
     rows = []
     for name in args.variants.split(","):
         variant = "original" if name == "original" else tuple(name.split("/"))
