@@ -3,7 +3,8 @@
 The TAAFS paper's PaiNN experiment on this project's data: the same PaiNN descriptor
 (:class:`taafs_sk.atomistic.PaiNN`, written from Schütt et al., ICML 2021) and per-element
 readout networks, with the paper's SiLU (``basis='silu'``) or a TAAF (B-spline, Chebyshev I;
-the TAAFs start from SiLU's shape) in every message, update and readout network, trained on
+by default the TAAFs are SiLU plus a trained basis expansion, ``--taaf-form plain`` the
+expansion alone) in every message, update and readout network, trained on
 energies and forces with the same settings, seed and early stopping, one after the other in
 one process on one thread. Split (never random, see ``load_pwmlff``): train on the 300 K run
 (the last 10 % held out for early stopping), test on the 500 K run.
@@ -54,10 +55,18 @@ def best_epoch(history) -> int:
     return int(np.argmin(history[:, key])) + 1
 
 
+class PlainTAAFPaiNN(PaiNN):
+    """PaiNN whose TAAFs are the paper's plain form (no SiLU term), fitted to SiLU on
+    [-3, 3] at the start (``--taaf-form plain``)."""
+
+    taaf_init = "silu"
+
+
 def potential(args, activation: str) -> TAAFSPotential:
     taaf = {} if activation == "silu" else {"n_basis": args.n_basis, "sharing": args.sharing}
-    descriptor = PaiNN(n_atom_basis=args.channels, n_interactions=args.interactions,
-                       n_rbf=args.rbf, cutoff=args.cutoff)
+    spec = PlainTAAFPaiNN if args.taaf_form == "plain" else PaiNN
+    descriptor = spec(n_atom_basis=args.channels, n_interactions=args.interactions,
+                      n_rbf=args.rbf, cutoff=args.cutoff)
     return TAAFSPotential(tuple(args.hidden), basis=activation, **taaf, descriptor=descriptor,
                           max_epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           patience=args.patience, random_state=args.seed)
@@ -73,6 +82,8 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, nargs="+", default=[16],
                         help="hidden widths of the per-element readout (paper: F/2)")
     parser.add_argument("--n-basis", type=int, default=8)
+    parser.add_argument("--taaf-form", choices=["residual", "plain"], default="residual",
+                        help="TAAF = SiLU + sum c_k B_k (PaiNN's default) or sum c_k B_k")
     parser.add_argument("--sharing", default="layer")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=10)
@@ -90,7 +101,7 @@ def main() -> None:
     print(f"Cu: {len(train)} training frames (last 10 % held out), {len(test)} test frames; "
           f"PaiNN F={args.channels}, {args.interactions} interactions, {args.rbf} rbf, "
           f"cutoff {args.cutoff} Å, readout {args.hidden}, {args.epochs} epochs max, "
-          f"seed {args.seed}, 1 thread", flush=True)
+          f"seed {args.seed}, TAAF form {args.taaf_form}, 1 thread", flush=True)
     rows = []
     for activation in args.activations:
         pot = potential(args, activation)

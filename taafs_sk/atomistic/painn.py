@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_count, check_real
@@ -51,9 +52,13 @@ class PaiNN(LearnedDescriptor):
 
     :math:`\phi` and :math:`\mathbf a` are two-layer networks of width :math:`F` whose
     nonlinearity (SiLU in the paper) comes from the potential's ``activation(width,
-    network)`` under the network names ``"message.<t>"`` and ``"update.<t>"``: a TAAF
-    (started from SiLU's shape, :attr:`taaf_init`), or the fixed activation the potential's
-    ``basis`` names (``basis='silu'`` is the paper's model). The descriptor :math:`G_i` is
+    network)`` under the network names ``"message.<t>"`` and ``"update.<t>"``: a TAAF, or
+    the fixed activation the potential's ``basis`` names (``basis='silu'`` is the paper's
+    model). The TAAFs (of the readout too) take the residual form
+    :math:`\sigma(z) = \mathrm{SiLU}(z) + \sum_k c_k B_k(\tanh z) + b` (``taaf_init``;
+    :math:`c = b = 0` at the start, so training starts from the SiLU model): a TAAF without
+    the SiLU term is bounded, and PaiNN trained with it stalled on Cu (see
+    :doc:`/potential_results`). The descriptor :math:`G_i` is
     the final :math:`\mathbf s_i`; the potential's per-element networks are the atomwise
     readout. Energies are invariant and the vector features equivariant under rotations
     (tested); norms of vector features carry a small :math:`\epsilon` under the square root,
@@ -106,8 +111,9 @@ class PaiNN(LearnedDescriptor):
     8
     """
 
-    #: The TAAFs start as SiLU, the paper's activation (the baseline is ``basis='silu'``).
-    taaf_init = "silu"
+    #: The TAAFs take the residual form with SiLU as :math:`\phi_0` (see
+    #: :class:`taafs_sk.nn.TAAF`): exactly the paper's SiLU at step 0, never saturating.
+    taaf_init = staticmethod(F.silu)
     cutoff: float = 5.0  # a plain hyperparameter here (the base class declares a property)
 
     def __init__(self, n_atom_basis: int = 128, n_interactions: int = 2, n_rbf: int = 16,
