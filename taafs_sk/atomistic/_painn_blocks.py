@@ -154,6 +154,7 @@ class PaiNNModule(nn.Module):
         super().__init__()
         F = n_atom_basis
         self.n_features = F
+        self.lr_scale = 1.0  # the potential's learning-rate factor (set by PaiNN.build)
         self.embedding = nn.Embedding(n_species, F)
         self.radial = RadialBasis(n_rbf, cutoff)
         self.messages = nn.ModuleList(

@@ -79,6 +79,11 @@ class PaiNN(LearnedDescriptor):
         Radial basis functions :math:`N`.
     cutoff : float, default=5.0
         Cutoff radius :math:`r_c` (Å) of the neighbour list and the cosine cutoff.
+    lr_scale : float, default=1.0
+        Learning rate of PaiNN's parameters relative to the potential's ``lr`` (optimisers
+        with a learning rate; see :mod:`~taafs_sk.atomistic.learned`: the readout standardises
+        its inputs with the spread of the untrained descriptor, small in a crystal). The
+        measurements in :doc:`/potential_results` are at 1.0.
 
     Attributes
     ----------
@@ -102,7 +107,7 @@ class PaiNN(LearnedDescriptor):
     >>> from taafs_sk.atomistic import PaiNN
     >>> spec = PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.0)
     >>> spec
-    PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.0)
+    PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.0, lr_scale=1.0)
     >>> net = spec.build(2, lambda width, network: nn.SiLU(), torch.float64)
     >>> vec = torch.tensor([[1.5, 0.0, 0.0], [-1.5, 0.0, 0.0]], dtype=torch.float64)
     >>> net(torch.tensor([0, 1]), torch.tensor([0, 1]), torch.tensor([1, 0]), vec).shape
@@ -117,14 +122,16 @@ class PaiNN(LearnedDescriptor):
     cutoff: float = 5.0  # a plain hyperparameter here (the base class declares a property)
 
     def __init__(self, n_atom_basis: int = 128, n_interactions: int = 2, n_rbf: int = 16,
-                 cutoff: float = 5.0) -> None:
+                 cutoff: float = 5.0, lr_scale: float = 1.0) -> None:
         self.n_atom_basis = n_atom_basis
         self.n_interactions = n_interactions
         self.n_rbf = n_rbf
         self.cutoff = cutoff
+        self.lr_scale = lr_scale
 
     def check(self) -> None:
-        """Refuse counts below 1 and a non-positive or non-finite cutoff, naming them.
+        """Refuse counts below 1 and a non-positive or non-finite cutoff or lr_scale,
+        naming them.
 
         Examples
         --------
@@ -137,6 +144,7 @@ class PaiNN(LearnedDescriptor):
         for name in ("n_atom_basis", "n_interactions", "n_rbf"):
             check_count(f"{name} of PaiNN", getattr(self, name))
         check_real("cutoff of PaiNN", self.cutoff, minimum=0.0, include_minimum=False)
+        check_real("lr_scale of PaiNN", self.lr_scale, minimum=0.0, include_minimum=False)
 
     def build(self, n_species: int, activation: Callable[[int, str], nn.Module],
               dtype: torch.dtype = torch.float32) -> PaiNNModule:
@@ -170,4 +178,5 @@ class PaiNN(LearnedDescriptor):
                             f"{dtype!r}.")
         module = PaiNNModule(n_species, int(self.n_atom_basis), int(self.n_interactions),
                              int(self.n_rbf), float(self.cutoff), activation)
+        module.lr_scale = float(self.lr_scale)
         return module.to(dtype)

@@ -217,11 +217,13 @@ def test_build_asks_one_activation_per_network_name():
 
 def test_spec_is_picklable_and_compares_by_hyperparameters():
     spec = PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.5)
-    params = {"n_atom_basis": 8, "n_interactions": 1, "n_rbf": 4, "cutoff": 3.5}
+    params = {"n_atom_basis": 8, "n_interactions": 1, "n_rbf": 4, "cutoff": 3.5,
+              "lr_scale": 1.0}
     assert spec.get_params() == params
     assert pickle.loads(pickle.dumps(spec)).get_params() == params
     assert copy.deepcopy(spec).get_params() == params
-    assert repr(spec) == "PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.5)"
+    assert repr(spec) == ("PaiNN(n_atom_basis=8, n_interactions=1, n_rbf=4, cutoff=3.5, "
+                          "lr_scale=1.0)")
     assert spec.set_params(n_rbf=5).get_params()["n_rbf"] == 5
     assert spec.cutoff == 3.5 and spec.taaf_init is torch.nn.functional.silu
     with pytest.raises(ValueError, match="PaiNN has no parameter 'width'"):
@@ -248,10 +250,11 @@ def test_a_fractional_count_is_a_type_error():
         PaiNN(n_atom_basis=2.5).build(1, silu, torch.float64)
 
 
-@pytest.mark.parametrize("cutoff", [0.0, -1.0, float("nan"), float("inf")])
-def test_a_non_positive_or_non_finite_cutoff_is_refused(cutoff):
-    with pytest.raises(ValueError, match="cutoff of PaiNN must be"):
-        PaiNN(cutoff=cutoff).build(1, silu, torch.float64)
+@pytest.mark.parametrize("name", ["cutoff", "lr_scale"])
+@pytest.mark.parametrize("value", [0.0, -1.0, float("nan"), float("inf")])
+def test_a_non_positive_or_non_finite_cutoff_or_lr_scale_is_refused(name, value):
+    with pytest.raises(ValueError, match=f"{name} of PaiNN must be"):
+        PaiNN(**{name: value}).build(1, silu, torch.float64)
 
 
 def test_build_refuses_bad_arguments_by_name():
@@ -327,7 +330,7 @@ def test_grid_search_reaches_painn_hyperparameters():
     pot = TAAFSPotential(descriptor=PaiNN(n_atom_basis=8))
     pot.set_params(descriptor__n_atom_basis=4, descriptor__cutoff=4.5)
     assert repr(clone(pot).descriptor) == ("PaiNN(n_atom_basis=4, n_interactions=2, "
-                                           "n_rbf=16, cutoff=4.5)")
+                                           "n_rbf=16, cutoff=4.5, lr_scale=1.0)")
 
 
 def test_potential_refuses_a_bad_painn_by_name(cu_frames):
@@ -335,3 +338,17 @@ def test_potential_refuses_a_bad_painn_by_name(cu_frames):
 
     with pytest.raises(ValueError, match="n_rbf of PaiNN must be an integer >= 1, got 0"):
         TAAFSPotential(descriptor=PaiNN(n_rbf=0), max_epochs=1).fit(cu_frames[:2])
+
+
+def test_lr_scale_sets_the_learning_rate_of_painn_parameters(cu_frames):
+    from taafs_sk.atomistic import TAAFSPotential
+
+    pot = TAAFSPotential((4,), basis="silu", max_epochs=1, lr=1e-3, early_stopping=False,
+                         descriptor=PaiNN(n_atom_basis=4, n_interactions=1, n_rbf=2,
+                                          cutoff=3.0, lr_scale=0.25),
+                         random_state=0).fit(cu_frames[:1])
+    groups = pot.net_.optimizer_.param_groups
+    painn = {id(p) for p in pot.module_.descriptor.parameters()}
+    lrs = {g["lr"] for g in groups if {id(p) for p in g["params"]} <= painn}
+    assert lrs == {2.5e-4}
+    assert {g["lr"] for g in groups} == {1e-3, 2.5e-4}
