@@ -226,7 +226,7 @@ def run_tabular(args, name: str) -> None:
 def share_descriptors() -> None:
     """Compute each structure list's descriptors once for all members (the members of a
     committee see the same structures); keyed on the positions, cell and species."""
-    from taafs_sk.atomistic import potential as potential_module
+    from taafs_sk.atomistic import _setup as potential_module  # where fit builds its frames
 
     original, cache = potential_module.build_frames, {}
 
