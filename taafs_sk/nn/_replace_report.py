@@ -55,6 +55,18 @@ class ReplacementReport:
     replaced: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        from .replace import REPLACE_SHARING  # the public home imports this module
+
+        if not (isinstance(self.sharing, str) and self.sharing in REPLACE_SHARING):
+            raise ValueError(f"sharing of ReplacementReport must be one of "
+                             f"{list(REPLACE_SHARING)}, got {self.sharing!r}.")
+        for name in ("replaced", "skipped"):
+            rows = getattr(self, name)
+            if not (isinstance(rows, list) and all(isinstance(row, dict) for row in rows)):
+                raise TypeError(f"{name} of ReplacementReport must be a list of dict rows, got "
+                                f"{type(rows).__name__}.")
+
     @classmethod
     def build(cls, sharing: str, sites: list[Site], taafs: list[TAAF],
               skipped: list[Skipped]) -> ReplacementReport:
