@@ -55,9 +55,12 @@ from numbers import Integral, Real
 import torch
 from torch import nn
 
+from .._validation import check_count
 from .learned import LearnedDescriptor
 
-__all__ = ["DeepPotSE", "DeepPotSEModule", "EmbeddingNet", "smooth_switch"]
+# DeepPotSEModule and EmbeddingNet are built only by DeepPotSE.build (its return value is
+# documented there), so they are not public names.
+__all__ = ["DeepPotSE", "smooth_switch"]
 
 _STD_FLOOR = 1e-2  # smallest normalising spread (a constant column is not amplified)
 
@@ -72,8 +75,21 @@ def smooth_switch(r: torch.Tensor, rcut_smth: float, rcut: float) -> torch.Tenso
     >>> [round(v, 4) for v in smooth_switch(torch.tensor([0.5, 2.0, 6.0]), 1.0, 6.0).tolist()]
     [2.0, 0.471, 0.0]
     """
+    if not (isinstance(r, torch.Tensor) and r.dtype.is_floating_point):
+        got = f"a tensor of {r.dtype}" if isinstance(r, torch.Tensor) else type(r).__name__
+        raise TypeError(f"r of smooth_switch must be a floating torch.Tensor, got {got}.")
+    if not (_real(rcut) and 0 < rcut < float("inf")):
+        raise ValueError(f"rcut of smooth_switch must be a positive finite number, got "
+                         f"{rcut!r}.")
+    if not (_real(rcut_smth) and 0 <= rcut_smth < rcut):
+        raise ValueError(f"rcut_smth of smooth_switch must be in [0, rcut={rcut!r}), got "
+                         f"{rcut_smth!r}.")
     u = ((r - rcut_smth) / (rcut - rcut_smth)).clamp(0.0, 1.0)
     return (u ** 3 * (-6.0 * u ** 2 + 15.0 * u - 10.0) + 1.0) / r
+
+
+def _real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 class EmbeddingNet(nn.Module):
@@ -269,13 +285,10 @@ class DeepPotSE(LearnedDescriptor):
 
     def check(self) -> None:
         """Refuse bad hyperparameters, naming them (``ValueError``)."""
-        def real(value):
-            return isinstance(value, Real) and not isinstance(value, bool)
-
-        if not (real(self.rcut) and 0 < self.rcut < float("inf")):
+        if not (_real(self.rcut) and 0 < self.rcut < float("inf")):
             raise ValueError(f"rcut of DeepPotSE must be a positive finite number (Å), got "
                              f"{self.rcut!r}.")
-        if not (real(self.rcut_smth) and 0 <= self.rcut_smth < self.rcut):
+        if not (_real(self.rcut_smth) and 0 <= self.rcut_smth < self.rcut):
             raise ValueError(f"rcut_smth of DeepPotSE must be in [0, rcut={self.rcut!r}), "
                              f"got {self.rcut_smth!r}.")
         neuron = self.neuron
@@ -296,13 +309,20 @@ class DeepPotSE(LearnedDescriptor):
                                        or c < 1 for c in counts)):
             raise ValueError(f"sel of DeepPotSE must be None, a positive int or a sequence of "
                              f"them (one per element), got {sel!r}.")
-        if not (real(self.lr_scale) and 0 < self.lr_scale < float("inf")):
+        if not (_real(self.lr_scale) and 0 < self.lr_scale < float("inf")):
             raise ValueError(f"lr_scale of DeepPotSE must be a positive finite number, got "
                              f"{self.lr_scale!r}.")
 
     def build(self, n_species: int, activation, dtype: torch.dtype) -> DeepPotSEModule:
         """The untrained :class:`DeepPotSEModule` for ``n_species`` elements."""
         self.check()
+        n_species = check_count("n_species of DeepPotSE.build", n_species)
+        if not callable(activation):
+            raise TypeError("activation of DeepPotSE.build must be a callable (width, network) "
+                            f"-> nn.Module, got {type(activation).__name__}.")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype of DeepPotSE.build must be a floating torch.dtype, got "
+                            f"{dtype!r}.")
         module = DeepPotSEModule(n_species, float(self.rcut), float(self.rcut_smth),
                                  [int(h) for h in self.neuron], int(self.axis_neuron),
                                  self.sel, activation, dtype)

@@ -59,8 +59,8 @@ from torch import nn
 from .._validation import check_count
 from .._validation._text import short
 
-__all__ = ["DescriptorActivation", "LearnedDescriptor", "check_learned_module",
-           "learned_features"]
+# check_learned_module and learned_features: glue of the potential (_setup, _batches).
+__all__ = ["DescriptorActivation", "LearnedDescriptor"]
 
 
 class LearnedDescriptor:
@@ -106,6 +106,9 @@ class LearnedDescriptor:
 
     def get_params(self, deep: bool = True) -> dict:
         """The hyperparameters, by name (``deep`` is accepted for scikit-learn)."""
+        if not isinstance(deep, bool):
+            raise TypeError(f"deep of {type(self).__name__}.get_params must be True or False, "
+                            f"got {short(deep)} ({type(deep).__name__}).")
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params) -> LearnedDescriptor:
@@ -131,6 +134,9 @@ class LearnedDescriptor:
         raise NotImplementedError
 
 
+_SHARING = ("global", "network", "layer", "neuron")  # make_activation_factory's schemes
+
+
 class DescriptorActivation:
     """``activation(width, network) -> nn.Module`` of a learned descriptor.
 
@@ -150,6 +156,11 @@ class DescriptorActivation:
     """
 
     def __init__(self, factory) -> None:
+        if not callable(factory) or getattr(factory, "sharing", None) not in _SHARING:
+            raise TypeError(f"factory of DescriptorActivation must be an activation factory "
+                            f"of taafs_sk.nn.make_activation_factory (callable, with a sharing "
+                            f"in {list(_SHARING)}), got {short(factory)} "
+                            f"({type(factory).__name__}).")
         self.factory = factory
         self._by_network: dict[str, nn.Module] = {}
 

@@ -46,7 +46,7 @@ from .learned import LearnedDescriptor
 from .network import ElementNetworks, energies_and_forces
 
 __all__ = ["GROUP_OPTIONS", "EnergyForceLoss", "EnergyForceModule", "ValidationRMSE",
-           "check_loss_weights", "descriptor_lr", "potential_checkpoint", "potential_net",
+           "check_loss_weights", "potential_checkpoint", "potential_net",
            "potential_net_params",
            "register_training_step"]
 

@@ -23,10 +23,12 @@ from .cases_atomistic_methods import (
 )
 from .cases_ensemble import ensemble_cases
 from .cases_estimators import additive_cases, featurizer_cases, taafs_cases, taafs_glue_cases
+from .cases_learned import learned_cases
 from .cases_nn import nn_cases
 from .cases_nn_methods import method_cases as nn_method_cases
 from .cases_nn_methods import module_function_cases as nn_module_cases
 from .cases_painn import painn_cases
+from .cases_replace import replace_cases
 from .cases_studies import dataset_cases, plotting_cases, study_cases
 from .common import Case
 
@@ -41,4 +43,5 @@ def all_cases() -> list[Case]:
             *wrapper_method_cases(), *shape_method_cases(), *torch_model_method_cases(),
             *export_cases(), *analog_function_cases(), *atomistic_cases(),
             *potential_method_cases(), *descriptor_cases(), *network_and_training_cases(),
-            *md_cases(), *ensemble_cases(), *painn_cases()]
+            *md_cases(), *ensemble_cases(), *painn_cases(), *learned_cases(),
+            *replace_cases()]
