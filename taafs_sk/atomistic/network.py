@@ -78,6 +78,11 @@ class ElementNetworks(nn.Module):
         self.register_buffer("energy_scale", torch.ones(()))
         self.descriptor = descriptor
 
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if "descriptor" not in self.__dict__ and "descriptor" not in self._modules:
+            self.descriptor = None  # pickled before learned descriptors (0.2 and earlier)
+
     def set_scaling(self, G: torch.Tensor, species: torch.Tensor, energy_scale: float) -> None:
         """Per-element feature mean and spread from training descriptors; the energy scale."""
         self._check_inputs(G, species, "set_scaling")
