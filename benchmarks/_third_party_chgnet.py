@@ -38,23 +38,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _third_party_common import VAL_FRACTION, parse_variant
 
 from taafs_sk.datasets import load_pwmlff
 from taafs_sk.integrations.chgnet import fit_atom_ref, structure_data, taaf_chgnet
 
 BATCH_SIZE = 4
 LEARNING_RATE = 1e-3
-VAL_FRACTION = 0.1
-
-
-def _variant(variant) -> tuple[str, str] | None:
-    if variant == "original":
-        return None
-    if (isinstance(variant, tuple) and len(variant) == 2
-            and variant[0] in ("bspline", "chebyshev1")):
-        return variant
-    raise ValueError(f"variant must be 'original' or ('bspline' | 'chebyshev1', sharing), "
-                     f"got {variant!r}.")
 
 
 def _loader(data, batch_size: int, seed: int | None):
@@ -123,7 +113,7 @@ def run_chgnet(system: str, variant, seed: int, *, epochs: int, threads: int = 1
     from chgnet.model import CHGNet
     from chgnet.trainer import Trainer
 
-    spec = _variant(variant)
+    spec = parse_variant(variant)
     torch.set_num_threads(threads)
     frames = load_pwmlff(system, "train")[:n_train]
     n_val = max(1, round(VAL_FRACTION * len(frames)))
@@ -175,7 +165,7 @@ def interleaved_epoch_times(system: str, variant, *, n_frames: int = 2, repeats:
     from chgnet.model import CHGNet
     from chgnet.trainer import Trainer
 
-    spec = _variant(variant)
+    spec = parse_variant(variant)
     torch.set_num_threads(threads)
     frames = load_pwmlff(system, "train")[:n_frames]
     loader = _loader(structure_data(frames), n_frames, 0)

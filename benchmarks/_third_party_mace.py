@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _third_party_common import VAL_FRACTION, parse_variant
 
 from taafs_sk.datasets import load_pwmlff
 from taafs_sk.integrations.mace import run_train
@@ -47,17 +48,6 @@ RECIPE = ("--model=MACE", "--num_channels=32", "--max_L=0", "--r_max=5.0", "--co
           "--num_interactions=2", "--E0s=average", "--loss=weighted", "--forces_weight=100",
           "--swa", "--ema", "--lr=0.01", "--batch_size=5")
 START_SWA = 28 / 40  # the recipe's --start_swa=28 of --max_num_epochs=40
-VAL_FRACTION = 0.1
-
-
-def _variant(variant) -> tuple[str, str] | None:
-    if variant == "original":
-        return None
-    if (isinstance(variant, tuple) and len(variant) == 2
-            and variant[0] in ("bspline", "chebyshev1")):
-        return variant
-    raise ValueError(f"variant must be 'original' or ('bspline' | 'chebyshev1', sharing), "
-                     f"got {variant!r}.")
 
 
 def _write(frames, path: Path) -> None:
@@ -151,7 +141,7 @@ def run_mace(system: str, variant, seed: int, *, epochs: int, threads: int = 1,
     from mace.cli import run_train as cli
     from mace.tools import build_default_arg_parser
 
-    spec = _variant(variant)
+    spec = parse_variant(variant)
     torch.set_num_threads(threads)
     frames = load_pwmlff(system, "train")
     n_val = max(1, round(VAL_FRACTION * len(frames)))

@@ -55,7 +55,6 @@ from numbers import Integral, Real
 import torch
 from torch import nn
 
-from .._validation import check_count
 from .learned import LearnedDescriptor
 
 # DeepPotSEModule and EmbeddingNet are built only by DeepPotSE.build (its return value is
@@ -315,14 +314,7 @@ class DeepPotSE(LearnedDescriptor):
 
     def build(self, n_species: int, activation, dtype: torch.dtype) -> DeepPotSEModule:
         """The untrained :class:`DeepPotSEModule` for ``n_species`` elements."""
-        self.check()
-        n_species = check_count("n_species of DeepPotSE.build", n_species)
-        if not callable(activation):
-            raise TypeError("activation of DeepPotSE.build must be a callable (width, network) "
-                            f"-> nn.Module, got {type(activation).__name__}.")
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"dtype of DeepPotSE.build must be a floating torch.dtype, got "
-                            f"{dtype!r}.")
+        n_species = self._check_build(n_species, activation, dtype)
         module = DeepPotSEModule(n_species, float(self.rcut), float(self.rcut_smth),
                                  [int(h) for h in self.neuron], int(self.axis_neuron),
                                  self.sel, activation, dtype)

@@ -133,6 +133,19 @@ class LearnedDescriptor:
         docstring), its parameters in ``dtype``."""
         raise NotImplementedError
 
+    def _check_build(self, n_species: int, activation, dtype: torch.dtype) -> int:
+        """:meth:`check`, then ``build``'s arguments (errors naming ``<Class>.build``);
+        returns ``n_species`` as an int."""
+        self.check()
+        who = f"{type(self).__name__}.build"
+        n_species = check_count(f"n_species of {who}", n_species)
+        if not callable(activation):
+            raise TypeError(f"activation of {who} must be a callable (width, network) -> "
+                            f"nn.Module, got {type(activation).__name__}.")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype of {who} must be a floating torch.dtype, got {dtype!r}.")
+        return n_species
+
 
 _SHARING = ("global", "network", "layer", "neuron")  # make_activation_factory's schemes
 

@@ -168,14 +168,7 @@ class PaiNN(LearnedDescriptor):
             ``n_features`` is ``n_atom_basis``; ``features(...)`` also returns the vector
             features ``(n_atoms, 3, n_atom_basis)``.
         """
-        self.check()
-        n_species = check_count("n_species of PaiNN.build", n_species)
-        if not callable(activation):
-            raise TypeError("activation of PaiNN.build must be a callable (width, network) -> "
-                            f"nn.Module, got {type(activation).__name__}.")
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"dtype of PaiNN.build must be a floating torch.dtype, got "
-                            f"{dtype!r}.")
+        n_species = self._check_build(n_species, activation, dtype)
         module = PaiNNModule(n_species, int(self.n_atom_basis), int(self.n_interactions),
                              int(self.n_rbf), float(self.cutoff), activation)
         module.lr_scale = float(self.lr_scale)
