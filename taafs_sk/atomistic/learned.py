@@ -46,12 +46,14 @@ decides which calls share one TAAF: ``'global'`` every call, and the fitting net
 ``'neuron'`` none, with per-neuron coefficients. The fixed baseline is the potential's
 ``basis`` set to a fixed activation name (``'tanh'`` for DeepPot-SE as published,
 ``'silu'`` for PaiNN), exactly as for its fitting networks; a TAAF starts from the shape named
-by the spec's ``taaf_init`` (``'tanh'`` by default).
+by the spec's ``taaf_init``: an activation name (``'tanh'`` by default) or a callable, which
+makes the TAAFs residual around it (PaiNN: ``F.silu``, so they start as its SiLU baseline).
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -86,7 +88,7 @@ class LearnedDescriptor:
 
     #: Starting shape of the TAAFs of a potential with this descriptor (see
     #: :func:`taafs_sk.nn.make_activation_factory`'s ``init``).
-    taaf_init: str = "tanh"
+    taaf_init: str | Callable = "tanh"
 
     @property
     def cutoff(self) -> float:
