@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from ..nn import Basis, ReplacementReport, replace_activations
+from ._mace_lr import taaf_lr_group
 
 __all__ = ["MACE_SHARING", "run_train", "taaf_mace"]
 
@@ -170,6 +171,7 @@ def run_train(
     n_basis: int = 8,
     sharing: str = "layer",
     gates: bool = False,
+    taaf_lr_factor: float = 1.0,
     **taaf_kwargs,
 ) -> ReplacementReport:
     """Run MACE's training command (``mace_run_train``) with TAAFs in the model it builds.
@@ -186,6 +188,11 @@ def run_train(
         ...]``).
     basis, n_basis, sharing, gates, **taaf_kwargs
         As :func:`taaf_mace`.
+    taaf_lr_factor : float, default=1.0
+        The TAAF coefficients train at this factor times MACE's learning rate (``--lr``, and
+        ``--swa_lr`` in its second stage), in an optimiser group of their own without weight
+        decay; 1 leaves MACE's parameter groups as MACE makes them. 0 freezes the TAAFs at
+        their starting shape (the original activations).
 
     Returns
     -------
@@ -202,6 +209,10 @@ def run_train(
         raise TypeError(f"argv of run_train must be a list of strings (mace_run_train's "
                         f"arguments), got {argv!r}.")
     _check_sharing(sharing)
+    if (isinstance(taaf_lr_factor, bool) or not isinstance(taaf_lr_factor, (int, float))
+            or not 0 <= taaf_lr_factor < float("inf")):
+        raise ValueError(f"taaf_lr_factor of run_train must be a finite number >= 0, got "
+                         f"{taaf_lr_factor!r}.")
     _mace_modules()
     from mace.cli import run_train as cli
     from mace.tools import build_default_arg_parser
@@ -212,7 +223,9 @@ def run_train(
     dtype, root = torch.get_default_dtype(), logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        with _swapping(reports, options):
+        group = (taaf_lr_group(float(taaf_lr_factor)) if taaf_lr_factor != 1
+                 else contextlib.nullcontext())
+        with _swapping(reports, options), group:
             cli.run(args)
     finally:  # mace_run_train sets the default dtype and adds log handlers for the process
         torch.set_default_dtype(dtype)

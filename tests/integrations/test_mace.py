@@ -113,6 +113,10 @@ def test_gates_of_the_gated_interaction_only_on_request(batch):
      r"sharing of taaf_mace must be one of \['layer', 'neuron', 'network'\], got 'element'"),
     (lambda: taaf_mace(_model(), "wavelet"), ValueError, r"'wavelet'"),
     (lambda: run_train("--name=x"), TypeError, r"argv of run_train must be a list of strings"),
+    (lambda: run_train(["--name=x"], taaf_lr_factor=-0.5), ValueError,
+     r"taaf_lr_factor of run_train must be a finite number >= 0, got -0.5"),
+    (lambda: run_train(["--name=x"], taaf_lr_factor=float("nan")), ValueError,
+     r"taaf_lr_factor of run_train .* got nan"),
 ])
 def test_bad_arguments_are_named(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -144,6 +148,23 @@ def test_docs_page_trains_with_run_train_and_prints_the_report(trained):
     assert "replaced 3 activation sites with 3 TAAFs" in printed
     assert (folder / "cu_taaf.model").is_file()
     assert not (folder / "cu_taaf_compiled.model").exists()  # TorchScript: see the docs page
+
+
+def test_taaf_lr_factor_zero_keeps_the_taafs_through_both_stages(tmp_path, monkeypatch):
+    """The TAAF group at 0 x MACE's rate: two epochs, SWA (stage two) from the second, and
+    the TAAFs are still the original activations (at factor 1 they train: the test below)."""
+    block = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", DOCS.read_text())[0]
+    code = "\n".join(line[3:] for line in block.splitlines())
+    code = code.replace('"--max_num_epochs=1"', '"--max_num_epochs=2", "--swa", "--start_swa=1"')
+    code = code.replace('sharing="layer")', 'sharing="layer", taaf_lr_factor=0.0)')
+    assert "taaf_lr_factor=0.0" in code and "--start_swa=1" in code
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, str(DOCS), "exec"), {})  # noqa: S102 - our own docs page
+    for name in ("cu_taaf.model", "cu_taaf_stagetwo.model"):
+        model = torch.load(tmp_path / name, weights_only=False)
+        taafs = [m for m in model.modules() if isinstance(m, TAAF)]
+        assert len(taafs) == 3 and all(not t.weight.any() and not t.bias.any() for t in taafs)
 
 
 def test_training_changed_the_taaf_coefficients(trained):
