@@ -114,6 +114,8 @@ def run_chgnet(system: str, variant, seed: int, *, epochs: int, threads: int = 1
     from chgnet.trainer import Trainer
 
     spec = parse_variant(variant)
+    if spec is not None and len(spec) == 3:
+        raise ValueError(f"variant {variant!r}: a TAAF learning-rate factor is MACE's only.")
     torch.set_num_threads(threads)
     frames = load_pwmlff(system, "train")[:n_train]
     n_val = max(1, round(VAL_FRACTION * len(frames)))

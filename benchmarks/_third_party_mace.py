@@ -161,7 +161,9 @@ def run_mace(system: str, variant, seed: int, *, epochs: int, threads: int = 1,
                 finally:
                     torch.set_default_dtype(dtype)
             else:
-                report = run_train(argv, spec[0], n_basis=8, sharing=spec[1])
+                factor = float(spec[2]) if len(spec) == 3 else 1.0
+                report = run_train(argv, spec[0], n_basis=8, sharing=spec[1],
+                                   taaf_lr_factor=factor)
         for handler in list(logging.getLogger().handlers):  # MACE's log handlers
             logging.getLogger().removeHandler(handler)
         stage_two = folder / f"{name}_stagetwo.model"
