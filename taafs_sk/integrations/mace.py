@@ -164,6 +164,15 @@ def _swapping(reports: list, options: dict) -> Iterator[None]:
         cli.configure_model = configure
 
 
+def _lr_group(factor: object):
+    """:func:`taaf_lr_group` at ``factor`` (nothing at 1), or a ValueError naming it."""
+    if (isinstance(factor, bool) or not isinstance(factor, (int, float))
+            or not 0 <= factor < float("inf")):
+        raise ValueError(f"taaf_lr_factor of run_train must be a finite number >= 0, got "
+                         f"{factor!r}.")
+    return taaf_lr_group(float(factor)) if factor != 1 else contextlib.nullcontext()
+
+
 def run_train(
     argv: Sequence[str],
     basis: str | Basis = "bspline",
@@ -209,10 +218,7 @@ def run_train(
         raise TypeError(f"argv of run_train must be a list of strings (mace_run_train's "
                         f"arguments), got {argv!r}.")
     _check_sharing(sharing)
-    if (isinstance(taaf_lr_factor, bool) or not isinstance(taaf_lr_factor, (int, float))
-            or not 0 <= taaf_lr_factor < float("inf")):
-        raise ValueError(f"taaf_lr_factor of run_train must be a finite number >= 0, got "
-                         f"{taaf_lr_factor!r}.")
+    lr_group = _lr_group(taaf_lr_factor)
     _mace_modules()
     from mace.cli import run_train as cli
     from mace.tools import build_default_arg_parser
@@ -223,9 +229,7 @@ def run_train(
     dtype, root = torch.get_default_dtype(), logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
-        group = (taaf_lr_group(float(taaf_lr_factor)) if taaf_lr_factor != 1
-                 else contextlib.nullcontext())
-        with _swapping(reports, options), group:
+        with _swapping(reports, options), lr_group:
             cli.run(args)
     finally:  # mace_run_train sets the default dtype and adds log handlers for the process
         torch.set_default_dtype(dtype)
