@@ -31,22 +31,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_potential import rmse  # the same scoring as the ANI and DeepPotSE rows
 
 from taafs_sk.atomistic import PaiNN, TAAFSPotential
 from taafs_sk.datasets import load_pwmlff
 
 ACTIVATIONS = ("silu", "bspline", "chebyshev1")
-
-
-def rmse(pot, frames) -> tuple[float, float]:
-    """Energy RMSE per atom (meV/atom) and force RMSE (eV/Å) of ``pot`` on ``frames``."""
-    energies, forces = pot.predict_energies_and_forces(frames)
-    n = np.array([len(a) for a in frames])
-    e_ref = np.array([a.get_potential_energy() for a in frames])
-    f_ref = np.concatenate([a.get_forces() for a in frames])
-    e = 1e3 * np.sqrt(np.mean(((energies - e_ref) / n) ** 2))
-    f = np.sqrt(np.mean((np.concatenate(forces) - f_ref) ** 2))
-    return float(e), float(f)
 
 
 def best_epoch(history) -> int:
